@@ -1,0 +1,63 @@
+/**
+ * Every public name of <live-player> in one place: tag, attributes, events, states and
+ * the reason codes carried by `statechange`. Pure data, safe to import anywhere.
+ */
+
+export const TAG_NAME = 'live-player' as const;
+
+export const Attributes = {
+  PRIMARY: 'primary',
+  FALLBACK: 'fallback',
+  PRIMARY_TYPE: 'primary-type',
+  FALLBACK_TYPE: 'fallback-type',
+  POSTER: 'poster',
+  MUTED: 'muted',
+  CONTROLS: 'controls',
+  PREFER_PRIMARY: 'prefer-primary',
+  DATA_STATE: 'data-state',
+} as const;
+
+export const Events = {
+  STATE_CHANGE: 'statechange',
+  ERROR: 'error',
+} as const;
+
+/** Public states, as reflected in `data-state` and returned by `player.state`. */
+export const States = {
+  /** Not started yet: not connected to a document, or no configuration applied. */
+  IDLE: 'idle',
+  PRELIVE: 'prelive',
+  PRIMARY: 'primary',
+  FALLBACK: 'fallback',
+  STOPPED: 'stopped',
+  /** The configuration cannot be played (see the `error` event). */
+  ERROR: 'error',
+} as const;
+export type PlayerState = (typeof States)[keyof typeof States];
+
+/** Why the state changed: the `reason` of a `statechange` event. */
+export const Reasons = {
+  START: 'start',
+  PRIMARY_LIVE: 'primary-live',
+  FALLBACK_LIVE: 'fallback-live',
+  PRIMARY_FAILED: 'primary-failed',
+  FALLBACK_FAILED: 'fallback-failed',
+  NOTHING_LIVE: 'nothing-live',
+  PRIMARY_STOPPED: 'primary-stopped',
+  PRIMARY_RECOVERED: 'primary-recovered',
+  CONFIG_CHANGED: 'config-changed',
+  RELOAD: 'reload',
+  INVALID_CONFIG: 'invalid-config',
+  DISCONNECTED: 'disconnected',
+} as const;
+export type StateChangeReason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Codes of the `error` event's `detail.code`. */
+export const ErrorCodes = {
+  MISSING_PRIMARY: 'missing-primary',
+  INVALID_URL: 'invalid-url',
+  UNSUPPORTED_SCHEME: 'unsupported-scheme',
+  UNSUPPORTED_SOURCE_TYPE: 'unsupported-source-type',
+  HLS_UNSUPPORTED: 'hls-unsupported',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

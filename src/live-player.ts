@@ -1,0 +1,177 @@
+/**
+ * <live-player>: keeps a live stream on screen when its source fails. It renders what the
+ * player machine says (through PlayerController) and forwards what the page asks for; it
+ * holds no protocol logic.
+ */
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { property, query } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
+import { Reasons, States, type PlayerState } from './constants.js';
+import { PlayerController } from './controller/player-controller.js';
+import type { SourceRole } from './machine/types.js';
+import type { HealthThresholds } from './sources/thresholds.js';
+import { livePlayerStyles } from './styles.js';
+
+export type { PlayerErrorDetail, StateChangeDetail } from './controller/player-controller.js';
+
+export const DEFAULT_MESSAGES = {
+  prelive: 'The live stream has not started yet',
+  stopped: 'The live stream has ended',
+  loading: 'Loading the live stream',
+  unmute: 'Unmute',
+} as const;
+
+/** Attributes whose change restarts the player with the new sources. */
+const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackType', 'preferPrimary'] as const;
+
+/**
+ * A live video player that fails over from a primary to a fallback stream and back.
+ *
+ * @tagname live-player
+ *
+ * @attr {string} primary - URL of the primary stream (http or https). `.m3u8` is HLS; anything else is WebRTC (WHEP), which this version does not play yet: set `primary-type="hls"` for an HLS URL without `.m3u8`.
+ * @attr {string} fallback - URL of the fallback stream, played while the primary is unavailable. Optional.
+ * @attr {'hls' | 'whep'} primary-type - Overrides how the primary URL is played.
+ * @attr {'hls' | 'whep'} fallback-type - Overrides how the fallback URL is played.
+ * @attr {string} poster - Image shown before the stream starts, after it ends and while loading.
+ * @attr {boolean} muted - Start without sound. Without it, sound is tried and, if the browser refuses it, playback starts muted with an "Unmute" button.
+ * @attr {boolean} controls - Show the browser's video controls.
+ * @attr {boolean} prefer-primary - Return from the fallback to the primary once the primary has been healthy for a while (default: stay on a healthy fallback).
+ * @attr {'idle' | 'prelive' | 'primary' | 'fallback' | 'stopped' | 'error'} data-state - Reflects the current state (read-only; set by the element).
+ *
+ * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
+ * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, no way to play the stream here). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
+ *
+ * @slot prelive - Replaces the "The live stream has not started yet" message.
+ * @slot stopped - Replaces the "The live stream has ended" message.
+ *
+ * @csspart video - Each of the two video elements (only the one on screen is visible).
+ * @csspart poster - The poster image.
+ * @csspart overlay - The layer above the video holding messages and the spinner.
+ * @csspart message - The pre-live or stopped message box.
+ * @csspart error - The configuration error message box.
+ * @csspart spinner - The loading indicator.
+ * @csspart unmute-button - The button shown when the browser started playback muted.
+ *
+ * @cssprop [--live-player-aspect-ratio=16 / 9] - Aspect ratio of the player box.
+ * @cssprop [--live-player-background=#000] - Background behind the video.
+ * @cssprop [--live-player-color=#fff] - Text colour of messages.
+ * @cssprop [--live-player-font=500 1rem/1.4 system-ui, sans-serif] - Font of messages.
+ * @cssprop [--live-player-accent=#fff] - Spinner and focus colour.
+ * @cssprop [--live-player-message-background=rgb(0 0 0 / 0.6)] - Background of message boxes.
+ * @cssprop [--live-player-error-background=rgb(120 0 0 / 0.8)] - Background of the error box.
+ */
+export class LivePlayer extends LitElement {
+  static override styles = livePlayerStyles;
+
+  /** URL of the primary stream. */
+  @property({ reflect: false }) primary: string | null = null;
+
+  /** URL of the fallback stream. */
+  @property({ reflect: false }) fallback: string | null = null;
+
+  /** `'hls'` or `'whep'`: how to play the primary when its URL does not say. */
+  @property({ attribute: 'primary-type' }) primaryType: string | null = null;
+
+  /** `'hls'` or `'whep'`: how to play the fallback when its URL does not say. */
+  @property({ attribute: 'fallback-type' }) fallbackType: string | null = null;
+
+  /** Image shown while nothing plays. */
+  @property() poster: string | null = null;
+
+  /** Start without sound. */
+  @property({ type: Boolean, reflect: true }) muted = false;
+
+  /** Show the browser's video controls. */
+  @property({ type: Boolean, reflect: true }) controls = false;
+
+  /** Return to the primary once it has been healthy for the hysteresis window. */
+  @property({ type: Boolean, attribute: 'prefer-primary' }) preferPrimary = false;
+
+  /**
+   * Failure-detection thresholds and retry pacing (property only), merged over the
+   * defaults (`DEFAULT_THRESHOLDS`); detection limits scale with the stream's target
+   * duration. Applies from the next start (a change of source or `reload()`).
+   */
+  @property({ attribute: false }) thresholds: Partial<HealthThresholds> | null = null;
+
+  @query('video[data-role="primary"]') private primaryVideo!: HTMLVideoElement | null;
+  @query('video[data-role="fallback"]') private fallbackVideo!: HTMLVideoElement | null;
+
+  private readonly player = new PlayerController(this);
+
+  /** The current state: `idle`, `prelive`, `primary`, `fallback`, `stopped` or `error`. */
+  get state(): PlayerState {
+    return this.player.view.state;
+  }
+
+  /** Starts over at `prelive` with the current sources (also after `stopped`). */
+  reload(): void {
+    this.player.restart(Reasons.RELOAD);
+  }
+
+  /** @internal */
+  async videoFor(role: SourceRole): Promise<HTMLVideoElement> {
+    await this.updateComplete;
+    const video = role === 'primary' ? this.primaryVideo : this.fallbackVideo;
+    if (!video) throw new Error('the player is not rendered');
+    return video;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // The first update starts with these values (see PlayerController): only later changes restart.
+    const restart = RESTARTING_PROPERTIES.some((name) => changed.has(name) && changed.get(name) !== undefined);
+    if (restart) this.player.restart(Reasons.CONFIG_CHANGED);
+  }
+
+  private unmute(): void {
+    this.muted = false;
+    this.player.acknowledgeUnmute();
+  }
+
+  private renderVideo(role: SourceRole) {
+    const { onScreen, autoplayMuted } = this.player.view;
+    const visible = onScreen === role;
+    return html`<video
+      part="video"
+      data-role=${role}
+      ?data-visible=${visible}
+      ?controls=${this.controls && visible}
+      .muted=${live(this.muted || autoplayMuted || !visible)}
+      playsinline
+      disablepictureinpicture
+      aria-hidden=${visible ? 'false' : 'true'}
+    ></video>`;
+  }
+
+  private renderMessage() {
+    const { state, loading, error } = this.player.view;
+    if (state === States.ERROR && error) {
+      return html`<div part="error" role="alert">${error.message}</div>`;
+    }
+    if (loading) {
+      return html`<div part="spinner" role="progressbar" aria-label=${DEFAULT_MESSAGES.loading}></div>`;
+    }
+    if (state === States.PRELIVE) {
+      return html`<div part="message" role="status"><slot name="prelive">${DEFAULT_MESSAGES.prelive}</slot></div>`;
+    }
+    if (state === States.STOPPED) {
+      return html`<div part="message" role="status"><slot name="stopped">${DEFAULT_MESSAGES.stopped}</slot></div>`;
+    }
+    return nothing;
+  }
+
+  protected override render() {
+    const { state, loading, autoplayMuted, onScreen } = this.player.view;
+    const showPoster = this.poster && (onScreen === null || loading);
+    const playing = (state === States.PRIMARY || state === States.FALLBACK) && !loading;
+    return html`
+      ${this.renderVideo('primary')} ${this.renderVideo('fallback')}
+      ${showPoster ? html`<img part="poster" src=${this.poster!} alt="" />` : nothing}
+      <div part="overlay">${this.renderMessage()}</div>
+      ${playing && autoplayMuted && !this.muted
+        ? html`<button part="unmute-button" type="button" @click=${this.unmute}>${DEFAULT_MESSAGES.unmute}</button>`
+        : nothing}
+    `;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * HLS through hls.js (MediaSource). hls.js itself arrives by a dynamic import (loaders.ts)
+ * and is handed in: this module only imports its types.
+ *
+ * Policy: hls.js retries each playlist or segment request `requestRetries` times after
+ * `retryDelayMs`, with time-to-first-byte and load deadlines of `requestTimeoutTargetDurations`
+ * target durations; its fatal error is a failure. On top of hls.js, which never gives up on
+ * a frozen playlist or hung segments, the engine fails the source when the playlist has not
+ * advanced for `frozenPlaylistTargetDurations` target durations, or when the playhead stops
+ * for the stall limit. A non-fatal error is only a suspicion. #EXT-X-ENDLIST is a stop.
+ * After its first failure or stop the engine stops loading and reports nothing more.
+ */
+import type HlsClass from 'hls.js';
+import type { ErrorData, LevelLoadedData, LevelUpdatedData } from 'hls.js';
+import { autoplay } from './autoplay.js';
+import type { Engine, EngineFactory } from './engine.js';
+import { watchPlayback } from './playback-watchdog.js';
+import { limitsFor } from './thresholds.js';
+
+const CHECK_EVERY_MS = 250;
+
+function describeError(data: ErrorData): string {
+  const status = data.response?.code;
+  return status ? `${data.details} (HTTP ${status})` : data.details;
+}
+
+export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context) => {
+  const { video, role, thresholds } = context;
+  let limits = context.limits;
+  let settled = false;
+  let destroyed = false;
+
+  const policy = (loadMs: number) => ({
+    default: {
+      maxTimeToFirstByteMs: limits.requestTimeoutMs,
+      maxLoadTimeMs: loadMs,
+      timeoutRetry: { maxNumRetry: thresholds.requestRetries, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: {
+        maxNumRetry: thresholds.requestRetries,
+        retryDelayMs: thresholds.retryDelayMs,
+        maxRetryDelayMs: thresholds.retryDelayMs * 2,
+      },
+    },
+  });
+
+  const hls = new Hls({
+    manifestLoadPolicy: policy(limits.requestTimeoutMs),
+    playlistLoadPolicy: policy(limits.requestTimeoutMs),
+    fragLoadPolicy: policy(Math.max(limits.requestTimeoutMs, 2 * limits.targetDurationMs)),
+    backBufferLength: 30,
+  });
+
+  /** Reports a failure or a stop once, then goes quiet but keeps the last frame on screen. */
+  const settle = (type: 'SOURCE.FAILED' | 'SOURCE.STOPPED', cause: string) => {
+    if (settled || destroyed) return;
+    settled = true;
+    stopWatching();
+    clearInterval(frozenTimer);
+    hls.stopLoad();
+    context.send({ type, role, cause });
+  };
+
+  let lastEnd = -1;
+  let lastAdvanceAt = performance.now();
+  const onPlaylist = (_event: string, data: LevelLoadedData | LevelUpdatedData) => {
+    if (destroyed || settled) return;
+    const { details } = data;
+    if (!details.live) {
+      settle('SOURCE.STOPPED', 'playlist has #EXT-X-ENDLIST');
+      return;
+    }
+    if (details.targetduration > 0 && details.targetduration * 1000 !== limits.targetDurationMs) {
+      limits = limitsFor(thresholds, details.targetduration * 1000);
+    }
+    if (details.endSN > lastEnd) {
+      lastEnd = details.endSN;
+      lastAdvanceAt = performance.now();
+    }
+  };
+
+  const frozenTimer = setInterval(() => {
+    const silentMs = performance.now() - lastAdvanceAt;
+    if (silentMs > limits.frozenPlaylistMs) {
+      settle('SOURCE.FAILED', `playlist not advancing for ${Math.round(silentMs / 100) / 10} s`);
+    }
+  }, CHECK_EVERY_MS);
+
+  hls.on(Hls.Events.LEVEL_LOADED, onPlaylist);
+  hls.on(Hls.Events.LEVEL_UPDATED, onPlaylist);
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    if (destroyed || settled) return;
+    if (data.fatal) settle('SOURCE.FAILED', describeError(data));
+    else context.send({ type: 'SOURCE.SUSPECT', role, cause: describeError(data) });
+  });
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    if (destroyed || settled) return;
+    void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
+  });
+
+  const stopWatching = watchPlayback({
+    video,
+    limits: () => limits,
+    onFirstFrame: () => {
+      if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME', role });
+    },
+    onStalled: (cause) => settle('SOURCE.FAILED', cause),
+  });
+
+  hls.attachMedia(video);
+  hls.loadSource(context.source.url);
+
+  const engine: Engine = {
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      stopWatching();
+      clearInterval(frozenTimer);
+      hls.destroy();
+      video.removeAttribute('src');
+      video.load();
+    },
+  };
+  return engine;
+};

@@ -1,0 +1,34 @@
+/**
+ * Which engine plays a source, and how it is loaded. The engines are small and bundled;
+ * the libraries they drive are dynamic imports, so a page downloads hls.js only when an
+ * HLS source is actually played through MediaSource.
+ */
+import type { SourceDescriptor } from '../machine/types.js';
+import type { EngineLoader } from './engine.js';
+import { createHlsEngine } from './hls-engine.js';
+import { createNativeHlsEngine } from './native-hls-engine.js';
+
+const HLS_MIME = 'application/vnd.apple.mpegurl';
+
+function hasMediaSource(): boolean {
+  return typeof globalThis.MediaSource !== 'undefined' || 'ManagedMediaSource' in globalThis;
+}
+
+export const hlsJsLoader: EngineLoader = {
+  name: 'hls',
+  canPlay: (source) => source.kind === 'hls' && hasMediaSource(),
+  load: async () => createHlsEngine((await import('hls.js')).default),
+};
+
+export const nativeHlsLoader: EngineLoader = {
+  name: 'native-hls',
+  canPlay: (source, video) => source.kind === 'hls' && video.canPlayType(HLS_MIME) !== '',
+  load: async () => createNativeHlsEngine,
+};
+
+/** In order of preference: hls.js where MediaSource exists, else the browser's own HLS. */
+export const ENGINE_LOADERS: readonly EngineLoader[] = [hlsJsLoader, nativeHlsLoader];
+
+export function loaderFor(source: SourceDescriptor, video: HTMLVideoElement): EngineLoader | null {
+  return ENGINE_LOADERS.find((loader) => loader.canPlay(source, video)) ?? null;
+}

@@ -1,0 +1,69 @@
+/**
+ * Failure-detection thresholds and retry pacing. hls.js alone needs 3–32 s to give up on a dead origin and
+ * never gives up on a frozen playlist or hung segment requests, so the player judges a
+ * source itself. Every threshold scales with the stream's target duration, so a 1 s and a
+ * 6 s stream are judged alike; the floors keep tiny target durations from causing false alarms.
+ */
+
+export interface HealthThresholds {
+  /** A live playlist that has not advanced for this many target durations has failed. Default 3. */
+  frozenPlaylistTargetDurations: number;
+  /** Playback not advancing (while playing a live stream) for this many target durations has failed. Default 2. */
+  stallTargetDurations: number;
+  /** Floor of the stall limit, in ms. Default 1500. */
+  minStallMs: number;
+  /** No first frame this long after playback starts: failed. Default 10000. */
+  startupTimeoutMs: number;
+  /** Time to first byte and to complete load of one request, in target durations (floor 1 s). Default 2. */
+  requestTimeoutTargetDurations: number;
+  /** Retries of one failed request before the source counts as failed. Default 1. */
+  requestRetries: number;
+  /** Delay before that retry, in ms. Default 300. */
+  retryDelayMs: number;
+  /** Target duration assumed before a playlist has been read, in ms. Default 6000. */
+  assumedTargetDurationMs: number;
+  /** First retry delay while nothing is live, in ms (doubles per attempt, jittered). Default 1000. */
+  retryBaseMs: number;
+  /** Longest retry delay while nothing is live, in ms. Default 10000. */
+  retryCapMs: number;
+  /** With `prefer-primary`: how long a recovered primary must stay healthy before the player returns to it, in ms. Default 15000. */
+  preferPrimaryAfterMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
+  frozenPlaylistTargetDurations: 3,
+  stallTargetDurations: 2,
+  minStallMs: 1500,
+  startupTimeoutMs: 10000,
+  requestTimeoutTargetDurations: 2,
+  requestRetries: 1,
+  retryDelayMs: 300,
+  assumedTargetDurationMs: 6000,
+  retryBaseMs: 1000,
+  retryCapMs: 10000,
+  preferPrimaryAfterMs: 15000,
+});
+
+/** Merges user overrides, ignoring anything that is not a positive finite number. */
+export function resolveThresholds(overrides?: Partial<HealthThresholds> | null): HealthThresholds {
+  const merged: HealthThresholds = { ...DEFAULT_THRESHOLDS };
+  if (!overrides) return merged;
+  for (const key of Object.keys(DEFAULT_THRESHOLDS) as (keyof HealthThresholds)[]) {
+    const value = overrides[key];
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) merged[key] = value;
+  }
+  return merged;
+}
+
+/** The limits for one stream, in ms, from its target duration. */
+export function limitsFor(thresholds: HealthThresholds, targetDurationMs: number | undefined) {
+  const target = targetDurationMs && targetDurationMs > 0 ? targetDurationMs : thresholds.assumedTargetDurationMs;
+  return {
+    targetDurationMs: target,
+    frozenPlaylistMs: thresholds.frozenPlaylistTargetDurations * target,
+    stallMs: Math.max(thresholds.minStallMs, thresholds.stallTargetDurations * target),
+    requestTimeoutMs: Math.max(1000, thresholds.requestTimeoutTargetDurations * target),
+    startupTimeoutMs: thresholds.startupTimeoutMs,
+  };
+}
+export type StreamLimits = ReturnType<typeof limitsFor>;

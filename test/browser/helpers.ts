@@ -1,0 +1,156 @@
+/**
+ * Browser-test helpers: the local origin's controls, what the viewer sees (from a real
+ * screenshot), and waiting for states. No fakes: everything here talks to real servers.
+ */
+import { executeServerCommand } from '@web/test-runner-commands';
+import '../../src/define.js';
+import type { LivePlayer } from '../../src/live-player.js';
+import type { PlayerState } from '../../src/constants.js';
+
+export interface OriginInfo {
+  controlUrl: string;
+  posterUrl: string;
+  streams: { primary: string; fallback: string; spare: string };
+}
+
+export type StreamName = keyof OriginInfo['streams'];
+export type FaultKind = 'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-segments' | 'slow' | 'freeze' | 'endlist';
+
+let originInfo: Promise<OriginInfo> | null = null;
+export function origin(): Promise<OriginInfo> {
+  originInfo ??= fetch('/__origin.json').then((response) => response.json());
+  return originInfo;
+}
+
+export async function setFault(stream: StreamName, kind: FaultKind, extra: Record<string, string | number> = {}) {
+  const { controlUrl } = await origin();
+  const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
+  const response = await fetch(`${controlUrl}/control/${stream}?${query}`);
+  if (!response.ok) throw new Error(`origin control failed: ${response.status}`);
+}
+
+export async function resetOrigin() {
+  const { controlUrl } = await origin();
+  await fetch(`${controlUrl}/reset`);
+}
+
+export interface LoggedRequest {
+  t: number;
+  stream: string;
+  kind: 'playlist' | 'init' | 'segment' | 'other';
+  path: string;
+  status: number;
+}
+
+export async function requestLog(since: number, stream?: StreamName): Promise<LoggedRequest[]> {
+  const { controlUrl } = await origin();
+  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
+  return (await fetch(`${controlUrl}/log?${query}`)).json();
+}
+
+export type Seen = 'red' | 'blue' | 'green' | 'poster' | 'black' | 'other' | 'none';
+
+/** The test streams: primary red, fallback blue, spare green; the poster is grey. */
+export function classify({ r, g, b }: { r: number; g: number; b: number }): Seen {
+  if (r > 150 && g < 80 && b < 80) return 'red';
+  if (b > 150 && r < 80 && g < 80) return 'blue';
+  if (g > 150 && r < 80 && b < 80) return 'green';
+  if (Math.abs(r - 128) < 30 && Math.abs(g - 128) < 30 && Math.abs(b - 128) < 30) return 'poster';
+  if (r < 30 && g < 30 && b < 30) return 'black';
+  return 'other';
+}
+
+/** What a viewer sees in the centre of the player, from a screenshot of the page. */
+export async function seen(selector = 'live-player'): Promise<Seen> {
+  const colour = await executeServerCommand<{ r: number; g: number; b: number } | null, { selector: string }>(
+    'sample-screen',
+    { selector },
+  );
+  return colour ? classify(colour) : 'none';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls the screen until `expected` is seen; resolves with the time it took (ms). */
+export async function waitForSeen(expected: Seen, timeoutMs = 30000, selector = 'live-player'): Promise<number> {
+  const start = performance.now();
+  let last: Seen = 'none';
+  while (performance.now() - start < timeoutMs) {
+    last = await seen(selector);
+    if (last === expected) return performance.now() - start;
+    await sleep(50);
+  }
+  throw new Error(`expected to see ${expected} within ${timeoutMs} ms; last saw ${last}`);
+}
+
+/** Sees `expected` on several screenshots in a row (not a single lucky frame). */
+export async function expectSteady(expected: Seen, samples = 4, selector = 'live-player'): Promise<void> {
+  for (let i = 0; i < samples; i += 1) {
+    const now = await seen(selector);
+    if (now !== expected) throw new Error(`expected a steady ${expected}, saw ${now} on sample ${i + 1}`);
+    await sleep(150);
+  }
+}
+
+export function waitForState(player: LivePlayer, state: PlayerState, timeoutMs = 30000): Promise<number> {
+  const start = performance.now();
+  if (player.state === state) return Promise.resolve(0);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      player.removeEventListener('statechange', onChange);
+      reject(new Error(`expected state ${state} within ${timeoutMs} ms; it is ${player.state}`));
+    }, timeoutMs);
+    const onChange = () => {
+      if (player.state !== state) return;
+      clearTimeout(timer);
+      player.removeEventListener('statechange', onChange);
+      resolve(performance.now() - start);
+    };
+    player.addEventListener('statechange', onChange);
+  });
+}
+
+export interface RecordedChange {
+  state: string;
+  previous: string;
+  reason: string;
+  cause?: string;
+  at: number;
+}
+const recorded = new WeakMap<LivePlayer, RecordedChange[]>();
+
+/** Every statechange of a player mounted by mountPlayer, from its very first. */
+export function recordStates(player: LivePlayer): RecordedChange[] {
+  const changes = recorded.get(player);
+  if (!changes) throw new Error('mount the player with mountPlayer() to record its states');
+  return changes;
+}
+
+export async function mountPlayer(
+  attributes: Record<string, string | boolean>,
+  properties: Partial<Pick<LivePlayer, 'thresholds'>> = {},
+): Promise<LivePlayer> {
+  const player = document.createElement('live-player');
+  Object.assign(player, properties);
+  const changes: RecordedChange[] = [];
+  recorded.set(player, changes);
+  player.addEventListener('statechange', (event) => changes.push({ ...event.detail, at: performance.now() }));
+  player.style.width = '480px';
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === true) player.setAttribute(name, '');
+    else if (value !== false) player.setAttribute(name, value);
+  }
+  document.body.append(player);
+  await player.updateComplete;
+  return player;
+}
+
+export function unmountAll() {
+  for (const player of document.querySelectorAll('live-player')) player.remove();
+}
+
+export function recordFigure(figure: Record<string, unknown>) {
+  return executeServerCommand('record-figure', figure);
+}
+
+export { sleep };

@@ -1,0 +1,393 @@
+// Self-test of the live HLS test origin (hls-origin.mjs): starts it and checks the live
+// playlist, the tfdt rewrite and every fault control with real HTTP requests from Node.
+//   node --test test/servers/origin-selftest.mjs     (or: node test/servers/origin-selftest.mjs)
+
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseFragment, parseInit } from './make-media.mjs';
+import { startOrigin } from './hls-origin.mjs';
+
+/**
+ * @typedef {object} HttpResult
+ * @property {number} status
+ * @property {import('node:http').IncomingHttpHeaders} headers
+ * @property {Buffer} body
+ * @property {number} ms   time until the whole body arrived
+ */
+
+/**
+ * One request on a fresh connection (no pooling, so a hung or refused listener shows up as such).
+ * Rejects with the socket error (e.g. code ECONNREFUSED / ECONNRESET).
+ * @param {string} url
+ * @param {{ method?: string, body?: string, headers?: Record<string, string>, timeout?: number }} [options]
+ * @returns {Promise<HttpResult>}
+ */
+function request(url, { method = 'GET', body, headers = {}, timeout = 5000 } = {}) {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false, timeout }, (res) => {
+      /** @type {Buffer[]} */
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: Date.now() - started }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Marks a request that is expected to fail later as handled now, so its rejection does not
+ * count as unhandled before the test gets to assert.rejects it.
+ * @template T
+ * @param {Promise<T>} promise
+ */
+function expectFailureLater(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/**
+ * Resolves 'pending' if the promise has not settled within ms (and keeps it from going unhandled).
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ */
+async function settledWithin(promise, ms) {
+  promise.catch(() => {});
+  return Promise.race([promise.then(() => 'settled', () => 'settled'), sleep(ms).then(() => 'pending')]);
+}
+
+/**
+ * @param {string} text
+ */
+function mediaSequence(text) {
+  const m = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text);
+  assert.ok(m, `no media sequence in:\n${text}`);
+  return Number(m[1]);
+}
+
+/** @param {string} text */
+function segmentNames(text) {
+  return text.split('\n').filter((l) => l.endsWith('.m4s'));
+}
+
+/** @type {Awaited<ReturnType<typeof startOrigin>>} */
+let origin;
+/** @param {string} [stream] */
+const base = (stream = 'primary') => origin.streams[stream].url.replace(/index\.m3u8$/, '');
+/** @param {string} [stream] */
+const playlist = async (stream = 'primary') => (await request(origin.streams[stream].url)).body.toString();
+/**
+ * @param {string} stream
+ * @param {Record<string, unknown>} fault
+ */
+const control = async (stream, fault) => {
+  const res = await request(`${origin.controlUrl}/control/${stream}`, {
+    method: 'POST',
+    body: JSON.stringify(fault),
+    headers: { 'Content-Type': 'application/json' },
+  });
+  assert.equal(res.status, 200, res.body.toString());
+  return JSON.parse(res.body.toString());
+};
+
+/**
+ * Polls the playlist until its media sequence passes `than` (or gives up after `ms`).
+ * @param {number} than
+ * @param {number} [ms]
+ */
+async function waitForSequenceAbove(than, ms = 2500) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const seq = mediaSequence(await playlist());
+    if (seq > than) return seq;
+    await sleep(100);
+  }
+  assert.fail(`media sequence did not pass ${than} within ${ms} ms`);
+}
+
+before(async () => {
+  origin = await startOrigin();
+});
+after(async () => {
+  await origin.close();
+});
+beforeEach(async () => {
+  await origin.reset();
+});
+
+describe('live playlist', () => {
+  test('is a live sliding window of 4 x 1 s fMP4 segments with CORS and no-store', async () => {
+    const res = await request(origin.streams.primary.url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'application/vnd.apple.mpegurl');
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const text = res.body.toString();
+    for (const tag of ['#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:1', '#EXT-X-MAP:URI="init.mp4"', '#EXT-X-INDEPENDENT-SEGMENTS']) {
+      assert.ok(text.includes(tag), `missing ${tag}`);
+    }
+    assert.ok(!text.includes('#EXT-X-ENDLIST'));
+    const seq = mediaSequence(text);
+    assert.deepEqual(segmentNames(text), [0, 1, 2, 3].map((i) => `seg-${seq + i}.m4s`));
+    assert.equal(text.match(/#EXTINF:1\.000,/g)?.length, 4);
+    const pdts = [...text.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(.+)/g)].map((m) => Date.parse(m[1]));
+    assert.deepEqual(pdts.map((t) => t - pdts[0]), [0, 1000, 2000, 3000]);
+  });
+
+  test('advances with wall-clock time, one segment per second', async () => {
+    const first = mediaSequence(await playlist());
+    const t0 = Date.now();
+    const next = await waitForSequenceAbove(first);
+    assert.equal(next, first + 1);
+    assert.ok(Date.now() - t0 <= 1200, 'advanced within a segment duration');
+  });
+
+  test('serves init and window segments as video/mp4, 404 outside the window', async () => {
+    const text = await playlist();
+    const seq = mediaSequence(text);
+    const init = await request(`${base()}init.mp4`);
+    assert.equal(init.status, 200);
+    assert.equal(init.headers['content-type'], 'video/mp4');
+    const seg = await request(`${base()}seg-${seq + 3}.m4s`);
+    assert.equal(seg.status, 200);
+    assert.equal(seg.headers['content-type'], 'video/mp4');
+    assert.equal(seg.headers['access-control-allow-origin'], '*');
+    assert.equal((await request(`${base()}seg-${seq + 5}.m4s`)).status, 404, 'not yet published');
+    if (seq > 0) assert.equal((await request(`${base()}seg-${seq - 1}.m4s`)).status, 404, 'slid out');
+    const other = await request(`${base()}nope.txt`);
+    assert.equal(other.status, 404);
+    assert.equal(other.headers['access-control-allow-origin'], '*');
+  });
+
+  test('rewrites tfdt (every track) and mfhd so time keeps rising across loops', async () => {
+    // A second origin whose streams "started" 20 s ago: its window is segments 16..19.
+    const late = await startOrigin({ streams: { only: 'blue' }, startTime: Date.now() - 20_500 });
+    try {
+      const url = late.streams.only.url.replace(/index\.m3u8$/, '');
+      const { tracks } = parseInit((await request(`${url}init.mp4`)).body);
+      const defaults = new Map(tracks.map((t) => [t.id, t.defaultSampleDuration]));
+      const text = (await request(late.streams.only.url)).body.toString();
+      assert.equal(mediaSequence(text), 16);
+      const [seg16, seg17] = await Promise.all([16, 17].map((n) => request(`${url}seg-${n}.m4s`)));
+      const a = parseFragment(seg16.body, defaults);
+      const b = parseFragment(seg17.body, defaults);
+      for (const track of tracks) {
+        const ta = a.tfdt.find((f) => f.trackId === track.id);
+        const tb = b.tfdt.find((f) => f.trackId === track.id);
+        assert.ok(ta && tb);
+        // Segment 16 = source segment 0 two loops (16 s) later; 17 follows it seamlessly.
+        assert.equal(ta.value, 16 * track.timescale, `${track.type} tfdt of seg-16`);
+        assert.equal(tb.value, ta.value + ta.duration, `${track.type} seg-17 starts where seg-16 ends`);
+      }
+      assert.equal(seg16.body.readUInt32BE(a.mfhd[0]), 17);
+    } finally {
+      await late.close();
+    }
+  });
+
+  test('answers OPTIONS preflights on stream and control servers', async () => {
+    for (const url of [origin.streams.primary.url, `${origin.controlUrl}/control/primary`]) {
+      const res = await request(url, { method: 'OPTIONS', headers: { Origin: 'http://x', 'Access-Control-Request-Method': 'POST' } });
+      assert.equal(res.status, 204);
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+      assert.match(String(res.headers['access-control-allow-methods']), /POST/);
+    }
+  });
+});
+
+describe('faults', () => {
+  test('404: playlist, init and segments all 404 (set by GET query)', async () => {
+    const seq = mediaSequence(await playlist());
+    const set = await request(`${origin.controlUrl}/control/primary?kind=404`);
+    assert.equal(JSON.parse(set.body.toString()).kind, '404');
+    for (const path of ['index.m3u8', 'init.mp4', `seg-${seq + 3}.m4s`]) {
+      const res = await request(`${base()}${path}`);
+      assert.equal(res.status, 404, path);
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+    }
+    assert.equal((await request(origin.streams.fallback.url)).status, 200, 'other streams unaffected');
+  });
+
+  test('503 with Retry-After', async () => {
+    await control('primary', { kind: '503', retryAfter: 2 });
+    const res = await request(origin.streams.primary.url);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['retry-after'], '2');
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    await control('primary', { kind: '503' });
+    assert.equal((await request(`${base()}init.mp4`)).headers['retry-after'], undefined);
+  });
+
+  test('refuse closes the listener (ECONNREFUSED) and cuts open requests; none re-listens on the same port', async () => {
+    const port = origin.streams.primary.port;
+    await control('primary', { kind: 'hang' });
+    const held = expectFailureLater(request(`${base()}init.mp4`));
+    await sleep(100);
+    const state = await control('primary', { kind: 'refuse' });
+    assert.equal(state.kind, 'refuse');
+    assert.equal(state.port, port);
+    await assert.rejects(held, (/** @type {any} */ err) => ['ECONNRESET'].includes(err.code) || /hang up/.test(err.message));
+    await assert.rejects(request(origin.streams.primary.url), { code: 'ECONNREFUSED' });
+    assert.equal((await request(origin.streams.fallback.url)).status, 200, 'other streams unaffected');
+    await control('primary', { kind: 'none' });
+    assert.equal(origin.streams.primary.port, port);
+    assert.equal((await request(origin.streams.primary.url)).status, 200);
+  });
+
+  test('hang: requests are held (logged with status 0) until the fault changes', async () => {
+    await control('primary', { kind: 'hang' });
+    const since = Date.now();
+    const pending = expectFailureLater(request(origin.streams.primary.url));
+    assert.equal(await settledWithin(pending, 600), 'pending');
+    const log = origin.log({ stream: 'primary', since });
+    assert.deepEqual(log.map((e) => [e.kind, e.status]), [['playlist', 0]]);
+    await control('primary', { kind: 'none' });
+    await assert.rejects(pending, (/** @type {any} */ err) => err.code === 'ECONNRESET' || /hang up/.test(err.message));
+    assert.equal((await request(origin.streams.primary.url)).status, 200);
+  });
+
+  test('hang-segments: playlists keep advancing, init and segments hang', async () => {
+    await control('primary', { kind: 'hang-segments' });
+    const text = await playlist();
+    const seq = mediaSequence(text);
+    const seg = expectFailureLater(request(`${base()}seg-${seq + 3}.m4s`));
+    const init = expectFailureLater(request(`${base()}init.mp4`));
+    assert.equal(await settledWithin(Promise.all([seg, init]).catch(() => {}), 500), 'pending');
+    assert.equal(await settledWithin(seg, 0), 'pending');
+    assert.equal(await settledWithin(init, 0), 'pending');
+    await waitForSequenceAbove(seq);
+    await origin.setFault('primary', { kind: 'none' });
+    await assert.rejects(seg);
+    await assert.rejects(init);
+  });
+
+  test('slow: every response is delayed by ms', async () => {
+    await control('primary', { kind: 'slow', ms: 700 });
+    const [pl, init] = await Promise.all([request(origin.streams.primary.url), request(`${base()}init.mp4`)]);
+    for (const res of [pl, init]) {
+      assert.equal(res.status, 200);
+      assert.ok(res.ms >= 690 && res.ms < 1200, `took ${res.ms} ms`);
+    }
+    const state = JSON.parse((await request(`${origin.controlUrl}/control/primary`)).body.toString());
+    assert.deepEqual([state.kind, state.ms], ['slow', 700]);
+    await control('primary', { kind: 'slow' });
+    assert.equal(origin.getFault('primary').ms, 3000, 'default delay');
+  });
+
+  test('freeze: the playlist stops advancing, its segments stay served; none resumes at wall-clock', async () => {
+    await control('primary', { kind: 'freeze' });
+    const frozen = await playlist();
+    await sleep(1200);
+    assert.equal(await playlist(), frozen);
+    const seq = mediaSequence(frozen);
+    assert.equal((await request(`${base()}seg-${seq}.m4s`)).status, 200, 'frozen window still served');
+    assert.ok(!frozen.includes('#EXT-X-ENDLIST'));
+    await control('primary', { kind: 'none' });
+    assert.ok(mediaSequence(await playlist()) >= seq + 1, 'jumped to the live position');
+  });
+
+  test('endlist: frozen with #EXT-X-ENDLIST; none goes live again', async () => {
+    const seq = mediaSequence(await playlist());
+    await control('primary', { kind: 'endlist' });
+    const ended = await playlist();
+    assert.ok(ended.trimEnd().endsWith('#EXT-X-ENDLIST'));
+    assert.ok(mediaSequence(ended) - seq <= 1);
+    await sleep(1100);
+    assert.equal(await playlist(), ended);
+    await control('primary', { kind: 'none' });
+    const live = await playlist();
+    assert.ok(!live.includes('#EXT-X-ENDLIST'));
+    assert.ok(mediaSequence(live) > mediaSequence(ended));
+  });
+
+  test('reset: every stream healthy and listening again, log cleared', async () => {
+    await control('primary', { kind: 'refuse' });
+    await control('fallback', { kind: '503' });
+    await control('spare', { kind: 'hang' });
+    const held = expectFailureLater(request(origin.streams.spare.url));
+    await sleep(50);
+    const res = await request(`${origin.controlUrl}/reset`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    await assert.rejects(held);
+    assert.deepEqual(origin.log(), []);
+    for (const name of ['primary', 'fallback', 'spare']) {
+      assert.equal((await request(origin.streams[name].url)).status, 200, name);
+      assert.equal(origin.getFault(name).kind, 'none');
+    }
+    assert.equal((await request(`${origin.controlUrl}/reset`)).status, 200, 'GET /reset works too');
+  });
+});
+
+describe('control server', () => {
+  test('request log: kinds, statuses, stream and since filters; control requests not logged', async () => {
+    const since = Date.now();
+    await request(origin.streams.primary.url);
+    await request(`${base()}init.mp4`);
+    await request(`${base()}seg-999999.m4s`);
+    await request(`${base()}favicon.ico`);
+    await request(origin.streams.fallback.url);
+    const res = await request(`${origin.controlUrl}/log?stream=primary&since=${since}`);
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    const entries = JSON.parse(res.body.toString());
+    assert.deepEqual(
+      entries.map((/** @type {any} */ e) => [e.stream, e.kind, e.path, e.status]),
+      [
+        ['primary', 'playlist', '/live/index.m3u8', 200],
+        ['primary', 'init', '/live/init.mp4', 200],
+        ['primary', 'segment', '/live/seg-999999.m4s', 404],
+        ['primary', 'other', '/live/favicon.ico', 404],
+      ],
+    );
+    assert.ok(entries.every((/** @type {any} */ e) => e.t >= since));
+    const all = JSON.parse((await request(`${origin.controlUrl}/log?since=${since}`)).body.toString());
+    assert.equal(all.length, 5);
+    assert.equal(JSON.parse((await request(`${origin.controlUrl}/log?since=${Date.now() + 1000}`)).body.toString()).length, 0);
+    assert.ok(origin.log().every((e) => !e.path.startsWith('/control') && e.kind !== undefined));
+  });
+
+  test('GET /control/<stream>, /control, /health, /poster.png and errors', async () => {
+    const state = JSON.parse((await request(`${origin.controlUrl}/control/spare`)).body.toString());
+    assert.deepEqual(
+      { kind: state.kind, port: state.port, colour: state.colour },
+      { kind: 'none', port: origin.streams.spare.port, colour: 'green' },
+    );
+    const list = JSON.parse((await request(`${origin.controlUrl}/control`)).body.toString());
+    assert.deepEqual(list.map((/** @type {any} */ s) => s.stream), ['primary', 'fallback', 'spare']);
+    assert.equal((await request(`${origin.controlUrl}/health`)).status, 200);
+    const poster = await request(origin.posterUrl);
+    assert.equal(poster.status, 200);
+    assert.equal(poster.headers['content-type'], 'image/png');
+    assert.equal(poster.headers['access-control-allow-origin'], '*');
+    assert.equal(poster.body.subarray(1, 4).toString(), 'PNG');
+    assert.equal((await request(`${origin.controlUrl}/control/nope?kind=404`)).status, 404);
+    const bad = await request(`${origin.controlUrl}/control/primary?kind=explode`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers['access-control-allow-origin'], '*');
+    assert.equal(origin.getFault('primary').kind, 'none');
+    await assert.rejects(origin.setFault('nope', { kind: '404' }), /unknown stream/);
+  });
+});
+
+test('close() resolves quickly with hung and slow requests open, and frees the ports', async () => {
+  const extra = await startOrigin({ streams: { a: 'red', b: 'green' } });
+  await extra.setFault('a', { kind: 'hang' });
+  await extra.setFault('b', { kind: 'slow', ms: 10_000 });
+  const hung = expectFailureLater(request(extra.streams.a.url));
+  const slow = expectFailureLater(request(extra.streams.b.url));
+  await sleep(100);
+  const t0 = Date.now();
+  await extra.close();
+  assert.ok(Date.now() - t0 < 300, `close took ${Date.now() - t0} ms`);
+  await assert.rejects(hung);
+  await assert.rejects(slow);
+  await assert.rejects(request(extra.streams.a.url), { code: 'ECONNREFUSED' });
+  await assert.rejects(request(`${extra.controlUrl}/health`), { code: 'ECONNREFUSED' });
+});

@@ -1,0 +1,105 @@
+// Test-run plugins: the local HLS origin (started and stopped with the test server), a
+// command that reads pixels from a real screenshot of the page, a command that records a
+// measured figure, and a reporter that ends the run with a plain "N passed, N failed" line.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { PNG } from 'pngjs';
+
+export const FIGURES_FILE = 'test-results/figures.jsonl';
+
+/** Starts the origin once per run; test pages read its URLs from /__origin.json. */
+export function hlsOriginPlugin() {
+  let origin = null;
+  return {
+    name: 'live-player-hls-origin',
+    async serverStart() {
+      const { startOrigin } = await import('../servers/hls-origin.mjs');
+      origin = await startOrigin({ host: '127.0.0.1' });
+    },
+    async serverStop() {
+      await origin?.close();
+    },
+    serve(context) {
+      if (context.path !== '/__origin.json' || !origin) return undefined;
+      return {
+        type: 'json',
+        body: JSON.stringify({
+          controlUrl: origin.controlUrl,
+          posterUrl: origin.posterUrl,
+          streams: Object.fromEntries(Object.entries(origin.streams).map(([name, s]) => [name, s.url])),
+        }),
+      };
+    },
+  };
+}
+
+/** Mean colour of the centre of an element, from a screenshot: what a viewer sees. */
+export function screenPlugin() {
+  return {
+    name: 'live-player-screen',
+    async executeCommand({ command, payload, session }) {
+      if (command === 'sample-screen') {
+        const page = session.browser.getPage(session.id);
+        const box = await page.locator(payload.selector).first().boundingBox();
+        if (!box || box.width < 4 || box.height < 4) return null;
+        const png = PNG.sync.read(await page.screenshot({ clip: box, type: 'png', animations: 'allow' }));
+        // The centre half of the frame: the test streams keep their labels out of it.
+        const x0 = Math.floor(png.width * 0.3);
+        const x1 = Math.ceil(png.width * 0.7);
+        const y0 = Math.floor(png.height * 0.3);
+        const y1 = Math.ceil(png.height * 0.7);
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        let n = 0;
+        for (let y = y0; y < y1; y += 2) {
+          for (let x = x0; x < x1; x += 2) {
+            const i = (y * png.width + x) * 4;
+            r += png.data[i];
+            g += png.data[i + 1];
+            b += png.data[i + 2];
+            n += 1;
+          }
+        }
+        return { r: Math.round(r / n), g: Math.round(g / n), b: Math.round(b / n) };
+      }
+      if (command === 'record-figure') {
+        mkdirSync('test-results', { recursive: true });
+        appendFileSync(FIGURES_FILE, `${JSON.stringify({ at: new Date().toISOString(), ...payload })}\n`);
+        return true;
+      }
+      return undefined;
+    },
+  };
+}
+
+function countTests(suite, counts) {
+  if (!suite) return;
+  for (const test of suite.tests ?? []) {
+    if (test.skipped) counts.skipped += 1;
+    else if (test.passed) counts.passed += 1;
+    else counts.failed += 1;
+  }
+  for (const child of suite.suites ?? []) countTests(child, counts);
+}
+
+/** Prints one plain closing line that CI can read; a file that failed to load counts as failed. */
+export function summaryLineReporter() {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  return {
+    onTestRunFinished({ sessions }) {
+      for (const session of sessions) {
+        countTests(session.testResults, counts);
+        if (!session.passed && !session.testResults?.tests?.length && !session.testResults?.suites?.length) {
+          counts.failed += 1;
+        }
+      }
+    },
+    stop() {
+      // At exit, after the dynamic progress display has finished redrawing.
+      process.once('exit', () => {
+        const skipped = counts.skipped ? `, ${counts.skipped} skipped` : '';
+        process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed${skipped}\n`);
+      });
+    },
+  };
+}

@@ -1,0 +1,654 @@
+// The failover machine driven by fake actors: scripted probes, and play/watch fakes whose
+// `sendBack` the test uses to report SOURCE.* events. Time is a SimulatedClock.
+import { expect } from '@open-wc/testing';
+import { createActor, fromCallback, fromPromise, SimulatedClock, type EventObject } from 'xstate';
+import { Reasons } from '../../src/constants.js';
+import { playerMachine, toPublicView, type PlayerSnapshot } from '../../src/machine/index.js';
+import type {
+  MachineInput,
+  PlayInput,
+  ProbeInput,
+  ProbeVerdict,
+  SourceDescriptor,
+  SourceEvent,
+  WatchInput,
+} from '../../src/machine/types.js';
+
+const PRIMARY: SourceDescriptor = { url: 'https://origin.test/primary.m3u8', kind: 'hls' };
+const FALLBACK: SourceDescriptor = { url: 'https://backup.test/whep', kind: 'whep' };
+
+const LIVE: ProbeVerdict = { status: 'live', targetDurationMs: 2000 };
+const notLive = (cause = 'playlist HTTP 404', retryAfterMs?: number): ProbeVerdict =>
+  retryAfterMs === undefined ? { status: 'not-live', cause } : { status: 'not-live', cause, retryAfterMs };
+const STOPPED: ProbeVerdict = { status: 'stopped', cause: '#EXT-X-ENDLIST' };
+
+interface FakeProbe {
+  input: ProbeInput;
+  settled: boolean;
+  aborted: boolean;
+  resolve(verdict: ProbeVerdict): void;
+  reject(error: unknown): void;
+}
+
+interface FakeCallback<TInput> {
+  input: TInput;
+  stopped: boolean;
+  send(event: SourceEvent): void;
+}
+
+/** Lets promise callbacks and the actor's mailbox run. */
+const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: boolean } = {}) {
+  const probes: FakeProbe[] = [];
+  const players: FakeCallback<PlayInput>[] = [];
+  const watchers: FakeCallback<WatchInput>[] = [];
+  const clock = new SimulatedClock();
+
+  const machine = playerMachine.provide({
+    actors: {
+      probe: fromPromise<ProbeVerdict, ProbeInput>(
+        ({ input, signal }) =>
+          new Promise<ProbeVerdict>((resolve, reject) => {
+            const probe: FakeProbe = {
+              input,
+              settled: false,
+              aborted: false,
+              resolve: (v) => {
+                probe.settled = true;
+                resolve(v);
+              },
+              reject: (e) => {
+                probe.settled = true;
+                reject(e);
+              },
+            };
+            signal.addEventListener('abort', () => {
+              probe.aborted = true;
+            });
+            probes.push(probe);
+          }),
+      ),
+      play: fromCallback<EventObject, PlayInput>(({ input, sendBack }) => {
+        const fake: FakeCallback<PlayInput> = { input, stopped: false, send: sendBack };
+        players.push(fake);
+        return () => {
+          fake.stopped = true;
+        };
+      }),
+      watch: fromCallback<EventObject, WatchInput>(({ input, sendBack }) => {
+        const fake: FakeCallback<WatchInput> = { input, stopped: false, send: sendBack };
+        watchers.push(fake);
+        return () => {
+          fake.stopped = true;
+        };
+      }),
+    },
+  });
+
+  const input: MachineInput = {
+    primary: PRIMARY,
+    fallback: options.fallback === undefined ? FALLBACK : options.fallback,
+    preferPrimary: options.preferPrimary ?? false,
+    // random 0: every backoff is exactly half its window (500, 1000, 2000, 4000, 5000 ms).
+    timing: { random: () => 0, hysteresisMs: 15000 },
+  };
+  const actor = createActor(machine, { input, clock });
+  const seen: PlayerSnapshot[] = [];
+  actor.subscribe((s) => seen.push(s));
+  actor.start();
+
+  const pending = (role: ProbeInput['role']) => {
+    const open = probes.filter((p) => p.input.role === role && !p.settled && !p.aborted);
+    expect(open, `exactly one open ${role} probe`).to.have.length(1);
+    return open[0]!;
+  };
+
+  return {
+    actor,
+    clock,
+    probes,
+    players,
+    watchers,
+    seen,
+    pending,
+    snap: () => actor.getSnapshot(),
+    view: () => toPublicView(actor.getSnapshot()),
+    /** Answers the open probe of `role`, then lets the machine react. */
+    async answer(role: ProbeInput['role'], verdict: ProbeVerdict | Error) {
+      const probe = pending(role);
+      if (verdict instanceof Error) probe.reject(verdict);
+      else probe.resolve(verdict);
+      await flush();
+    },
+    async advance(ms: number) {
+      clock.increment(ms);
+      await flush();
+    },
+    player: (role: PlayInput['role']) => {
+      const live = players.filter((p) => p.input.role === role && !p.stopped);
+      expect(live, `exactly one running ${role} player`).to.have.length(1);
+      return live[0]!;
+    },
+    openProbes: () => probes.filter((p) => !p.settled && !p.aborted),
+  };
+}
+
+type Harness = ReturnType<typeof harness>;
+
+async function toPrimary(h: Harness) {
+  await h.answer('primary', LIVE);
+  expect(h.view().state).to.equal('primary');
+}
+
+async function toFallback(h: Harness) {
+  await h.answer('primary', notLive());
+  await h.answer('fallback', LIVE);
+  expect(h.view().state).to.equal('fallback');
+}
+
+describe('player machine', () => {
+  describe('prelive', () => {
+    it('starts in prelive, loading, and probes both sources in parallel with a fast first probe', () => {
+      const h = harness();
+      const view = h.view();
+      expect(view).to.deep.equal({
+        state: 'prelive',
+        reason: Reasons.START,
+        loading: true,
+        playing: false,
+        onScreen: null,
+      });
+      expect(h.probes.map((p) => p.input)).to.deep.equal([
+        { role: 'primary', source: PRIMARY, confirmAdvance: false },
+        { role: 'fallback', source: FALLBACK, confirmAdvance: false },
+      ]);
+      expect(h.players).to.have.length(0);
+    });
+
+    it('goes to primary as soon as the primary is live, without waiting for the fallback probe', async () => {
+      const h = harness();
+      const fallbackProbe = h.pending('fallback');
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE, onScreen: 'primary' });
+      expect(h.view().cause).to.equal(undefined);
+      expect(fallbackProbe.aborted, 'the fallback probe is stopped').to.equal(true);
+      expect(h.player('primary').input).to.deep.equal({ role: 'primary', source: PRIMARY, targetDurationMs: 2000 });
+    });
+
+    it('keeps loading in primary until the first frame, then plays', async () => {
+      const h = harness();
+      await toPrimary(h);
+      expect(h.view()).to.include({ loading: true, playing: false });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback' });
+      await flush();
+      expect(h.view().loading, 'a frame of the other source does not count').to.equal(true);
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      await flush();
+      expect(h.view()).to.include({ loading: false, playing: true, onScreen: 'primary' });
+    });
+
+    it('stops for good when the primary probe says stopped', async () => {
+      const h = harness();
+      await h.answer('primary', STOPPED);
+      expect(h.view()).to.deep.equal({
+        state: 'stopped',
+        reason: Reasons.PRIMARY_STOPPED,
+        cause: '#EXT-X-ENDLIST',
+        loading: false,
+        playing: false,
+        onScreen: null,
+      });
+      expect(h.snap().status).to.equal('done');
+      expect(h.probes[1]!.aborted).to.equal(true);
+    });
+
+    it('a stopped fallback only counts as not live', async () => {
+      const h = harness();
+      await h.answer('fallback', STOPPED);
+      expect(h.view().state).to.equal('prelive');
+      await h.answer('primary', notLive());
+      expect(h.view().state).to.equal('prelive');
+      expect(h.snap().matches({ prelive: 'waiting' })).to.equal(true);
+    });
+
+    it('plays the fallback when it is live and the primary is not (fallback answers first)', async () => {
+      const h = harness();
+      await h.answer('fallback', LIVE);
+      expect(h.view().state, 'the primary is preferred: wait for its answer').to.equal('prelive');
+      expect(h.view().loading).to.equal(true);
+      await h.answer('primary', notLive('WHEP POST 503'));
+      expect(h.view()).to.include({
+        state: 'fallback',
+        reason: Reasons.FALLBACK_LIVE,
+        cause: 'WHEP POST 503',
+        onScreen: 'fallback',
+        loading: true,
+      });
+      expect(h.player('fallback').input).to.deep.equal({ role: 'fallback', source: FALLBACK, targetDurationMs: 2000 });
+      expect(h.watchers.map((w) => w.input)).to.deep.equal([{ role: 'primary', source: PRIMARY }]);
+    });
+
+    it('plays the fallback when it is live and the primary is not (primary answers first)', async () => {
+      const h = harness();
+      await h.answer('primary', notLive());
+      expect(h.view().state).to.equal('prelive');
+      await h.answer('fallback', LIVE);
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE, cause: 'playlist HTTP 404' });
+    });
+
+    it('prefers the primary when both are live, whatever the order of answers', async () => {
+      const h = harness();
+      await h.answer('fallback', LIVE);
+      await h.answer('primary', LIVE);
+      expect(h.view().state).to.equal('primary');
+    });
+
+    it('retries after the backoff delay, with confirmAdvance from the second round on', async () => {
+      const h = harness();
+      await h.answer('primary', notLive());
+      await h.answer('fallback', notLive());
+      expect(h.view()).to.include({ state: 'prelive', loading: false, reason: Reasons.START });
+      expect(h.openProbes()).to.have.length(0);
+
+      await h.advance(499);
+      expect(h.openProbes(), 'not before the delay').to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes().map((p) => p.input)).to.deep.equal([
+        { role: 'primary', source: PRIMARY, confirmAdvance: true },
+        { role: 'fallback', source: FALLBACK, confirmAdvance: true },
+      ]);
+      expect(h.view().loading, 'only the very first round shows the spinner').to.equal(false);
+
+      // Second failed round: the window doubles.
+      await h.answer('primary', notLive());
+      await h.answer('fallback', notLive());
+      await h.advance(999);
+      expect(h.openProbes()).to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes()).to.have.length(2);
+
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE });
+    });
+
+    it('honours the largest Retry-After of the round', async () => {
+      const h = harness();
+      await h.answer('primary', notLive('HTTP 503', 3000));
+      await h.answer('fallback', notLive('WHEP 409', 7000));
+      await h.advance(6999);
+      expect(h.openProbes()).to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes()).to.have.length(2);
+    });
+
+    it('counts a rejected probe as not live, with the error as cause', async () => {
+      const h = harness();
+      await h.answer('fallback', LIVE);
+      await h.answer('primary', new Error('network down'));
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE, cause: 'Error: network down' });
+
+      const h2 = harness();
+      await h2.answer('primary', new TypeError('Failed to fetch'));
+      await h2.answer('fallback', new Error('refused'));
+      expect(h2.snap().matches({ prelive: 'waiting' })).to.equal(true);
+      await h2.advance(500);
+      expect(h2.openProbes()).to.have.length(2);
+    });
+
+    it('rejects from the placeholder probe when no probe is provided, and keeps retrying', async () => {
+      const clock = new SimulatedClock();
+      const actor = createActor(playerMachine, {
+        input: { primary: PRIMARY, fallback: null, preferPrimary: false, timing: { random: () => 0 } },
+        clock,
+      }).start();
+      await flush();
+      expect(actor.getSnapshot().matches({ prelive: 'waiting' })).to.equal(true);
+      expect(actor.getSnapshot().status).to.equal('active');
+      actor.stop();
+    });
+
+    it('defaults its timing (1 s base, 10 s cap, 15 s hysteresis, Math.random)', () => {
+      const actor = createActor(playerMachine, {
+        input: { primary: PRIMARY, fallback: null, preferPrimary: false, timing: { hysteresisMs: undefined } },
+      });
+      expect(actor.getSnapshot().context.timing).to.deep.equal({
+        backoffBaseMs: 1000,
+        backoffCapMs: 10000,
+        hysteresisMs: 15000,
+        random: Math.random,
+      });
+    });
+
+    it('without a fallback, probes only the primary and goes on retrying', async () => {
+      const h = harness({ fallback: null });
+      expect(h.probes.map((p) => p.input.role)).to.deep.equal(['primary']);
+      await h.answer('primary', notLive());
+      expect(h.snap().matches({ prelive: 'waiting' })).to.equal(true);
+      await h.advance(500);
+      expect(h.probes.map((p) => p.input.role)).to.deep.equal(['primary', 'primary']);
+      await h.answer('primary', LIVE);
+      expect(h.view().state).to.equal('primary');
+    });
+  });
+
+  describe('primary', () => {
+    it('goes to stopped when the primary player reports a deliberate stop', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.STOPPED', role: 'primary', cause: '#EXT-X-ENDLIST' });
+      await flush();
+      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: '#EXT-X-ENDLIST' });
+      expect(h.players.every((p) => p.stopped)).to.equal(true);
+    });
+
+    it('on failure probes the fallback (confirmed) while the primary keeps playing, then switches', async () => {
+      const h = harness();
+      await toPrimary(h);
+      const primaryPlayer = h.player('primary');
+      primaryPlayer.send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      primaryPlayer.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'playlist HTTP 404' });
+      await flush();
+      expect(h.view()).to.include({ state: 'primary', playing: true, onScreen: 'primary' });
+      expect(h.pending('fallback').input).to.deep.equal({ role: 'fallback', source: FALLBACK, confirmAdvance: true });
+      expect(primaryPlayer.stopped, 'the buffer may still be on screen').to.equal(false);
+
+      await h.answer('fallback', LIVE);
+      expect(h.view()).to.include({
+        state: 'fallback',
+        reason: Reasons.PRIMARY_FAILED,
+        cause: 'playlist HTTP 404',
+        loading: true,
+        onScreen: 'fallback',
+      });
+      expect(primaryPlayer.stopped).to.equal(true);
+      expect(h.player('fallback').input.source).to.equal(FALLBACK);
+      expect(h.watchers.filter((w) => !w.stopped)).to.have.length(1);
+    });
+
+    it('on failure with the fallback not live goes to prelive, keeping the cause, and retries after a backoff', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'frozen playlist' });
+      await flush();
+      await h.answer('fallback', notLive('WHEP 409', 2500));
+      expect(h.view()).to.deep.equal({
+        state: 'prelive',
+        reason: Reasons.PRIMARY_FAILED,
+        cause: 'frozen playlist',
+        loading: false,
+        playing: false,
+        onScreen: null,
+      });
+      expect(h.players.every((p) => p.stopped)).to.equal(true);
+      await h.advance(2499);
+      expect(h.openProbes(), "the fallback's Retry-After is honoured").to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes().map((p) => p.input.confirmAdvance)).to.deep.equal([true, true]);
+    });
+
+    it('a failover probe that rejects counts as not live', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'fatal hls error' });
+      await flush();
+      await h.answer('fallback', new Error('boom'));
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'fatal hls error' });
+    });
+
+    it('a stopped fallback during failover means prelive, not stopped', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
+      await flush();
+      await h.answer('fallback', STOPPED);
+      expect(h.view().state).to.equal('prelive');
+    });
+
+    it('without a fallback goes straight to prelive on failure', async () => {
+      const h = harness({ fallback: null });
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'playlist HTTP 404' });
+      await flush();
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'playlist HTTP 404' });
+      expect(h.openProbes()).to.have.length(0);
+      await h.advance(500);
+      expect(h.openProbes().map((p) => p.input)).to.deep.equal([
+        { role: 'primary', source: PRIMARY, confirmAdvance: true },
+      ]);
+    });
+
+    it('a primary stop during the failover probe still ends everything', async () => {
+      const h = harness();
+      await toPrimary(h);
+      const player = h.player('primary');
+      player.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
+      await flush();
+      const failover = h.pending('fallback');
+      player.send({ type: 'SOURCE.STOPPED', role: 'primary', cause: '#EXT-X-ENDLIST' });
+      await flush();
+      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED });
+      expect(failover.aborted).to.equal(true);
+      expect(player.stopped).to.equal(true);
+    });
+
+    it('ignores SUSPECT, events of the other role and repeated failures', async () => {
+      const h = harness();
+      await toPrimary(h);
+      const player = h.player('primary');
+      player.send({ type: 'SOURCE.SUSPECT', role: 'primary', cause: 'stall' });
+      player.send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'stale' });
+      player.send({ type: 'SOURCE.STOPPED', role: 'fallback', cause: 'stale' });
+      await flush();
+      expect(h.snap().matches({ primary: { health: 'steady' } })).to.equal(true);
+      expect(h.openProbes()).to.have.length(0);
+
+      player.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'a' });
+      player.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'b' });
+      await flush();
+      expect(h.openProbes(), 'one failover probe, not one per report').to.have.length(1);
+    });
+  });
+
+  describe('fallback', () => {
+    it('stops when the watcher sees the primary stopped, even while the fallback plays fine', async () => {
+      const h = harness();
+      await toFallback(h);
+      h.player('fallback').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback' });
+      await flush();
+      expect(h.view()).to.include({ playing: true, loading: false });
+      h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', cause: 'WHEP inactive: stopped' });
+      await flush();
+      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: 'WHEP inactive: stopped' });
+    });
+
+    for (const type of ['SOURCE.FAILED', 'SOURCE.STOPPED'] as const) {
+      it(`${type} of the fallback probes the primary (confirmed); live → primary`, async () => {
+        const h = harness();
+        await toFallback(h);
+        const fallbackPlayer = h.player('fallback');
+        fallbackPlayer.send({ type, role: 'fallback', cause: 'ICE failed' });
+        await flush();
+        expect(h.view().state).to.equal('fallback');
+        expect(fallbackPlayer.stopped).to.equal(false);
+        expect(h.pending('primary').input).to.deep.equal({ role: 'primary', source: PRIMARY, confirmAdvance: true });
+        await h.answer('primary', { status: 'live', targetDurationMs: 4000 });
+        expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED, cause: 'ICE failed' });
+        expect(h.player('primary').input.targetDurationMs).to.equal(4000);
+        expect(fallbackPlayer.stopped).to.equal(true);
+        expect(h.watchers.every((w) => w.stopped)).to.equal(true);
+      });
+    }
+
+    it('fallback failed and primary not live → prelive', async () => {
+      const h = harness();
+      await toFallback(h);
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'no frames' });
+      await flush();
+      await h.answer('primary', notLive());
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'no frames' });
+      expect([...h.players, ...h.watchers].every((a) => a.stopped)).to.equal(true);
+    });
+
+    it('fallback failed and the recovery probe rejects → prelive', async () => {
+      const h = harness();
+      await toFallback(h);
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'no frames' });
+      await flush();
+      await h.answer('primary', new Error('offline'));
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED });
+    });
+
+    it('fallback failed and primary stopped → stopped', async () => {
+      const h = harness();
+      await toFallback(h);
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'no frames' });
+      await flush();
+      await h.answer('primary', STOPPED);
+      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: '#EXT-X-ENDLIST' });
+    });
+
+    it('is sticky by default: a recovered primary does not pull it away from a healthy fallback', async () => {
+      const h = harness();
+      await toFallback(h);
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(60_000);
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE });
+      expect(h.openProbes()).to.have.length(0);
+    });
+
+    it('prefer-primary returns to the primary after the hysteresis window', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      const watcher = h.watchers[0]!;
+      watcher.send({ type: 'SOURCE.LIVE', role: 'fallback' });
+      await flush();
+      await h.advance(20_000);
+      expect(h.view().state, 'only the primary watcher counts').to.equal('fallback');
+
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(14_999);
+      expect(h.view().state).to.equal('fallback');
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(1);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED, onScreen: 'primary' });
+      expect(h.view().cause).to.equal(undefined);
+      expect(h.player('primary').input).to.deep.equal({ role: 'primary', source: PRIMARY, targetDurationMs: undefined });
+      expect(watcher.stopped).to.equal(true);
+    });
+
+    it('prefer-primary: DOWN during the window cancels it, and LIVE starts a fresh one', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      const watcher = h.watchers[0]!;
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(10_000);
+      watcher.send({ type: 'SOURCE.DOWN', role: 'primary', cause: 'playlist HTTP 404' });
+      await flush();
+      await h.advance(10_000);
+      expect(h.view().state, 'a flapping primary is not switched to').to.equal('fallback');
+
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(14_000);
+      expect(h.view().state).to.equal('fallback');
+      await h.advance(1_000);
+      expect(h.view().state).to.equal('primary');
+    });
+
+    it('prefer-primary: a fallback failure during the window probes the primary instead', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      await flush();
+      expect(h.pending('primary').input.confirmAdvance).to.equal(true);
+      await h.advance(20_000);
+      expect(h.view().state, 'the probe decides, not the expired window').to.equal('fallback');
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+    });
+  });
+
+  describe('backoff counter', () => {
+    it('resets when a source puts a frame on screen', async () => {
+      const h = harness({ fallback: null });
+      // Two failed rounds: the next window would be 2000 ms.
+      await h.answer('primary', notLive());
+      await h.advance(500);
+      await h.answer('primary', notLive());
+      await h.advance(1000);
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
+      await flush();
+      await h.advance(499);
+      expect(h.openProbes()).to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes(), 'back to the first window').to.have.length(1);
+    });
+
+    it('keeps growing for a source that probes live but never shows a frame', async () => {
+      const h = harness({ fallback: null });
+      const delays: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        await toPrimary(h);
+        h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'decode error' });
+        await flush();
+        let waited = 0;
+        while (h.openProbes().length === 0) {
+          await h.advance(250);
+          waited += 250;
+        }
+        delays.push(waited);
+      }
+      expect(delays).to.deep.equal([500, 1000, 2000, 4000]);
+    });
+  });
+
+  describe('stopped', () => {
+    it('ends every actor and starts no probe afterwards', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      await flush();
+      const recovery = h.pending('primary');
+      h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', cause: 'inactive: stopped' });
+      await flush();
+      expect(h.view().state).to.equal('stopped');
+      expect(h.players.every((p) => p.stopped), 'players cleaned up').to.equal(true);
+      expect(h.watchers.every((w) => w.stopped), 'watchers cleaned up').to.equal(true);
+      expect(recovery.aborted, 'probe aborted').to.equal(true);
+      expect(h.snap().status).to.equal('done');
+      expect(Object.keys(h.snap().children)).to.have.length(0);
+
+      const before = { probes: h.probes.length, players: h.players.length, watchers: h.watchers.length };
+      await h.advance(120_000);
+      expect({ probes: h.probes.length, players: h.players.length, watchers: h.watchers.length }).to.deep.equal(before);
+      expect(h.view().state).to.equal('stopped');
+    });
+  });
+
+  describe('toPublicView', () => {
+    it('reports state, reason, cause, tags and which video is on screen', async () => {
+      const h = harness();
+      await toFallback(h);
+      expect(h.view()).to.deep.equal({
+        state: 'fallback',
+        reason: Reasons.FALLBACK_LIVE,
+        cause: 'playlist HTTP 404',
+        loading: true,
+        playing: false,
+        onScreen: 'fallback',
+      });
+      const states = h.seen.map((s) => toPublicView(s).state);
+      expect([...new Set(states)]).to.deep.equal(['prelive', 'fallback']);
+    });
+  });
+});

@@ -1,0 +1,51 @@
+// @web/test-runner: unit tests (fakes allowed) and browser tests (real media, real servers on
+// 127.0.0.1 started by this run) in the system Chromium; no browser is downloaded.
+// CHROME_PATH points at another Chromium or Chrome (e.g. on a laptop).
+import { defaultReporter } from '@web/test-runner';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { hlsOriginPlugin, screenPlugin, summaryLineReporter } from './test/support/wtr-plugins.mjs';
+
+const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
+
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-dev-shm-usage',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export default {
+  nodeResolve: { exportConditions: ['production'] },
+  groups: [
+    { name: 'unit', files: 'test/unit/**/*.test.ts' },
+    { name: 'browser', files: 'test/browser/**/*.test.ts' },
+  ],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
+    hlsOriginPlugin(),
+    screenPlugin(),
+  ],
+  browsers: [
+    playwrightLauncher({
+      product: 'chromium',
+      launchOptions: { executablePath, args: chromiumArgs },
+      createPage: ({ context }) => context.newPage({ viewport: { width: 800, height: 600 } }),
+    }),
+  ],
+  // The browser tests share one origin and a 2-core machine: one file at a time.
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  testsFinishTimeout: 15 * 60 * 1000,
+  browserStartTimeout: 60 * 1000,
+  testFramework: { config: { timeout: 120000 } },
+  reporters: [defaultReporter(), summaryLineReporter()],
+};
