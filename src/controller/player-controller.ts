@@ -52,7 +52,6 @@ export interface PlayerView {
   error: ConfigError | null;
   /** Sound was refused by the browser's autoplay policy: offer "Unmute". */
   autoplayMuted: boolean;
-  warnings: string[];
 }
 
 const IDLE_VIEW: PlayerView = {
@@ -62,7 +61,6 @@ const IDLE_VIEW: PlayerView = {
   onScreen: null,
   error: null,
   autoplayMuted: false,
-  warnings: [],
 };
 
 type PlayerActor = Actor<typeof playerMachine>;
@@ -86,7 +84,8 @@ export class PlayerController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  hostUpdated(): void {
+  /** Runs inside the update, before render: the first snapshot renders in this same update. */
+  hostUpdate(): void {
     if (!this.startPending) return;
     this.startPending = false;
     if (!this.actor && this.view.state !== States.ERROR) this.start(Reasons.START);
@@ -127,6 +126,8 @@ export class PlayerController implements ReactiveController {
     }
 
     this.pendingReason = reason;
+    // The messages never include the URLs, which may carry tokens.
+    for (const warning of config.warnings) console.warn(`<live-player>: ${warning}`);
     const thresholds = resolveThresholds(this.host.thresholds);
     const actors = createSourceActors({
       videoFor: (role) => this.host.videoFor(role),
@@ -146,7 +147,7 @@ export class PlayerController implements ReactiveController {
       },
     });
     this.actor = actor;
-    this.view = { ...this.view, error: null, warnings: config.warnings };
+    this.view = { ...this.view, error: null };
     actor.subscribe((snapshot) => {
       // A stopped actor may still flush a snapshot: only the current one speaks.
       if (this.actor !== actor) return;
