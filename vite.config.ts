@@ -3,28 +3,49 @@
 // and, with `--mode lib`, the npm library entries (dependencies left external).
 import { defineConfig, type Plugin } from 'vite';
 
-/** Starts the local HLS origin with the dev server and tells the demo page where it is. */
-function embeddedOrigin(): Plugin {
-  let origin: { controlUrl: string; posterUrl: string; streams: Record<string, { url: string }>; close(): Promise<void> } | null = null;
+interface LocalServer {
+  streams: Record<string, { url: string }>;
+  close(): Promise<void>;
+}
+
+const streamUrls = (server: LocalServer) =>
+  Object.fromEntries(Object.entries(server.streams).map(([name, stream]) => [name, stream.url]));
+
+/**
+ * Starts the local HLS origin and WHEP server with the dev server and tells the demo page
+ * where they are. The WHEP server needs ffmpeg; without it the demo runs HLS only.
+ */
+function embeddedServers(): Plugin {
+  const running: LocalServer[] = [];
   return {
-    name: 'live-player-embedded-origin',
+    name: 'live-player-embedded-servers',
     apply: 'serve',
     async configureServer(server) {
       // Imported lazily so a library build never needs the test servers.
       const { startOrigin } = await import('./test/servers/hls-origin.mjs');
-      origin = await startOrigin({ host: '127.0.0.1' });
-      server.config.logger.info(`  live-player test origin: ${origin!.controlUrl}`);
+      const origin = await startOrigin({ host: '127.0.0.1' });
+      running.push(origin);
+      server.config.logger.info(`  live-player test origin: ${origin.controlUrl}`);
+      let whep: (LocalServer & { url: string }) | null = null;
+      try {
+        const { startWhepServer } = await import('./test/servers/whep-server.mjs');
+        whep = await startWhepServer({ host: '127.0.0.1', streams: { primary: 'red', fallback: 'blue' } });
+        running.push(whep!);
+        server.config.logger.info(`  live-player WHEP server: ${whep!.url}`);
+      } catch (error) {
+        server.config.logger.warn(`  WHEP server not started (${(error as Error).message}); the demo offers HLS only.`);
+      }
       server.middlewares.use('/__origin.json', (_req, res) => {
         res.setHeader('Content-Type', 'application/json');
         res.end(
           JSON.stringify({
-            controlUrl: origin!.controlUrl,
-            posterUrl: origin!.posterUrl,
-            streams: Object.fromEntries(Object.entries(origin!.streams).map(([name, s]) => [name, s.url])),
+            hls: { controlUrl: origin.controlUrl, streams: streamUrls(origin) },
+            whep: whep ? { controlUrl: whep.url, streams: streamUrls(whep) } : null,
+            posterUrl: origin.posterUrl,
           }),
         );
       });
-      server.httpServer?.once('close', () => void origin?.close());
+      server.httpServer?.once('close', () => void Promise.all(running.map((s) => s.close())));
     },
   };
 }
@@ -48,7 +69,7 @@ export default defineConfig(({ mode }) => {
   return {
     root: 'demo',
     publicDir: false,
-    plugins: [embeddedOrigin()],
+    plugins: [embeddedServers()],
     server: { host: '127.0.0.1', port: 5173 },
     build: {
       outDir: '../dist',

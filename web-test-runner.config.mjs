@@ -4,7 +4,7 @@
 import { defaultReporter } from '@web/test-runner';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { hlsOriginPlugin, screenPlugin, summaryLineReporter } from './test/support/wtr-plugins.mjs';
+import { hlsOriginPlugin, screenPlugin, summaryLineReporter, whepServerPlugin } from './test/support/wtr-plugins.mjs';
 
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
@@ -21,26 +21,48 @@ export const chromiumArgs = [
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
+  // WebRTC on loopback: real host candidates, not mDNS names, and loopback allowed.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
 ];
+
+function chromium(args) {
+  return playwrightLauncher({
+    product: 'chromium',
+    launchOptions: { executablePath, args },
+    createPage: ({ context }) => context.newPage({ viewport: { width: 800, height: 600 } }),
+  });
+}
+
+// TEST_FILES="test/browser/whep.test.ts" runs just those files (while developing).
+const focus = process.env.TEST_FILES;
 
 export default {
   nodeResolve: { exportConditions: ['production'] },
-  groups: [
+  ...(focus ? { files: focus.split(',') } : {}),
+  groups: focus ? [] : [
     { name: 'unit', files: 'test/unit/**/*.test.ts' },
     { name: 'browser', files: 'test/browser/**/*.test.ts' },
+    // A browser that refuses sound without a user gesture, as on a first visit.
+    {
+      name: 'autoplay',
+      files: 'test/autoplay/**/*.test.ts',
+      browsers: [
+        chromium(
+          chromiumArgs.map((arg) =>
+            arg.startsWith('--autoplay-policy') ? '--autoplay-policy=document-user-activation-required' : arg,
+          ),
+        ),
+      ],
+    },
   ],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
     hlsOriginPlugin(),
+    whepServerPlugin(),
     screenPlugin(),
   ],
-  browsers: [
-    playwrightLauncher({
-      product: 'chromium',
-      launchOptions: { executablePath, args: chromiumArgs },
-      createPage: ({ context }) => context.newPage({ viewport: { width: 800, height: 600 } }),
-    }),
-  ],
+  browsers: [chromium(chromiumArgs)],
   // The browser tests share one origin and a 2-core machine: one file at a time.
   concurrency: 1,
   concurrentBrowsers: 1,

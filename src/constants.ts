@@ -59,5 +59,6 @@ export const ErrorCodes = {
   UNSUPPORTED_SCHEME: 'unsupported-scheme',
   UNSUPPORTED_SOURCE_TYPE: 'unsupported-source-type',
   HLS_UNSUPPORTED: 'hls-unsupported',
+  WEBRTC_UNSUPPORTED: 'webrtc-unsupported',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

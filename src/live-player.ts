@@ -29,7 +29,7 @@ const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackTy
  *
  * @tagname live-player
  *
- * @attr {string} primary - URL of the primary stream (http or https). `.m3u8` is HLS; anything else is WebRTC (WHEP), which this version does not play yet: set `primary-type="hls"` for an HLS URL without `.m3u8`.
+ * @attr {string} primary - URL of the primary stream (http or https). A path ending in `.m3u8` is HLS; anything else is a WebRTC (WHEP) endpoint. `primary-type` overrides.
  * @attr {string} fallback - URL of the fallback stream, played while the primary is unavailable. Optional.
  * @attr {'hls' | 'whep'} primary-type - Overrides how the primary URL is played.
  * @attr {'hls' | 'whep'} fallback-type - Overrides how the fallback URL is played.
@@ -40,7 +40,7 @@ const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackTy
  * @attr {'idle' | 'prelive' | 'primary' | 'fallback' | 'stopped' | 'error'} data-state - Reflects the current state (read-only; set by the element).
  *
  * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
- * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, no way to play the stream here). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
+ * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, an unknown source type, no way to play the stream in this browser). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
  *
  * @slot prelive - Replaces the "The live stream has not started yet" message.
  * @slot stopped - Replaces the "The live stream has ended" message.
@@ -94,6 +94,15 @@ export class LivePlayer extends LitElement {
    * duration. Applies from the next start (a change of source or `reload()`).
    */
   @property({ attribute: false }) thresholds: Partial<HealthThresholds> | null = null;
+
+  /**
+   * Bearer token sent with the primary's WHEP requests (property only: never an attribute,
+   * never rendered, never logged). Applies from the next start.
+   */
+  @property({ attribute: false }) primaryToken: string | null = null;
+
+  /** Bearer token sent with the fallback's WHEP requests (property only). */
+  @property({ attribute: false }) fallbackToken: string | null = null;
 
   @query('video[data-role="primary"]') private primaryVideo!: HTMLVideoElement | null;
   @query('video[data-role="fallback"]') private fallbackVideo!: HTMLVideoElement | null;

@@ -37,6 +37,8 @@ export interface PlayerHost extends ReactiveControllerHost, HTMLElement {
   fallbackType: string | null;
   preferPrimary: boolean;
   thresholds: Partial<HealthThresholds> | null;
+  primaryToken: string | null;
+  fallbackToken: string | null;
   /** The video that shows this role's source (available after the first render). */
   videoFor(role: SourceRole): Promise<HTMLVideoElement>;
 }
@@ -132,6 +134,7 @@ export class PlayerController implements ReactiveController {
     const actors = createSourceActors({
       videoFor: (role) => this.host.videoFor(role),
       thresholds: () => thresholds,
+      credentialsFor: (role) => ({ token: role === 'primary' ? this.host.primaryToken : this.host.fallbackToken }),
       onAutoplayMuted: () => this.update({ autoplayMuted: true }),
     });
     const actor = createActor(playerMachine.provide({ actors }), {
@@ -161,18 +164,10 @@ export class PlayerController implements ReactiveController {
 
   /** Names a source that no engine here can play, as a configuration error. */
   private unplayable(source: SourceDescriptor | null, role: SourceRole): ConfigError | null {
-    if (!source) return null;
-    if (source.kind === 'whep') {
-      return {
-        code: ErrorCodes.UNSUPPORTED_SOURCE_TYPE,
-        source: role,
-        message: `WebRTC (WHEP) sources are not supported yet. If the ${role} is an HLS stream, set ${role}-type="hls".`,
-      };
-    }
-    if (!loaderFor(source, document.createElement('video'))) {
-      return { code: ErrorCodes.HLS_UNSUPPORTED, source: role, message: 'This browser cannot play HLS streams.' };
-    }
-    return null;
+    if (!source || loaderFor(source, document.createElement('video'))) return null;
+    return source.kind === 'whep'
+      ? { code: ErrorCodes.WEBRTC_UNSUPPORTED, source: role, message: 'This browser cannot play WebRTC streams.' }
+      : { code: ErrorCodes.HLS_UNSUPPORTED, source: role, message: 'This browser cannot play HLS streams.' };
   }
 
   private fail(error: ConfigError): void {

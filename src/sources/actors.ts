@@ -1,36 +1,46 @@
 /**
  * The machine's effects, built from the engines, probes and watchers of this folder and
  * handed to the machine with `playerMachine.provide({ actors })`. Each actor owns what it
- * starts: stopping the actor (leaving its state) aborts its requests and destroys its engine.
+ * starts: stopping the actor (leaving its state) aborts its requests, destroys its engine
+ * and closes its WHEP sessions.
  */
 import { fromCallback, fromPromise, type EventObject } from 'xstate';
-import type { PlayInput, ProbeInput, ProbeVerdict, SourceEvent, WatchInput } from '../machine/types.js';
-import type { Engine } from './engine.js';
+import type { PlayInput, ProbeInput, ProbeVerdict, SourceDescriptor, SourceEvent, SourceRole, WatchInput } from '../machine/types.js';
+import type { Engine, SourceCredentials } from './engine.js';
 import { probeHls } from './hls-probe.js';
 import { loaderFor } from './loaders.js';
-import { watchPlaylist } from './playlist-watch.js';
+import { watchByProbing } from './probe-watch.js';
+import { watchPlaylist, type PlaylistWatchCallbacks } from './playlist-watch.js';
 import { limitsFor, type HealthThresholds } from './thresholds.js';
+import { probeWhep } from './whep-probe.js';
+
+/** How often a live WHEP source that is not on screen is probed again. */
+const WHEP_WATCH_EVERY_MS = 5000;
 
 export interface SourceActorEnvironment {
   /** The <video> that shows this role's source, once rendered. */
-  videoFor(role: PlayInput['role']): Promise<HTMLVideoElement>;
+  videoFor(role: SourceRole): Promise<HTMLVideoElement>;
   thresholds(): HealthThresholds;
+  credentialsFor(role: SourceRole): SourceCredentials;
   onAutoplayMuted(): void;
 }
 
-function unsupported(kind: string): ProbeVerdict {
-  return { status: 'not-live', cause: `no engine for ${kind} sources` };
-}
-
 export function createSourceActors(environment: SourceActorEnvironment) {
-  const probe = fromPromise<ProbeVerdict, ProbeInput>(async ({ input, signal }) => {
-    if (input.source.kind !== 'hls') return unsupported(input.source.kind);
-    return probeHls(input.source.url, {
-      confirmAdvance: input.confirmAdvance,
-      thresholds: environment.thresholds(),
-      signal,
-    });
-  });
+  const probeOnce = (role: SourceRole, source: SourceDescriptor, confirmAdvance: boolean, signal: AbortSignal) => {
+    const thresholds = environment.thresholds();
+    if (source.kind === 'whep') {
+      return probeWhep(source.url, {
+        token: environment.credentialsFor(role).token,
+        timeoutMs: limitsFor(thresholds, undefined).requestTimeoutMs,
+        signal,
+      });
+    }
+    return probeHls(source.url, { confirmAdvance, thresholds, signal });
+  };
+
+  const probe = fromPromise<ProbeVerdict, ProbeInput>(({ input, signal }) =>
+    probeOnce(input.role, input.source, input.confirmAdvance, signal),
+  );
 
   const play = fromCallback<EventObject, PlayInput>(({ input, sendBack }) => {
     let engine: Engine | null = null;
@@ -52,6 +62,7 @@ export function createSourceActors(environment: SourceActorEnvironment) {
           source: input.source,
           thresholds,
           limits: limitsFor(thresholds, input.targetDurationMs),
+          credentials: environment.credentialsFor(input.role),
           send,
           onAutoplayMuted: environment.onAutoplayMuted,
         });
@@ -67,22 +78,22 @@ export function createSourceActors(environment: SourceActorEnvironment) {
 
   const watch = fromCallback<EventObject, WatchInput>(({ input, sendBack }) => {
     const watching = new AbortController();
-    const { role } = input;
-    if (input.source.kind === 'hls') {
-      void watchPlaylist(
-        input.source.url,
-        {
-          onLive: () => sendBack({ type: 'SOURCE.LIVE', role } satisfies SourceEvent),
-          onDown: (cause) => sendBack({ type: 'SOURCE.DOWN', role, cause } satisfies SourceEvent),
-          onEnded: (cause) => sendBack({ type: 'SOURCE.STOPPED', role, cause } satisfies SourceEvent),
-        },
-        {
-          thresholds: environment.thresholds(),
-          signal: watching.signal,
-          backoffBaseMs: environment.thresholds().retryBaseMs,
-          backoffCapMs: environment.thresholds().retryCapMs,
-        },
-      );
+    const { role, source } = input;
+    const thresholds = environment.thresholds();
+    const callbacks: PlaylistWatchCallbacks = {
+      onLive: () => sendBack({ type: 'SOURCE.LIVE', role } satisfies SourceEvent),
+      onDown: (cause) => sendBack({ type: 'SOURCE.DOWN', role, cause } satisfies SourceEvent),
+      onEnded: (cause) => sendBack({ type: 'SOURCE.STOPPED', role, cause } satisfies SourceEvent),
+    };
+    const pacing = { backoffBaseMs: thresholds.retryBaseMs, backoffCapMs: thresholds.retryCapMs };
+    if (source.kind === 'whep') {
+      void watchByProbing((signal) => probeOnce(role, source, true, signal), callbacks, {
+        signal: watching.signal,
+        liveEveryMs: WHEP_WATCH_EVERY_MS,
+        ...pacing,
+      });
+    } else {
+      void watchPlaylist(source.url, callbacks, { thresholds, signal: watching.signal, ...pacing });
     }
     return () => watching.abort();
   });

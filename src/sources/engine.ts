@@ -13,10 +13,16 @@ export interface EngineContext {
   thresholds: HealthThresholds;
   /** Limits from the probe's target duration (or the assumed one). */
   limits: StreamLimits;
+  /** Credentials for this source (WHEP bearer token). Never logged, never in the DOM. */
+  credentials?: SourceCredentials;
   /** Reports to the machine. After FAILED or STOPPED an engine reports nothing more. */
   send(event: SourceEvent): void;
   /** The browser refused sound without a gesture; playback continues muted. */
   onAutoplayMuted(): void;
+}
+
+export interface SourceCredentials {
+  token?: string | null;
 }
 
 export interface Engine {

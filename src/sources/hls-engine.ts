@@ -81,7 +81,8 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
   const frozenTimer = setInterval(() => {
     const silentMs = performance.now() - lastAdvanceAt;
     if (silentMs > limits.frozenPlaylistMs) {
-      settle('SOURCE.FAILED', `playlist not advancing for ${Math.round(silentMs / 100) / 10} s`);
+      const seconds = Math.round(silentMs / 100) / 10;
+      settle('SOURCE.FAILED', lastEnd < 0 ? `no playlist within ${seconds} s` : `playlist not advancing for ${seconds} s`);
     }
   }, CHECK_EVERY_MS);
 

@@ -7,6 +7,7 @@ import type { SourceDescriptor } from '../machine/types.js';
 import type { EngineLoader } from './engine.js';
 import { createHlsEngine } from './hls-engine.js';
 import { createNativeHlsEngine } from './native-hls-engine.js';
+import { createWhepEngine } from './whep-engine.js';
 
 const HLS_MIME = 'application/vnd.apple.mpegurl';
 
@@ -26,8 +27,14 @@ export const nativeHlsLoader: EngineLoader = {
   load: async () => createNativeHlsEngine,
 };
 
-/** In order of preference: hls.js where MediaSource exists, else the browser's own HLS. */
-export const ENGINE_LOADERS: readonly EngineLoader[] = [hlsJsLoader, nativeHlsLoader];
+export const whepLoader: EngineLoader = {
+  name: 'whep',
+  canPlay: (source) => source.kind === 'whep' && typeof globalThis.RTCPeerConnection !== 'undefined',
+  load: async () => createWhepEngine,
+};
+
+/** In order of preference: hls.js where MediaSource exists, else the browser's own HLS; WHEP. */
+export const ENGINE_LOADERS: readonly EngineLoader[] = [hlsJsLoader, nativeHlsLoader, whepLoader];
 
 export function loaderFor(source: SourceDescriptor, video: HTMLVideoElement): EngineLoader | null {
   return ENGINE_LOADERS.find((loader) => loader.canPlay(source, video)) ?? null;

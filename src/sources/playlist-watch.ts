@@ -1,8 +1,8 @@
 /**
  * Watches an HLS playlist that is not (or not only) played by hls.js: the primary while
  * the fallback is on screen, and the stream under native HLS playback.
- * Policy: while the stream is live, one playlist request per target duration; while it is
- * down, jittered exponential backoff from 1 s up to 10 s (Retry-After honoured), so a
+ * Policy: while the playlist loads (advancing or frozen), one request per target duration;
+ * while it does not load, jittered exponential backoff from 1 s up to 10 s (Retry-After honoured), so a
  * crowd of viewers does not poll a recovering origin in lockstep. Reports LIVE only when a
  * newer segment appears, DOWN on every failed or frozen look, ENDED once on #EXT-X-ENDLIST
  * (and then stops). Runs until the signal aborts.
@@ -10,7 +10,7 @@
 import { backoffDelay } from '../machine/backoff.js';
 import { sleep } from './http.js';
 import { loadMediaPlaylist } from './hls-probe.js';
-import { hasAdvanced, type MediaPlaylistInfo } from './playlist.js';
+import { hasAdvanced, hasRestarted, type MediaPlaylistInfo } from './playlist.js';
 import { limitsFor, type HealthThresholds } from './thresholds.js';
 
 export interface PlaylistWatchCallbacks {
@@ -62,8 +62,12 @@ export async function watchPlaylist(
         limits = limitsFor(thresholds, loaded.info.targetDurationMs);
         delayMs = limits.targetDurationMs;
         const now = performance.now();
-        if (!previous || hasAdvanced(previous, loaded.info)) {
-          if (previous) callbacks.onLive();
+        if (!previous || hasRestarted(previous, loaded.info)) {
+          // A first look, or a restarted stream: the next look can tell whether it advances.
+          previous = loaded.info;
+          lastAdvanceAt = now;
+        } else if (hasAdvanced(previous, loaded.info)) {
+          callbacks.onLive();
           previous = loaded.info;
           lastAdvanceAt = now;
         } else if (now - lastAdvanceAt > limits.frozenPlaylistMs) {

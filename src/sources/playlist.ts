@@ -73,3 +73,11 @@ export function hasAdvanced(previous: MediaPlaylistInfo, next: MediaPlaylistInfo
   const nextEnd = next.mediaSequence + next.segmentCount;
   return nextEnd > previousEnd || (nextEnd === previousEnd && next.lastSegmentUri !== previous.lastSegmentUri);
 }
+
+/**
+ * True when `next` starts over far behind `previous` (an encoder restarted with its media
+ * sequence reset), as opposed to a lagging CDN edge that is only a segment or two behind.
+ */
+export function hasRestarted(previous: MediaPlaylistInfo, next: MediaPlaylistInfo): boolean {
+  return next.mediaSequence + next.segmentCount < previous.mediaSequence;
+}

@@ -22,6 +22,12 @@ export interface HealthThresholds {
   retryDelayMs: number;
   /** Target duration assumed before a playlist has been read, in ms. Default 6000. */
   assumedTargetDurationMs: number;
+  /** WebRTC: no new decoded video frame for this long while connected has failed, in ms. Default 1000. */
+  frameStallMs: number;
+  /** WebRTC: a connection `disconnected` for this long has failed, in ms. Default 2000. */
+  disconnectedGraceMs: number;
+  /** WebRTC: no first frame this long after the session is answered has failed, in ms. Default 5000. */
+  whepStartupTimeoutMs: number;
   /** First retry delay while nothing is live, in ms (doubles per attempt, jittered). Default 1000. */
   retryBaseMs: number;
   /** Longest retry delay while nothing is live, in ms. Default 10000. */
@@ -39,18 +45,25 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   requestRetries: 1,
   retryDelayMs: 300,
   assumedTargetDurationMs: 6000,
+  frameStallMs: 1000,
+  disconnectedGraceMs: 2000,
+  whepStartupTimeoutMs: 5000,
   retryBaseMs: 1000,
   retryCapMs: 10000,
   preferPrimaryAfterMs: 15000,
 });
 
-/** Merges user overrides, ignoring anything that is not a positive finite number. */
+/** Counts and delays that may be zero (no retry, retry at once); every other value must be positive. */
+const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs']);
+
+/** Merges user overrides, ignoring anything that is not a usable finite number. */
 export function resolveThresholds(overrides?: Partial<HealthThresholds> | null): HealthThresholds {
   const merged: HealthThresholds = { ...DEFAULT_THRESHOLDS };
   if (!overrides) return merged;
   for (const key of Object.keys(DEFAULT_THRESHOLDS) as (keyof HealthThresholds)[]) {
     const value = overrides[key];
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) merged[key] = value;
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    if (value > 0 || (value === 0 && ZERO_ALLOWED.has(key))) merged[key] = value;
   }
   return merged;
 }

@@ -37,7 +37,6 @@ describe('configuration errors', function () {
     ['a data: URL', { primary: 'data:application/vnd.apple.mpegurl,#EXTM3U' }, 'unsupported-scheme'],
     ['an ftp: fallback', { primary: 'https://example.invalid/a.m3u8', fallback: 'ftp://example.invalid/b.m3u8' }, 'unsupported-scheme'],
     ['an unknown source type', { primary: 'https://example.invalid/a.m3u8', 'primary-type': 'rtmp' }, 'unsupported-source-type'],
-    ['a WHEP source (not supported yet)', { primary: 'https://example.invalid/whep/endpoint' }, 'unsupported-source-type'],
   ];
 
   for (const [what, attributes, code] of cases) {

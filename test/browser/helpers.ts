@@ -22,6 +22,57 @@ export function origin(): Promise<OriginInfo> {
   return originInfo;
 }
 
+export interface WhepInfo {
+  controlUrl: string;
+  streams: { primary: string; fallback: string };
+}
+let whepInfo: Promise<WhepInfo> | null = null;
+export function whep(): Promise<WhepInfo> {
+  whepInfo ??= fetch('/__whep.json').then((response) => response.json());
+  return whepInfo;
+}
+
+export type WhepFaultKind =
+  | 'none'
+  | 'publisher-gone'
+  | 'post-404'
+  | 'post-503'
+  | 'post-409'
+  | 'ice-fail'
+  | 'cut'
+  | 'stop'
+  | 'hang'
+  | 'require-token';
+
+export async function setWhepFault(stream: 'primary' | 'fallback', kind: WhepFaultKind, extra: Record<string, string | number> = {}) {
+  const { controlUrl } = await whep();
+  const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
+  const response = await fetch(`${controlUrl}/control/${stream}?${query}`);
+  if (!response.ok) throw new Error(`WHEP control failed: ${response.status}`);
+}
+
+export async function resetWhep() {
+  const { controlUrl } = await whep();
+  await fetch(`${controlUrl}/reset`);
+}
+
+/** Open WHEP sessions on the server, by its own count. */
+export async function openWhepSessions(): Promise<number> {
+  const { controlUrl } = await whep();
+  return (await (await fetch(`${controlUrl}/sessions`)).json()).total;
+}
+
+/** Waits until the server counts no open session (every session the player opened was closed). */
+export async function waitForNoWhepSessions(timeoutMs = 5000): Promise<void> {
+  const start = performance.now();
+  let open = await openWhepSessions();
+  while (open !== 0) {
+    if (performance.now() - start > timeoutMs) throw new Error(`${open} WHEP session(s) still open after ${timeoutMs} ms`);
+    await sleep(100);
+    open = await openWhepSessions();
+  }
+}
+
 export async function setFault(stream: StreamName, kind: FaultKind, extra: Record<string, string | number> = {}) {
   const { controlUrl } = await origin();
   const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
@@ -128,7 +179,7 @@ export function recordStates(player: LivePlayer): RecordedChange[] {
 
 export async function mountPlayer(
   attributes: Record<string, string | boolean>,
-  properties: Partial<Pick<LivePlayer, 'thresholds'>> = {},
+  properties: Partial<Pick<LivePlayer, 'thresholds' | 'primaryToken' | 'fallbackToken'>> = {},
 ): Promise<LivePlayer> {
   const player = document.createElement('live-player');
   Object.assign(player, properties);

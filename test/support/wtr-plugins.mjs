@@ -32,6 +32,31 @@ export function hlsOriginPlugin() {
   };
 }
 
+/** Starts the WHEP server (werift + ffmpeg publishers) once per run; pages read /__whep.json. */
+export function whepServerPlugin() {
+  let whep = null;
+  return {
+    name: 'live-player-whep-server',
+    async serverStart() {
+      const { startWhepServer } = await import('../servers/whep-server.mjs');
+      whep = await startWhepServer({ host: '127.0.0.1', streams: { primary: 'red', fallback: 'blue' } });
+    },
+    async serverStop() {
+      await whep?.close();
+    },
+    serve(context) {
+      if (context.path !== '/__whep.json' || !whep) return undefined;
+      return {
+        type: 'json',
+        body: JSON.stringify({
+          controlUrl: whep.url,
+          streams: Object.fromEntries(Object.entries(whep.streams).map(([name, s]) => [name, s.url])),
+        }),
+      };
+    },
+  };
+}
+
 /** Mean colour of the centre of an element, from a screenshot: what a viewer sees. */
 export function screenPlugin() {
   return {

@@ -1,0 +1,150 @@
+/**
+ * WebRTC over WHEP. Policy: one session per engine, never renegotiated. The source fails
+ * when the POST is refused or unreachable, when the connection is `failed` (at once) or
+ * `disconnected` for longer than `disconnectedGraceMs`, when no new video frame is decoded
+ * for `frameStallMs` while connected (a dead publisher changes neither ICE nor connection
+ * state; only getStats tells), when no first frame arrives within `whepStartupTimeoutMs`, or
+ * when the server's `inactive` event says the publisher is gone. `inactive` with
+ * `{"reason":"stopped"}` is a deliberate stop. Whatever ends the engine DELETEs its session.
+ */
+import { autoplay } from './autoplay.js';
+import type { Engine, EngineFactory } from './engine.js';
+import { subscribeWhepEvents } from './whep-events.js';
+import { openWhepSession, SSE_EXTENSION_REL, type WhepSession } from './whep-session.js';
+
+const CHECK_EVERY_MS = 250;
+
+async function framesDecoded(pc: RTCPeerConnection): Promise<number> {
+  let frames = 0;
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === 'inbound-rtp' && report.kind === 'video') frames += report.framesDecoded ?? 0;
+  });
+  return frames;
+}
+
+export const createWhepEngine: EngineFactory = (context) => {
+  const { video, role, thresholds } = context;
+  const ending = new AbortController();
+  let session: WhepSession | null = null;
+  let settled = false;
+  let destroyed = false;
+  let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  let checkTimer: ReturnType<typeof setInterval> | undefined;
+
+  const release = () => {
+    clearTimeout(disconnectedTimer);
+    clearInterval(checkTimer);
+    ending.abort();
+    session?.close();
+  };
+
+  const settle = (type: 'SOURCE.FAILED' | 'SOURCE.STOPPED', cause: string) => {
+    if (settled || destroyed) return;
+    settled = true;
+    release();
+    context.send({ type, role, cause });
+  };
+
+  const watchConnection = (pc: RTCPeerConnection) => {
+    pc.addEventListener('connectionstatechange', () => {
+      if (settled || destroyed) return;
+      const state = pc.connectionState;
+      if (state === 'failed') settle('SOURCE.FAILED', 'WebRTC connection failed');
+      else if (state === 'disconnected') {
+        clearTimeout(disconnectedTimer);
+        disconnectedTimer = setTimeout(
+          () => settle('SOURCE.FAILED', 'WebRTC connection lost'),
+          thresholds.disconnectedGraceMs,
+        );
+      } else if (state === 'connected') clearTimeout(disconnectedTimer);
+    });
+  };
+
+  const watchFrames = (pc: RTCPeerConnection) => {
+    const startedAt = performance.now();
+    let lastFrames = 0;
+    let lastFrameAt = startedAt;
+    let checking = false;
+    checkTimer = setInterval(async () => {
+      if (checking || settled || destroyed) return;
+      checking = true;
+      try {
+        const frames = await framesDecoded(pc);
+        if (settled || destroyed) return;
+        const now = performance.now();
+        if (frames > lastFrames) {
+          if (lastFrames === 0) context.send({ type: 'SOURCE.FIRST_FRAME', role });
+          lastFrames = frames;
+          lastFrameAt = now;
+        } else if (lastFrames === 0 && now - startedAt > thresholds.whepStartupTimeoutMs) {
+          settle('SOURCE.FAILED', `no picture within ${thresholds.whepStartupTimeoutMs / 1000} s`);
+        } else if (lastFrames > 0 && pc.connectionState === 'connected' && now - lastFrameAt > thresholds.frameStallMs) {
+          settle('SOURCE.FAILED', `no video frames for ${Math.round((now - lastFrameAt) / 100) / 10} s`);
+        }
+      } finally {
+        checking = false;
+      }
+    }, CHECK_EVERY_MS);
+  };
+
+  const listenToServer = (opened: WhepSession) => {
+    const link = opened.links.find((candidate) => candidate.rel === SSE_EXTENSION_REL);
+    if (!link) return;
+    void subscribeWhepEvents(
+      link,
+      context.credentials?.token,
+      {
+        onEvent(name, data) {
+          if (name === 'inactive') {
+            const stopped = (data as { reason?: unknown } | null)?.reason === 'stopped';
+            if (stopped) settle('SOURCE.STOPPED', 'the server says the stream was stopped');
+            else settle('SOURCE.FAILED', 'the server says the publisher is inactive');
+          } else if (name === 'reconnect') {
+            settle('SOURCE.FAILED', 'the server asked the player to reconnect');
+          }
+        },
+      },
+      ending.signal,
+    );
+  };
+
+  void (async () => {
+    let opened: WhepSession;
+    try {
+      opened = await openWhepSession(context.source.url, {
+        token: context.credentials?.token,
+        signal: ending.signal,
+        timeoutMs: context.limits.requestTimeoutMs,
+      });
+    } catch (error) {
+      settle('SOURCE.FAILED', (error as Error).message);
+      return;
+    }
+    if (settled || destroyed) {
+      opened.close();
+      return;
+    }
+    session = opened;
+    const stream = new MediaStream();
+    const addTrack = (track: MediaStreamTrack) => {
+      if (!stream.getTracks().includes(track)) stream.addTrack(track);
+    };
+    for (const receiver of opened.pc.getReceivers()) addTrack(receiver.track);
+    opened.pc.addEventListener('track', (event) => addTrack(event.track));
+    video.srcObject = stream;
+    watchConnection(opened.pc);
+    watchFrames(opened.pc);
+    listenToServer(opened);
+    void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
+  })();
+
+  const engine: Engine = {
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      release();
+      video.srcObject = null;
+    },
+  };
+  return engine;
+};

@@ -1,0 +1,25 @@
+/**
+ * WHEP probe: live means the endpoint answers a receive-only offer with `201 Created` and a
+ * `Location` (DESIGN §1). Policy: one POST, deadline `requestTimeoutMs` for a 6 s-target
+ * stream (WHEP has no target duration); the probe's session is closed (DELETE) at once.
+ * `409`/`503` with `Retry-After` are "not live yet" with that delay. Never retries itself.
+ */
+import type { ProbeVerdict } from '../machine/types.js';
+import { openWhepSession, WhepRefusedError } from './whep-session.js';
+
+export interface WhepProbeOptions {
+  token?: string | null;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export async function probeWhep(url: string, options: WhepProbeOptions): Promise<ProbeVerdict> {
+  try {
+    const session = await openWhepSession(url, options);
+    session.close();
+    return { status: 'live' };
+  } catch (error) {
+    const refused = error instanceof WhepRefusedError ? error : new WhepRefusedError(String(error));
+    return { status: 'not-live', cause: refused.message, retryAfterMs: refused.retryAfterMs };
+  }
+}

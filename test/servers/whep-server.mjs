@@ -1,0 +1,996 @@
+// WHEP test server (draft-ietf-wish-whep): werift peer connections in Node, each stream fed
+// by its own ffmpeg RTP publisher (rtp-publisher.mjs, VP8, video only). One HTTP port serves
+// the WHEP endpoints, sessions, server-sent events and a CORS-enabled control API, with
+// per-stream fault injection and a request log. Used by the browser tests, the demo and the
+// benchmark, like hls-origin.mjs.
+//
+// Policy:
+// - RTP from a publisher is rewritten per stream so sequence numbers and timestamps run on
+//   continuously across publisher restarts; existing sessions resume on the same track.
+// - A session is "open" from its 201 until DELETE, a server-side close (stop, close()), or its
+//   peer connection closing/failing on its own. ice-fail sessions have no live peer connection
+//   and stay open until DELETE (or 30 s), so a test can still check that the client released them.
+// - Tokens are checked, never logged: the log says only whether one was sent.
+// - Faults change at once; held (hang) requests are cut when the fault changes or on close().
+//
+//   node test/servers/whep-server.mjs [--host 127.0.0.1] [--port 8500]   Ctrl-C stops.
+
+import { createServer } from 'node:http';
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { startPublisher } from './rtp-publisher.mjs';
+
+/** @typedef {import('node:http').IncomingMessage} Request */
+/** @typedef {import('node:http').ServerResponse} Response */
+/** @typedef {import('node:net').Socket} Socket */
+/** @typedef {import('node:dgram').Socket} UdpSocket */
+
+/**
+ * @typedef {'none' | 'publisher-gone' | 'post-404' | 'post-503' | 'post-409' | 'ice-fail' | 'cut' | 'stop' | 'hang' | 'require-token'} FaultKind
+ *
+ * @typedef {object} Fault
+ * @property {FaultKind} kind
+ * @property {201 | 404} [post]       `publisher-gone`: what a new POST gets (default 404)
+ * @property {boolean} [quiet]        `publisher-gone`: no SSE `inactive` event (only the frames stop)
+ * @property {number} [retryAfter]    `post-503`, `post-409`: Retry-After seconds (default 2)
+ * @property {string} [token]         `require-token`: the Bearer token POST must carry
+ *
+ * @typedef {object} LogEntry
+ * @property {number} t         epoch ms when the request arrived
+ * @property {string} stream
+ * @property {string} method
+ * @property {string} path
+ * @property {number} status    0 while held (hang) or when the client went away unanswered
+ * @property {boolean} token    whether an Authorization: Bearer header was present (never its value)
+ * @property {number} ms        time to the response (0 while unanswered)
+ *
+ * @typedef {object} SessionInfo
+ * @property {string} id
+ * @property {string} stream
+ * @property {string} location
+ * @property {number} createdAt
+ * @property {number | null} closedAt
+ * @property {'delete' | 'peer' | 'server' | 'expired' | null} closedBy
+ * @property {boolean} iceFail
+ * @property {boolean} cut
+ * @property {string} connectionState   of the server's peer connection
+ *
+ * @typedef {object} StreamInfo
+ * @property {string} name
+ * @property {string} colour
+ * @property {string} url       the WHEP endpoint
+ *
+ * @typedef {object} WhepOptions
+ * @property {string} [host]      default '127.0.0.1'
+ * @property {number} [port]      default 0 (a free port)
+ * @property {Record<string, string>} [streams]   name -> colour; default primary red, fallback blue
+ * @property {number} [logLimit]  newest log entries kept, default 10000
+ * @property {string} [tag]       marker in every publisher's command line (default unique per server)
+ *
+ * @typedef {object} WhepServer
+ * @property {string} url
+ * @property {string} tag          `pgrep -f <tag>` finds this server's publishers
+ * @property {Record<string, StreamInfo>} streams
+ * @property {(stream: string, fault: Fault | FaultKind) => Promise<Fault>} setFault
+ * @property {(stream: string) => Fault} getFault
+ * @property {() => Promise<void>} reset
+ * @property {(stream?: string) => number} openSessions
+ * @property {(filter?: { stream?: string }) => SessionInfo[]} sessions   open and closed since reset
+ * @property {(stream: string) => { packets: number, lastPacketAt: number, publisher: boolean }} stats
+ * @property {(filter?: { stream?: string, since?: number }) => LogEntry[]} log
+ * @property {() => Promise<void>} close
+ */
+
+/** @type {readonly FaultKind[]} */
+export const FAULT_KINDS = ['none', 'publisher-gone', 'post-404', 'post-503', 'post-409', 'ice-fail', 'cut', 'stop', 'hang', 'require-token'];
+export const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
+const DEFAULT_STREAMS = { primary: 'red', fallback: 'blue' };
+const DEFAULT_RETRY_AFTER = 2;
+const ICE_FAIL_SESSION_TTL_MS = 30_000;
+const SSE_KEEPALIVE_MS = 10_000;
+const FIRST_PACKET_TIMEOUT_MS = 5000;
+const RESTART_DELAY_MS = 1000;
+const PC_CLOSE_TIMEOUT_MS = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const newId = () => randomBytes(8).toString('hex');
+
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @returns {Promise<T | undefined>}
+ */
+function withTimeout(promise, ms) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const timeout = new Promise((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** @param {Response} res */
+function setCommonHeaders(res) {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Methods', 'POST, DELETE, PATCH, OPTIONS, GET');
+  res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, If-Match');
+  res.setHeader('Access-Control-Expose-Headers', 'Location, Link, ETag, Retry-After');
+  res.setHeader('Cache-Control', 'no-store');
+}
+
+/**
+ * @typedef {object} Reply
+ * @property {number} status
+ * @property {string} [type]
+ * @property {string} [body]
+ * @property {Record<string, string | string[]>} [headers]
+ */
+
+/**
+ * @param {Response} res
+ * @param {Reply} reply
+ */
+function send(res, { status, type = 'text/plain; charset=utf-8', body = '', headers = {} }) {
+  if (res.destroyed || res.writableEnded || res.headersSent) return;
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/**
+ * @param {unknown} value
+ * @param {number} [status]
+ * @returns {Reply}
+ */
+const json = (value, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(value) });
+
+/**
+ * @param {Request} req
+ * @returns {Promise<string>}
+ */
+async function readBody(req) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 256 * 1024) throw new Error('body too large');
+  }
+  return body;
+}
+
+/**
+ * Normalises a fault from JS, JSON or query parameters; throws on an unknown kind.
+ * @param {Fault | FaultKind | Record<string, unknown>} input
+ * @returns {Fault}
+ */
+export function normaliseFault(input) {
+  const raw = /** @type {Record<string, unknown>} */ (typeof input === 'string' ? { kind: input } : input);
+  const kind = /** @type {FaultKind} */ (String(raw.kind ?? 'none'));
+  if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault '${kind}' (one of ${FAULT_KINDS.join(', ')})`);
+  /** @type {Fault} */
+  const fault = { kind };
+  if (kind === 'publisher-gone') {
+    fault.post = Number(raw.post ?? 404) === 201 ? 201 : 404;
+    if (raw.quiet === true || raw.quiet === 'true' || raw.quiet === '1') fault.quiet = true;
+  }
+  if ((kind === 'post-503' || kind === 'post-409') && raw.retryAfter != null) fault.retryAfter = Number(raw.retryAfter);
+  if (kind === 'require-token') {
+    if (typeof raw.token !== 'string' || !raw.token) throw new Error('require-token needs a token');
+    fault.token = raw.token;
+  }
+  return fault;
+}
+
+/** A fault as shown to the outside: the token is never echoed back. @param {Fault} f */
+const publicFault = (f) => (f.token ? { ...f, token: '***' } : { ...f });
+
+/**
+ * @param {UdpSocket} socket
+ * @param {string} host
+ * @returns {Promise<number>}
+ */
+function bindUdp(socket, host) {
+  return new Promise((resolveBind, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, () => {
+      socket.off('error', reject);
+      resolveBind(socket.address().port);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// RTP continuity
+
+/** RTCP (payload types 200-204 in the second byte) rather than RTP. @param {Buffer} packet */
+const isRtcp = (packet) => packet[1] >= 200 && packet[1] <= 204;
+
+/**
+ * Rewrites RTP headers in place so that a new publisher (new SSRC, fresh sequence numbers and
+ * timestamps) continues where the previous one stopped: seq + 1, timestamp advanced by the wall
+ * time that passed (90 kHz). The WHEP sender sets its own SSRC and payload type afterwards.
+ * @returns {(packet: Buffer) => void}
+ */
+export function createRtpRewriter() {
+  /** @type {number | null} */
+  let ssrc = null;
+  let seqOffset = 0;
+  let tsOffset = 0;
+  /** @type {{ seq: number, ts: number, at: number } | null} */
+  let last = null;
+  return (packet) => {
+    const inSsrc = packet.readUInt32BE(8);
+    const inSeq = packet.readUInt16BE(2);
+    const inTs = packet.readUInt32BE(4);
+    const now = performance.now();
+    if (inSsrc !== ssrc) {
+      if (last) {
+        seqOffset = (last.seq + 1 - inSeq) & 0xffff;
+        tsOffset = (last.ts + Math.round((now - last.at) * 90) - inTs) >>> 0;
+      }
+      ssrc = inSsrc;
+    }
+    const seq = (inSeq + seqOffset) & 0xffff;
+    const ts = (inTs + tsOffset) >>> 0;
+    packet.writeUInt16BE(seq, 2);
+    packet.writeUInt32BE(ts, 4);
+    last = { seq, ts, at: now };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peer connections
+
+const VP8 = () =>
+  new RTCRtpCodecParameters({
+    mimeType: 'video/VP8',
+    clockRate: 90000,
+    rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'goog-remb' }],
+  });
+/** Only so an offer with audio can be answered (inactive): the streams have no audio. */
+const OPUS = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 });
+
+/**
+ * Drops everything a peer connection would send or receive on its ICE sockets (STUN
+ * responses, media, RTCP): the client sees a network cut, without any DTLS close alert.
+ * Reaches into werift's internals (iceTransports[].connection.protocols[].transport).
+ * @param {RTCPeerConnection} pc
+ */
+function silence(pc) {
+  for (const ice of pc.iceTransports) {
+    for (const protocol of /** @type {any} */ (ice.connection).protocols ?? []) {
+      const transport = protocol.transport;
+      if (!transport) continue;
+      transport.send = async () => {};
+      transport.onData = () => {};
+    }
+  }
+}
+
+/**
+ * Closes a peer connection within a bounded time. werift keeps retransmitting a DTLS handshake
+ * cut half-way (a probe that POSTs and DELETEs at once) for ~30 s after close(), and even
+ * starts one 100 ms after ICE connects if close() came in between; either holds the Node
+ * process open. So: no late start, and a running handshake is marked as past its last flight,
+ * which ends its retransmit loop at the next wake-up. Reaches into werift's internals
+ * (dtlsTransports[].dtls: DtlsSocket, .dtls: DtlsContext).
+ * @param {RTCPeerConnection} pc
+ */
+async function closePeer(pc) {
+  const transports = [...(pc.dtlsTransports ?? [])]; // werift forgets them on close
+  await withTimeout(pc.close().catch(() => {}), PC_CLOSE_TIMEOUT_MS);
+  for (const transport of transports) {
+    const socket = /** @type {any} */ (transport).dtls;
+    if (!socket) continue;
+    socket.connect = async () => {};
+    if (socket.dtls && typeof socket.dtls.flight === 'number') socket.dtls.flight = Number.MAX_SAFE_INTEGER;
+  }
+}
+
+/**
+ * Replaces the port of every candidate in an SDP, so nothing answers ICE checks.
+ * @param {string} sdp
+ * @param {number} port
+ */
+function breakCandidates(sdp, port) {
+  return sdp.replace(/^(a=candidate:\S+ \d+ \S+ \d+ \S+ )(\d+)/gm, (_, head) => `${head}${port}`);
+}
+
+/**
+ * Answers a recvonly offer with a sendonly video track; resolves once ICE gathering is done
+ * (the answer carries every candidate). The streams are video only: an audio m-line in the
+ * offer (players ask for audio too) is accepted and answered inactive.
+ * @param {string} offer
+ * @returns {Promise<{ pc: RTCPeerConnection, track: MediaStreamTrack, answer: string }>}
+ */
+async function answerOffer(offer) {
+  const pc = new RTCPeerConnection({
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    codecs: { video: [VP8()], audio: [OPUS()] },
+  });
+  try {
+    const track = new MediaStreamTrack({ kind: 'video' });
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    const video = pc.getTransceivers().find((t) => t.kind === 'video');
+    if (!video) throw Object.assign(new Error('offer has no video m-line'), { status: 400 });
+    video.setDirection('sendonly');
+    for (const other of pc.getTransceivers()) if (other.kind === 'audio') other.setDirection('inactive');
+    await video.sender.replaceTrack(track);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await waitForGathering(pc);
+    return { pc, track, answer: /** @type {{ sdp: string }} */ (pc.localDescription).sdp };
+  } catch (err) {
+    closePeer(pc);
+    throw err;
+  }
+}
+
+/**
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<void>}
+ */
+async function waitForGathering(pc) {
+  if (pc.iceGatheringState === 'complete') return;
+  await withTimeout(
+    new Promise((r) =>
+      pc.iceGatheringStateChange.subscribe((state) => {
+        if (state === 'complete') r(undefined);
+      }),
+    ),
+    3000,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/**
+ * @typedef {object} Session
+ * @property {string} id
+ * @property {string} stream
+ * @property {string} etag
+ * @property {number} createdAt
+ * @property {number | null} closedAt
+ * @property {SessionInfo['closedBy']} closedBy
+ * @property {RTCPeerConnection | null} pc      null for ice-fail sessions
+ * @property {MediaStreamTrack | null} track
+ * @property {boolean} cut
+ * @property {Set<Response>} sse
+ * @property {NodeJS.Timeout | null} expiry
+ */
+
+/** @param {Session} s */
+const locationOf = (s) => `/whep/${s.stream}/sessions/${s.id}`;
+
+/** @param {Session} s @returns {SessionInfo} */
+function describeSession(s) {
+  return {
+    id: s.id,
+    stream: s.stream,
+    location: locationOf(s),
+    createdAt: s.createdAt,
+    closedAt: s.closedAt,
+    closedBy: s.closedBy,
+    iceFail: !s.pc,
+    cut: s.cut,
+    connectionState: s.pc ? s.pc.connectionState : 'closed',
+  };
+}
+
+/**
+ * Writes one server-sent event.
+ * @param {Response} res
+ * @param {string} event
+ * @param {unknown} data
+ */
+function writeEvent(res, event, data) {
+  if (!res.writableEnded && !res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One stream: publisher, RTP fan-out, fault, sessions
+
+/**
+ * @typedef {object} StreamContext
+ * @property {string} host
+ * @property {string} tag
+ * @property {number} blackholePort   a UDP port that swallows packets (ice-fail candidates)
+ */
+
+/**
+ * A stream. A closure over its state so fault changes are plain assignments.
+ * @param {string} name
+ * @param {string} colour
+ * @param {StreamContext} ctx
+ */
+function createStream(name, colour, ctx) {
+  /** @type {Fault} */
+  let fault = { kind: 'none' };
+  /** @type {Map<string, Session>} all sessions since the last reset, open and closed */
+  const sessions = new Map();
+  /** POSTs held by `hang`. @type {Set<Response>} */
+  const held = new Set();
+  /** @type {import('./rtp-publisher.mjs').Publisher | null} */
+  let publisher = null;
+  /** @type {NodeJS.Timeout | null} */
+  let restartTimer = null;
+  /** Resolvers waiting for the next packet. @type {Set<() => void>} */
+  const packetWaiters = new Set();
+  let packets = 0;
+  let lastPacketAt = 0;
+  /** SSE `active` is sent on the first packet after each (re)start. */
+  let announcedActive = false;
+  let closed = false;
+  let queue = Promise.resolve();
+  const rewrite = createRtpRewriter();
+  const udp = createSocket('udp4');
+  let udpPort = 0;
+
+  udp.on('message', (packet) => {
+    if (packet.length < 12 || isRtcp(packet)) return;
+    rewrite(packet);
+    packets++;
+    lastPacketAt = Date.now();
+    for (const s of sessions.values()) {
+      if (s.track && !s.closedAt && !s.cut) s.track.writeRtp(packet); // werift deserialises a copy
+    }
+    for (const wake of packetWaiters) wake();
+    packetWaiters.clear();
+    if (!announcedActive) {
+      announcedActive = true;
+      broadcast('active', {});
+    }
+  });
+
+  const publisherWanted = () => !closed && fault.kind !== 'publisher-gone' && fault.kind !== 'stop';
+  const openList = () => [...sessions.values()].filter((s) => !s.closedAt);
+
+  /** @param {string} event @param {unknown} data */
+  function broadcast(event, data) {
+    for (const s of openList()) for (const res of s.sse) writeEvent(res, event, data);
+  }
+
+  /** @param {number} ms */
+  function nextPacket(ms) {
+    /** @type {() => void} */
+    let wake = () => {};
+    const p = new Promise((r) => {
+      wake = () => r(true);
+      packetWaiters.add(wake);
+    });
+    return withTimeout(p, ms).finally(() => packetWaiters.delete(wake));
+  }
+
+  /** Starts the publisher if it should run; resolves on its first packet (or after 5 s). */
+  async function ensurePublisher() {
+    if (publisher || !publisherWanted()) return;
+    announcedActive = false;
+    const first = nextPacket(FIRST_PACKET_TIMEOUT_MS);
+    const p = startPublisher({ colour, label: name, port: udpPort, host: ctx.host, tag: `${ctx.tag}:${name}` });
+    publisher = p;
+    p.exited.then((exit) => onPublisherExit(p, exit));
+    const outcome = await Promise.race([first.then((ok) => (ok ? 'packet' : 'timeout')), p.exited]);
+    if (outcome === 'timeout' && publisher === p) console.warn(`[whep] ${name}: no RTP from the publisher within ${FIRST_PACKET_TIMEOUT_MS} ms`);
+    if (typeof outcome === 'object' && !closed && publisherWanted()) {
+      throw new Error(`[whep] ${name}: publisher exited at start (${outcome.code ?? outcome.signal}): ${outcome.stderr.trim()}`);
+    }
+  }
+
+  /**
+   * @param {import('./rtp-publisher.mjs').Publisher} p
+   * @param {{ code: number | null, signal: string | null, stderr: string }} exit
+   */
+  function onPublisherExit(p, exit) {
+    if (publisher !== p) return; // stopped on purpose
+    publisher = null;
+    broadcast('inactive', {});
+    // Died before its first packet: ensurePublisher reports that (a broken ffmpeg), no retry loop.
+    if (!publisherWanted() || !announcedActive) return;
+    console.warn(`[whep] ${name}: publisher exited (${exit.code ?? exit.signal}) ${exit.stderr.trim()}; restarting`);
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      ensurePublisher().catch((err) => console.warn(err.message));
+    }, RESTART_DELAY_MS);
+  }
+
+  /** Kills the publisher; `announce` sends SSE `inactive {}` (not on a deliberate stop). */
+  async function stopPublisher(announce = true) {
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = null;
+    const p = publisher;
+    publisher = null;
+    if (!p) return;
+    await p.stop();
+    if (announce) broadcast('inactive', {});
+  }
+
+  /**
+   * Ends a session: its peer connection, SSE streams and expiry timer.
+   * @param {Session} s
+   * @param {NonNullable<SessionInfo['closedBy']>} by
+   */
+  async function endSession(s, by) {
+    if (s.closedAt) return;
+    s.closedAt = Date.now();
+    s.closedBy = by;
+    if (s.expiry) clearTimeout(s.expiry);
+    for (const res of s.sse) res.end();
+    s.sse.clear();
+    s.track?.stop();
+    if (s.pc) await closePeer(s.pc);
+  }
+
+  /**
+   * Creates a session for an offer (an unusable one under ice-fail).
+   * @param {string} offer
+   * @returns {Promise<{ session: Session, answer: string }>}
+   */
+  async function createSession(offer) {
+    const iceFail = fault.kind === 'ice-fail';
+    const { pc, track, answer } = await answerOffer(offer);
+    /** @type {Session} */
+    const s = {
+      id: newId(),
+      stream: name,
+      etag: `"${newId()}"`,
+      createdAt: Date.now(),
+      closedAt: null,
+      closedBy: null,
+      pc,
+      track,
+      cut: false,
+      sse: new Set(),
+      expiry: null,
+    };
+    if (iceFail) {
+      // The answer is genuine (fingerprint, ufrag) but points at a port that never answers,
+      // and the server's own peer connection is gone before it could run any check.
+      await closePeer(pc);
+      s.pc = null;
+      s.track = null;
+      s.expiry = setTimeout(() => endSession(s, 'expired'), ICE_FAIL_SESSION_TTL_MS);
+      sessions.set(s.id, s);
+      return { session: s, answer: breakCandidates(answer, ctx.blackholePort) };
+    }
+    pc.connectionStateChange.subscribe((state) => {
+      if ((state === 'closed' || state === 'failed') && !s.cut) endSession(s, 'peer');
+    });
+    sessions.set(s.id, s);
+    return { session: s, answer };
+  }
+
+  /** Cuts every open session: no media, no STUN responses, nothing (the client times out). */
+  function cutSessions() {
+    for (const s of openList()) {
+      if (!s.pc || s.cut) continue;
+      s.cut = true;
+      silence(s.pc);
+    }
+  }
+
+  /** The deliberate stop: `inactive {"reason":"stopped"}`, then sessions and streams closed. */
+  async function stopStream() {
+    broadcast('inactive', { reason: 'stopped' });
+    await Promise.all(openList().map((s) => endSession(s, 'server')));
+    await stopPublisher(false);
+  }
+
+  function releaseHeld() {
+    for (const res of held) res.socket?.destroy();
+    held.clear();
+  }
+
+  /** @param {Fault} next */
+  async function apply(next) {
+    const previous = fault;
+    fault = next;
+    releaseHeld();
+    if (next.kind === 'stop') {
+      if (previous.kind !== 'stop') await stopStream();
+      return;
+    }
+    // `quiet`: the server says nothing, as most servers do; only the frames stop.
+    if (next.kind === 'publisher-gone') return stopPublisher(!next.quiet);
+    if (next.kind === 'cut') cutSessions();
+    await ensurePublisher();
+  }
+
+  /**
+   * The refusal under the current fault for a POST, or null to proceed.
+   * @param {string | undefined} auth
+   * @returns {Reply | 'hold' | null}
+   */
+  function refusal(auth) {
+    const retry = { 'Retry-After': String(fault.retryAfter ?? DEFAULT_RETRY_AFTER) };
+    switch (fault.kind) {
+      case 'require-token':
+        return auth === `Bearer ${fault.token}`
+          ? null
+          : { status: 401, body: 'unauthorized\n', headers: { 'WWW-Authenticate': 'Bearer' } };
+      case 'hang':
+        return 'hold';
+      case 'stop':
+        return { status: 404, body: 'stream stopped\n' };
+      case 'post-404':
+        return { status: 404, body: 'fault: post-404\n' };
+      case 'post-503':
+        return { status: 503, body: 'fault: post-503\n', headers: retry };
+      case 'post-409':
+        return { status: 409, body: 'fault: post-409 (not live yet)\n', headers: retry };
+      case 'publisher-gone':
+        return fault.post === 201 ? null : { status: 404, body: 'no publisher\n' };
+      default:
+        return null;
+    }
+  }
+
+  return {
+    name,
+    colour,
+    sessions,
+    get fault() {
+      return { ...fault };
+    },
+    get publisherRunning() {
+      return publisher != null;
+    },
+    stats: () => ({ packets, lastPacketAt, publisher: publisher != null }),
+    openCount: () => openList().length,
+    refusal,
+    createSession,
+    endSession,
+    /** @param {Response} res */
+    hold(res) {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+    },
+    /** Opens an SSE stream on a session and sends the current state. @param {Session} s @param {Response} res */
+    subscribe(s, res) {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
+      res.write(': whep events\n\n');
+      s.sse.add(res);
+      res.on('close', () => s.sse.delete(res));
+      if (publisher && announcedActive) writeEvent(res, 'active', {});
+      else if (!publisher) writeEvent(res, 'inactive', {});
+    },
+    async start() {
+      udpPort = await bindUdp(udp, ctx.host);
+      await ensurePublisher();
+    },
+    /** @param {Fault} next @returns {Promise<Fault>} */
+    setFault(next) {
+      const done = queue.then(() => apply(next)).then(() => ({ ...fault }));
+      queue = done.then(() => undefined, () => undefined);
+      return done;
+    },
+    /** Forgets closed sessions (open ones stay). */
+    forgetClosed() {
+      for (const [id, s] of sessions) if (s.closedAt) sessions.delete(id);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue;
+      releaseHeld();
+      await stopPublisher(false);
+      await Promise.all(openList().map((s) => endSession(s, 'server')));
+      for (const wake of packetWaiters) wake();
+      udp.close();
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createStream>} Stream */
+
+// ---------------------------------------------------------------------------------------------
+// HTTP routing
+
+/**
+ * @typedef {object} Deps
+ * @property {Map<string, Stream>} streams
+ * @property {WhepServer} api
+ */
+
+/**
+ * WHEP requests: POST endpoint, DELETE/PATCH session, SSE.
+ * @param {Request} req
+ * @param {Response} res
+ * @param {Stream} stream
+ * @param {string[]} rest   path segments after /whep/<stream>
+ * @returns {Promise<Reply | 'held' | 'streaming'>}
+ */
+async function routeWhep(req, res, stream, rest) {
+  const method = req.method ?? 'GET';
+  if (rest.length === 0) {
+    if (method !== 'POST') return { status: 405, body: 'method not allowed\n', headers: { Allow: 'POST, OPTIONS' } };
+    return postOffer(req, res, stream);
+  }
+  if (rest[0] !== 'sessions' || !rest[1]) return { status: 404, body: 'not found\n' };
+  const session = stream.sessions.get(rest[1]);
+  if (!session || session.closedAt) return { status: 404, body: 'no such session\n' };
+  if (rest.length === 3 && rest[2] === 'sse') return sse(req, res, stream, session);
+  if (rest.length !== 2) return { status: 404, body: 'not found\n' };
+  if (method === 'DELETE') {
+    await stream.endSession(session, 'delete');
+    return { status: 200 };
+  }
+  if (method === 'PATCH') return patchSession(req, session);
+  return { status: 405, body: 'method not allowed\n', headers: { Allow: 'DELETE, PATCH, OPTIONS' } };
+}
+
+/**
+ * @param {Request} req
+ * @param {Response} res
+ * @param {Stream} stream
+ * @returns {Promise<Reply | 'held'>}
+ */
+async function postOffer(req, res, stream) {
+  if (!/^application\/sdp\b/i.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, body: 'Content-Type must be application/sdp\n' };
+  }
+  const refused = stream.refusal(req.headers.authorization);
+  if (refused === 'hold') {
+    stream.hold(res);
+    return 'held';
+  }
+  if (refused) return refused;
+  const offer = await readBody(req);
+  if (!offer.startsWith('v=0')) return { status: 400, body: 'body is not an SDP offer\n' };
+  const { session, answer } = await stream.createSession(offer);
+  const location = locationOf(session);
+  return {
+    status: 201,
+    type: 'application/sdp',
+    body: answer,
+    headers: {
+      Location: location,
+      ETag: session.etag,
+      Link: `<${location}/sse>; rel="${SSE_REL}"; events="active,inactive"`,
+    },
+  };
+}
+
+/**
+ * Trickle ICE: candidates in an SDP fragment go to the peer connection; 204.
+ * @param {Request} req
+ * @param {Session} session
+ * @returns {Promise<Reply>}
+ */
+async function patchSession(req, session) {
+  const ifMatch = req.headers['if-match'];
+  if (ifMatch && ifMatch !== '*' && ifMatch !== session.etag) return { status: 412, body: 'ETag mismatch\n' };
+  if (!/^application\/trickle-ice-sdpfrag\b/i.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, body: 'Content-Type must be application/trickle-ice-sdpfrag\n' };
+  }
+  const frag = await readBody(req);
+  if (session.pc && !session.cut) {
+    for (const line of frag.split(/\r?\n/)) {
+      if (!line.startsWith('a=candidate:')) continue;
+      await session.pc.addIceCandidate({ candidate: line.slice(2), sdpMLineIndex: 0 }).catch(() => {});
+    }
+  }
+  return { status: 204 };
+}
+
+/**
+ * The SSE extension: GET streams events; POST (the draft's subscription step) answers 201
+ * with the same URL as Location.
+ * @param {Request} req
+ * @param {Response} res
+ * @param {Stream} stream
+ * @param {Session} session
+ * @returns {Reply | 'streaming'}
+ */
+function sse(req, res, stream, session) {
+  if (req.method === 'POST') return { status: 201, headers: { Location: `${locationOf(session)}/sse` } };
+  if (req.method !== 'GET') return { status: 405, body: 'method not allowed\n' };
+  stream.subscribe(session, res);
+  return 'streaming';
+}
+
+/**
+ * Control API: faults, reset, log, sessions, health.
+ * @param {Request} req
+ * @param {URL} url
+ * @param {Deps} deps
+ * @returns {Promise<Reply>}
+ */
+async function routeControl(req, url, { streams, api }) {
+  const method = req.method ?? 'GET';
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/health') return json({ ok: true });
+  if (path === '/reset' && (method === 'POST' || method === 'GET')) {
+    await api.reset();
+    return json({ ok: true });
+  }
+  if (path === '/log') {
+    const since = url.searchParams.get('since');
+    return json(api.log({ stream: url.searchParams.get('stream') ?? undefined, since: since ? Number(since) : undefined }));
+  }
+  if (path === '/sessions') {
+    const counts = Object.fromEntries([...streams.keys()].map((n) => [n, api.openSessions(n)]));
+    return json({ total: api.openSessions(), ...counts, sessions: api.sessions() });
+  }
+  if (path === '/control') return json([...streams.values()].map((s) => describeStream(s, api)));
+  const match = /^\/control\/([\w-]+)$/.exec(path);
+  if (!match) return json({ error: 'not found' }, 404);
+  const stream = streams.get(match[1]);
+  if (!stream) return json({ error: `unknown stream '${match[1]}'` }, 404);
+  if (method === 'POST') {
+    const body = await readBody(req);
+    await api.setFault(stream.name, normaliseFault(body.trim() ? JSON.parse(body) : Object.fromEntries(url.searchParams)));
+  } else if (url.searchParams.has('kind')) {
+    await api.setFault(stream.name, normaliseFault(Object.fromEntries(url.searchParams)));
+  }
+  return json(describeStream(stream, api));
+}
+
+/** @param {Stream} s @param {WhepServer} api */
+function describeStream(s, api) {
+  return { stream: s.name, colour: s.colour, url: api.streams[s.name].url, ...publicFault(s.fault), ...s.stats(), open: s.openCount() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/**
+ * Starts the publishers and the HTTP server; resolves once every publisher sends RTP.
+ * @param {WhepOptions} [options]
+ * @returns {Promise<WhepServer>}
+ */
+export async function startWhepServer(options = {}) {
+  const { host = '127.0.0.1', port = 0, logLimit = 10000 } = options;
+  const tag = options.tag ?? `live-player-whep-${process.pid}-${newId()}`;
+  const specs = Object.entries(options.streams ?? DEFAULT_STREAMS);
+  for (const [name] of specs) {
+    if (!/^[\w-]+$/.test(name)) throw new Error(`stream name '${name}' must be URL-safe ([A-Za-z0-9_-])`);
+  }
+
+  const blackhole = createSocket('udp4');
+  blackhole.on('message', () => {});
+  const blackholePort = await bindUdp(blackhole, host);
+
+  /** @type {Map<string, Stream>} */
+  const streams = new Map(specs.map(([name, colour]) => [name, createStream(name, colour, { host, tag, blackholePort })]));
+
+  /** @type {LogEntry[]} */
+  let entries = [];
+  /** @param {LogEntry} entry */
+  const record = (entry) => {
+    entries.push(entry);
+    if (entries.length > logLimit) entries = entries.slice(-logLimit);
+  };
+
+  /** @type {Set<Socket>} */
+  const sockets = new Set();
+  const server = createServer((req, res) => handle(req, res));
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // SSE comments keep idle event streams (and proxies in front of them) alive.
+  const keepalive = setInterval(() => {
+    for (const s of streams.values()) for (const session of s.sessions.values()) for (const res of session.sse) res.write(': keepalive\n\n');
+  }, SSE_KEEPALIVE_MS);
+  keepalive.unref();
+
+  /** @param {string} name */
+  const streamNamed = (name) => {
+    const stream = streams.get(name);
+    if (!stream) throw new Error(`unknown stream '${name}' (have ${[...streams.keys()].join(', ')})`);
+    return stream;
+  };
+
+  /**
+   * @param {Request} req
+   * @param {Response} res
+   */
+  async function handle(req, res) {
+    setCommonHeaders(res);
+    const url = new URL(req.url ?? '/', 'http://whep');
+    const parts = url.pathname.split('/').filter(Boolean);
+    try {
+      if (req.method === 'OPTIONS') return send(res, { status: 204 });
+      if (parts[0] !== 'whep') return send(res, await routeControl(req, url, { streams, api }));
+      const stream = streams.get(parts[1] ?? '');
+      /** @type {LogEntry} */
+      const entry = {
+        t: Date.now(),
+        stream: parts[1] ?? '',
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        status: 0,
+        token: /^Bearer\s/i.test(req.headers.authorization ?? ''),
+        ms: 0,
+      };
+      record(entry);
+      res.on('finish', () => {
+        entry.status = res.statusCode;
+        entry.ms = Date.now() - entry.t;
+      });
+      if (!stream) return send(res, { status: 404, body: 'unknown stream\n' });
+      const reply = await routeWhep(req, res, stream, parts.slice(2));
+      if (typeof reply === 'object') send(res, reply);
+      if (reply === 'streaming') entry.status = res.statusCode; // SSE: logged as opened
+    } catch (err) {
+      const status = /** @type {{ status?: number }} */ (err).status ?? 400;
+      send(res, json({ error: /** @type {Error} */ (err).message }, status));
+    }
+  }
+
+  /** @type {Promise<void> | null} */
+  let closing = null;
+  /** Idempotent: later calls wait for the first. */
+  async function closeAll() {
+    clearInterval(keepalive);
+    server.close();
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([...streams.values()].map((s) => s.close()));
+    blackhole.close();
+  }
+
+  /** @type {WhepServer} */
+  const api = {
+    url: '',
+    tag,
+    streams: {},
+    setFault: async (name, fault) => publicFault(await streamNamed(name).setFault(normaliseFault(fault))),
+    getFault: (name) => publicFault(streamNamed(name).fault),
+    async reset() {
+      await Promise.all([...streams.values()].map((s) => s.setFault({ kind: 'none' })));
+      for (const s of streams.values()) s.forgetClosed();
+      entries = [];
+    },
+    openSessions: (name) =>
+      name == null ? [...streams.values()].reduce((n, s) => n + s.openCount(), 0) : streamNamed(name).openCount(),
+    sessions: ({ stream } = {}) =>
+      [...streams.values()].filter((s) => stream == null || s.name === stream).flatMap((s) => [...s.sessions.values()].map(describeSession)),
+    stats: (name) => streamNamed(name).stats(),
+    log: ({ stream, since } = {}) =>
+      entries.filter((e) => (stream == null || e.stream === stream) && (since == null || e.t >= since)),
+    close: () => (closing ??= closeAll()),
+  };
+
+  try {
+    await Promise.all([...streams.values()].map((s) => s.start()));
+    const bound = await new Promise((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolveListen(/** @type {import('node:net').AddressInfo} */ (server.address()).port));
+    });
+    api.url = `http://${host}:${bound}`;
+    api.streams = Object.fromEntries(specs.map(([name, colour]) => [name, { name, colour, url: `${api.url}/whep/${name}` }]));
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
+  return api;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standalone
+
+/** @param {string} name */
+function arg(name) {
+  const argv = process.argv.slice(2);
+  const eq = argv.find((a) => a.startsWith(`--${name}=`));
+  if (eq) return eq.slice(name.length + 3);
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const whep = await startWhepServer({
+    host: arg('host') ?? '127.0.0.1',
+    port: Number(arg('port') ?? process.env.WHEP_PORT ?? 8500),
+  });
+  console.log(`control   ${whep.url}  (POST /control/<stream>, GET /reset, /log, /sessions)`);
+  for (const s of Object.values(whep.streams)) console.log(`${s.name.padEnd(9)} ${s.url}  (${s.colour}, VP8)`);
+  const stop = async () => {
+    await whep.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
