@@ -15,6 +15,8 @@ export interface SourceAttributes {
   fallback: string | null | undefined;
   primaryType?: string | null;
   fallbackType?: string | null;
+  /** Status endpoint of a WHEP primary. */
+  primaryStatus?: string | null;
 }
 
 export interface ConfigError {
@@ -37,25 +39,32 @@ export function sourceTypeOf(url: URL, explicit?: string | null): SourceType | n
   return url.pathname.toLowerCase().endsWith('.m3u8') ? 'hls' : 'whep';
 }
 
+/** An absolute http(s) URL, or the error that names what is wrong with it. */
+function httpUrl(role: 'primary' | 'fallback', what: string, value: string, baseUrl: string): URL | ConfigError {
+  let url: URL;
+  try {
+    url = new URL(value.trim(), baseUrl);
+  } catch {
+    return { code: ErrorCodes.INVALID_URL, source: role, message: `The ${what} cannot be parsed.` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return {
+      code: ErrorCodes.UNSUPPORTED_SCHEME,
+      source: role,
+      message: `The ${what} must use http or https, not "${url.protocol.replace(/:$/, '')}".`,
+    };
+  }
+  return url;
+}
+
 function resolveOne(
   role: 'primary' | 'fallback',
   value: string,
   explicitType: string | null | undefined,
   baseUrl: string,
 ): SourceDescriptor | ConfigError {
-  let url: URL;
-  try {
-    url = new URL(value.trim(), baseUrl);
-  } catch {
-    return { code: ErrorCodes.INVALID_URL, source: role, message: `The ${role} URL cannot be parsed.` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return {
-      code: ErrorCodes.UNSUPPORTED_SCHEME,
-      source: role,
-      message: `The ${role} URL must use http or https, not "${url.protocol.replace(/:$/, '')}".`,
-    };
-  }
+  const url = httpUrl(role, `${role} URL`, value, baseUrl);
+  if (!(url instanceof URL)) return url;
   const kind = sourceTypeOf(url, explicitType);
   if (!kind) {
     return {
@@ -79,6 +88,11 @@ export function resolveConfig(attrs: SourceAttributes, baseUrl: string): Resolve
   }
   const primary = resolveOne('primary', attrs.primary, attrs.primaryType, baseUrl);
   if (isError(primary)) return { ok: false, error: primary };
+  if (attrs.primaryStatus?.trim()) {
+    const statusUrl = httpUrl('primary', 'primary-status URL', attrs.primaryStatus, baseUrl);
+    if (!(statusUrl instanceof URL)) return { ok: false, error: statusUrl };
+    primary.statusUrl = statusUrl.href;
+  }
 
   let fallback: SourceDescriptor | null = null;
   if (attrs.fallback?.trim()) {

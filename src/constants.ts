@@ -14,6 +14,7 @@ export const Attributes = {
   MUTED: 'muted',
   CONTROLS: 'controls',
   PREFER_PRIMARY: 'prefer-primary',
+  PRIMARY_STATUS: 'primary-status',
   DATA_STATE: 'data-state',
 } as const;
 

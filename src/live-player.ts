@@ -22,7 +22,7 @@ export const DEFAULT_MESSAGES = {
 } as const;
 
 /** Attributes whose change restarts the player with the new sources. */
-const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackType', 'preferPrimary'] as const;
+const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackType', 'primaryStatus', 'preferPrimary'] as const;
 
 /**
  * A live video player that fails over from a primary to a fallback stream and back.
@@ -33,6 +33,7 @@ const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackTy
  * @attr {string} fallback - URL of the fallback stream, played while the primary is unavailable. Optional.
  * @attr {'hls' | 'whep'} primary-type - Overrides how the primary URL is played.
  * @attr {'hls' | 'whep'} fallback-type - Overrides how the fallback URL is played.
+ * @attr {string} primary-status - Optional status endpoint of a WHEP primary, answering JSON `{"status": "live" | "offline" | "stopped"}`; `stopped` ends the player (`stopped` state) where the WHEP server sends no stop event.
  * @attr {string} poster - Image shown before the stream starts, after it ends and while loading.
  * @attr {boolean} muted - Start without sound. Without it, sound is tried and, if the browser refuses it, playback starts muted with an "Unmute" button.
  * @attr {boolean} controls - Show the browser's video controls.
@@ -75,6 +76,12 @@ export class LivePlayer extends LitElement {
 
   /** `'hls'` or `'whep'`: how to play the fallback when its URL does not say. */
   @property({ attribute: 'fallback-type' }) fallbackType: string | null = null;
+
+  /**
+   * Status endpoint of a WHEP primary: JSON `{"status": "live" | "offline" | "stopped"}`.
+   * Lets the player tell a deliberate stop where the WHEP server sends no events.
+   */
+  @property({ attribute: 'primary-status' }) primaryStatus: string | null = null;
 
   /** Image shown while nothing plays. */
   @property() poster: string | null = null;

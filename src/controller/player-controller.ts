@@ -35,6 +35,7 @@ export interface PlayerHost extends ReactiveControllerHost, HTMLElement {
   fallback: string | null;
   primaryType: string | null;
   fallbackType: string | null;
+  primaryStatus: string | null;
   preferPrimary: boolean;
   thresholds: Partial<HealthThresholds> | null;
   primaryToken: string | null;
@@ -114,6 +115,7 @@ export class PlayerController implements ReactiveController {
         fallback: this.host.fallback,
         primaryType: this.host.primaryType,
         fallbackType: this.host.fallbackType,
+        primaryStatus: this.host.primaryStatus,
       },
       document.baseURI,
     );

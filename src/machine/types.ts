@@ -10,6 +10,8 @@ export type SourceRole = 'primary' | 'fallback';
 export interface SourceDescriptor {
   url: string;
   kind: 'hls' | 'whep';
+  /** WHEP: the optional status endpoint that can tell a deliberate stop. */
+  statusUrl?: string;
 }
 
 /** What one probe of a source found. */

@@ -12,6 +12,7 @@ import { loaderFor } from './loaders.js';
 import { watchByProbing } from './probe-watch.js';
 import { watchPlaylist, type PlaylistWatchCallbacks } from './playlist-watch.js';
 import { limitsFor, type HealthThresholds } from './thresholds.js';
+import { STATUS_POLL_MS } from './status-endpoint.js';
 import { probeWhep } from './whep-probe.js';
 
 /** How often a live WHEP source that is not on screen is probed again. */
@@ -32,6 +33,7 @@ export function createSourceActors(environment: SourceActorEnvironment) {
       return probeWhep(source.url, {
         token: environment.credentialsFor(role).token,
         timeoutMs: limitsFor(thresholds, undefined).requestTimeoutMs,
+        statusUrl: source.statusUrl,
         signal,
       });
     }
@@ -87,9 +89,10 @@ export function createSourceActors(environment: SourceActorEnvironment) {
     };
     const pacing = { backoffBaseMs: thresholds.retryBaseMs, backoffCapMs: thresholds.retryCapMs };
     if (source.kind === 'whep') {
+      // A status endpoint is cheap to ask (no session): ask it often, to catch a stop soon.
       void watchByProbing((signal) => probeOnce(role, source, true, signal), callbacks, {
         signal: watching.signal,
-        liveEveryMs: WHEP_WATCH_EVERY_MS,
+        liveEveryMs: source.statusUrl ? STATUS_POLL_MS : WHEP_WATCH_EVERY_MS,
         ...pacing,
       });
     } else {

@@ -5,10 +5,12 @@
  * for `frameStallMs` while connected (a dead publisher changes neither ICE nor connection
  * state; only getStats tells), when no first frame arrives within `whepStartupTimeoutMs`, or
  * when the server's `inactive` event says the publisher is gone. `inactive` with
- * `{"reason":"stopped"}` is a deliberate stop. Whatever ends the engine DELETEs its session.
+ * `{"reason":"stopped"}` is a deliberate stop, and so is `stopped` from the source's status
+ * endpoint (asked every 2 s while playing). Whatever ends the engine DELETEs its session.
  */
 import { autoplay } from './autoplay.js';
 import type { Engine, EngineFactory } from './engine.js';
+import { fetchStatus, STATUS_POLL_MS } from './status-endpoint.js';
 import { subscribeWhepEvents } from './whep-events.js';
 import { openWhepSession, SSE_EXTENSION_REL, type WhepSession } from './whep-session.js';
 
@@ -30,10 +32,12 @@ export const createWhepEngine: EngineFactory = (context) => {
   let destroyed = false;
   let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
   let checkTimer: ReturnType<typeof setInterval> | undefined;
+  let statusTimer: ReturnType<typeof setInterval> | undefined;
 
   const release = () => {
     clearTimeout(disconnectedTimer);
     clearInterval(checkTimer);
+    clearInterval(statusTimer);
     ending.abort();
     session?.close();
   };
@@ -108,6 +112,17 @@ export const createWhepEngine: EngineFactory = (context) => {
     );
   };
 
+  const watchStatus = (statusUrl: string) => {
+    let asking = false;
+    statusTimer = setInterval(async () => {
+      if (asking || settled || destroyed) return;
+      asking = true;
+      const status = await fetchStatus(statusUrl, context.limits.requestTimeoutMs, ending.signal);
+      asking = false;
+      if (status === 'stopped') settle('SOURCE.STOPPED', 'the status endpoint says the stream was stopped');
+    }, STATUS_POLL_MS);
+  };
+
   void (async () => {
     let opened: WhepSession;
     try {
@@ -135,6 +150,7 @@ export const createWhepEngine: EngineFactory = (context) => {
     watchConnection(opened.pc);
     watchFrames(opened.pc);
     listenToServer(opened);
+    if (context.source.statusUrl) watchStatus(context.source.statusUrl);
     void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
   })();
 

@@ -3,17 +3,26 @@
  * `Location` (DESIGN §1). Policy: one POST, deadline `requestTimeoutMs` for a 6 s-target
  * stream (WHEP has no target duration); the probe's session is closed (DELETE) at once.
  * `409`/`503` with `Retry-After` are "not live yet" with that delay. Never retries itself.
+ * With a status endpoint, it is asked first: `stopped` is a deliberate stop and `offline`
+ * is not live, both without opening a session.
  */
 import type { ProbeVerdict } from '../machine/types.js';
+import { fetchStatus } from './status-endpoint.js';
 import { openWhepSession, WhepRefusedError } from './whep-session.js';
 
 export interface WhepProbeOptions {
   token?: string | null;
   timeoutMs: number;
   signal?: AbortSignal;
+  statusUrl?: string;
 }
 
 export async function probeWhep(url: string, options: WhepProbeOptions): Promise<ProbeVerdict> {
+  if (options.statusUrl) {
+    const status = await fetchStatus(options.statusUrl, options.timeoutMs, options.signal);
+    if (status === 'stopped') return { status: 'stopped', cause: 'the status endpoint says the stream was stopped' };
+    if (status === 'offline') return { status: 'not-live', cause: 'the status endpoint says the stream is offline' };
+  }
   try {
     const session = await openWhepSession(url, options);
     session.close();

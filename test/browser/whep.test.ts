@@ -129,6 +129,48 @@ describe('WebRTC (WHEP) sources', function () {
     await waitForNoWhepSessions(5000);
   });
 
+  it('with a status endpoint, a stop the WHEP server does not announce still ends in stopped', async () => {
+    const { streams, controlUrl } = await whep();
+    const player = await mountPlayer({
+      primary: streams.primary,
+      fallback: streams.fallback,
+      'primary-status': `${controlUrl}/status/primary`,
+      muted: true,
+    });
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+
+    await setWhepFault('primary', 'stop', { quiet: 1 });
+    await waitForState(player, 'stopped', 20000);
+    expect(recordStates(player).at(-1)?.reason).to.equal('primary-stopped');
+  });
+
+  it('without any stop signal, a stopped WHEP primary only counts as unavailable', async () => {
+    const { streams } = await whep();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+
+    await setWhepFault('primary', 'stop', { quiet: 1 });
+    await waitForState(player, 'fallback', 20000);
+    await waitForSeen('blue', 20000);
+    await sleep(3000);
+    expect(player.state).to.equal('fallback');
+  });
+
+  it('a network cut (connection lost) fails over after the disconnected grace', async () => {
+    const { streams } = await whep();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+
+    await setWhepFault('primary', 'cut');
+    await waitForState(player, 'fallback', 30000);
+    await waitForSeen('blue', 20000);
+    const cause = recordStates(player).find((change) => change.state === 'fallback')?.cause ?? '';
+    expect(cause).to.match(/no video frames|connection/);
+  });
+
   it('sends the bearer token set as a property, and never puts it in the DOM', async () => {
     const { streams, controlUrl } = await whep();
     const token = 'secret-token-123';

@@ -34,7 +34,7 @@ import { startPublisher } from './rtp-publisher.mjs';
  * @typedef {object} Fault
  * @property {FaultKind} kind
  * @property {201 | 404} [post]       `publisher-gone`: what a new POST gets (default 404)
- * @property {boolean} [quiet]        `publisher-gone`: no SSE `inactive` event (only the frames stop)
+ * @property {boolean} [quiet]        `publisher-gone`, `stop`: no SSE `inactive` event (only the frames stop)
  * @property {number} [retryAfter]    `post-503`, `post-409`: Retry-After seconds (default 2)
  * @property {string} [token]         `require-token`: the Bearer token POST must carry
  *
@@ -171,9 +171,9 @@ export function normaliseFault(input) {
   if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault '${kind}' (one of ${FAULT_KINDS.join(', ')})`);
   /** @type {Fault} */
   const fault = { kind };
-  if (kind === 'publisher-gone') {
-    fault.post = Number(raw.post ?? 404) === 201 ? 201 : 404;
-    if (raw.quiet === true || raw.quiet === 'true' || raw.quiet === '1') fault.quiet = true;
+  if (kind === 'publisher-gone') fault.post = Number(raw.post ?? 404) === 201 ? 201 : 404;
+  if ((kind === 'publisher-gone' || kind === 'stop') && (raw.quiet === true || raw.quiet === 'true' || raw.quiet === '1')) {
+    fault.quiet = true;
   }
   if ((kind === 'post-503' || kind === 'post-409') && raw.retryAfter != null) fault.retryAfter = Number(raw.retryAfter);
   if (kind === 'require-token') {
@@ -570,9 +570,9 @@ function createStream(name, colour, ctx) {
     }
   }
 
-  /** The deliberate stop: `inactive {"reason":"stopped"}`, then sessions and streams closed. */
+  /** The deliberate stop: `inactive {"reason":"stopped"}` (unless `quiet`), then sessions and streams closed. */
   async function stopStream() {
-    broadcast('inactive', { reason: 'stopped' });
+    if (!fault.quiet) broadcast('inactive', { reason: 'stopped' });
     await Promise.all(openList().map((s) => endSession(s, 'server')));
     await stopPublisher(false);
   }
@@ -813,6 +813,13 @@ async function routeControl(req, url, { streams, api }) {
     const counts = Object.fromEntries([...streams.keys()].map((n) => [n, api.openSessions(n)]));
     return json({ total: api.openSessions(), ...counts, sessions: api.sessions() });
   }
+  // The optional status endpoint a player can be pointed at (`primary-status`).
+  const status = /^\/status\/([\w-]+)$/.exec(path);
+  if (status) {
+    const named = streams.get(status[1]);
+    if (!named) return json({ error: `unknown stream '${status[1]}'` }, 404);
+    return json({ status: streamStatus(api.getFault(named.name)) });
+  }
   if (path === '/control') return json([...streams.values()].map((s) => describeStream(s, api)));
   const match = /^\/control\/([\w-]+)$/.exec(path);
   if (!match) return json({ error: 'not found' }, 404);
@@ -825,6 +832,13 @@ async function routeControl(req, url, { streams, api }) {
     await api.setFault(stream.name, normaliseFault(Object.fromEntries(url.searchParams)));
   }
   return json(describeStream(stream, api));
+}
+
+/** What the status endpoint says of a stream with this fault. @param {Fault} fault */
+function streamStatus(fault) {
+  if (fault.kind === 'stop') return 'stopped';
+  if (['publisher-gone', 'post-404', 'post-503', 'post-409'].includes(fault.kind)) return 'offline';
+  return 'live';
 }
 
 /** @param {Stream} s @param {WhepServer} api */

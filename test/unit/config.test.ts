@@ -178,6 +178,29 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('resolveConfig: primary-status', () => {
+  it('resolves the status endpoint against the page and attaches it to the primary only', () => {
+    const result = resolved({ primary: 'https://origin.example.com/whep/main', fallback: 'https://b.example.com/x.m3u8', primaryStatus: '/status/main' });
+    expect(result.primary.statusUrl).to.equal('https://player.example.com/status/main');
+    expect(result.fallback?.statusUrl).to.equal(undefined);
+  });
+
+  it('is left out when empty', () => {
+    expect(resolved({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: '  ' }).primary).to.not.have.property('statusUrl');
+  });
+
+  it('refuses a status endpoint that is not http(s)', () => {
+    const error = failed({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: 'javascript:alert(1)' });
+    expect(error.code).to.equal(ErrorCodes.UNSUPPORTED_SCHEME);
+    expect(error.source).to.equal('primary');
+    expect(error.message).to.contain('primary-status');
+  });
+
+  it('refuses an unparsable status endpoint', () => {
+    expect(failed({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: 'https://[nope' }).code).to.equal(ErrorCodes.INVALID_URL);
+  });
+});
+
 describe('sourceTypeOf', () => {
   const type = (url: string, explicit?: string | null) => sourceTypeOf(new URL(url), explicit);
 
