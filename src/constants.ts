@@ -14,12 +14,14 @@ export const Attributes = {
   MUTED: 'muted',
   CONTROLS: 'controls',
   PREFER_PRIMARY: 'prefer-primary',
+  STANDBY: 'standby',
   PRIMARY_STATUS: 'primary-status',
   DATA_STATE: 'data-state',
 } as const;
 
 export const Events = {
   STATE_CHANGE: 'statechange',
+  FAILOVER: 'failover',
   ERROR: 'error',
 } as const;
 

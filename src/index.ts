@@ -1,6 +1,6 @@
 /** Public exports of live-player. Defines nothing: import `live-player/define` for that. */
 export { LivePlayer, DEFAULT_MESSAGES } from './live-player.js';
-export type { PlayerErrorDetail, StateChangeDetail } from './live-player.js';
+export type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './live-player.js';
 export { TAG_NAME, Attributes, Events, States, Reasons, ErrorCodes } from './constants.js';
 export type { PlayerState, StateChangeReason, ErrorCode } from './constants.js';
 export { DEFAULT_THRESHOLDS } from './sources/thresholds.js';

@@ -12,7 +12,7 @@ import type { SourceRole } from './machine/types.js';
 import type { HealthThresholds } from './sources/thresholds.js';
 import { livePlayerStyles } from './styles.js';
 
-export type { PlayerErrorDetail, StateChangeDetail } from './controller/player-controller.js';
+export type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './controller/player-controller.js';
 
 export const DEFAULT_MESSAGES = {
   prelive: 'The live stream has not started yet',
@@ -22,7 +22,15 @@ export const DEFAULT_MESSAGES = {
 } as const;
 
 /** Attributes whose change restarts the player with the new sources. */
-const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackType', 'primaryStatus', 'preferPrimary'] as const;
+const RESTARTING_PROPERTIES = [
+  'primary',
+  'fallback',
+  'primaryType',
+  'fallbackType',
+  'primaryStatus',
+  'preferPrimary',
+  'standby',
+] as const;
 
 /**
  * A live video player that fails over from a primary to a fallback stream and back.
@@ -38,9 +46,11 @@ const RESTARTING_PROPERTIES = ['primary', 'fallback', 'primaryType', 'fallbackTy
  * @attr {boolean} muted - Start without sound. Without it, sound is tried and, if the browser refuses it, playback starts muted with an "Unmute" button.
  * @attr {boolean} controls - Show the browser's video controls.
  * @attr {boolean} prefer-primary - Return from the fallback to the primary once the primary has been healthy for a while (default: stay on a healthy fallback).
+ * @attr {'cold' | 'warm'} standby - `warm` keeps the fallback connected (WHEP) or loaded at its live edge (HLS) while the primary plays, for the shortest switch, at the cost of its bandwidth. Default `cold`: the fallback starts at the first sign of trouble.
  * @attr {'idle' | 'prelive' | 'primary' | 'fallback' | 'stopped' | 'error'} data-state - Reflects the current state (read-only; set by the element).
  *
  * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
+ * @fires {CustomEvent<FailoverDetail>} failover - The picture switched from one source to the other. `detail: {from, to, reason, cause?, detectedAt, switchStartedAt, firstFrameAt, freezeMs}` (times in `performance.now()` ms). Bubbles, composed.
  * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, an unknown source type, no way to play the stream in this browser). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
  *
  * @slot prelive - Replaces the "The live stream has not started yet" message.
@@ -95,6 +105,9 @@ export class LivePlayer extends LitElement {
   /** Return to the primary once it has been healthy for the hysteresis window. */
   @property({ type: Boolean, attribute: 'prefer-primary' }) preferPrimary = false;
 
+  /** `'warm'` keeps the fallback ready while the primary plays; `'cold'` (default) starts it on trouble. */
+  @property() standby: string | null = null;
+
   /**
    * Failure-detection thresholds and retry pacing (property only), merged over the
    * defaults (`DEFAULT_THRESHOLDS`); detection limits scale with the stream's target
@@ -146,8 +159,8 @@ export class LivePlayer extends LitElement {
   }
 
   private renderVideo(role: SourceRole) {
-    const { onScreen, autoplayMuted } = this.player.view;
-    const visible = onScreen === role;
+    const { shown, autoplayMuted } = this.player.view;
+    const visible = shown === role;
     return html`<video
       part="video"
       data-role=${role}
@@ -161,11 +174,12 @@ export class LivePlayer extends LitElement {
   }
 
   private renderMessage() {
-    const { state, loading, error } = this.player.view;
+    const { state, loading, error, shown } = this.player.view;
     if (state === States.ERROR && error) {
       return html`<div part="error" role="alert">${error.message}</div>`;
     }
-    if (loading) {
+    // While an old picture covers a switch, no spinner: the viewer sees no interruption.
+    if (loading && !shown) {
       return html`<div part="spinner" role="progressbar" aria-label=${DEFAULT_MESSAGES.loading}></div>`;
     }
     if (state === States.PRELIVE) {
@@ -178,9 +192,9 @@ export class LivePlayer extends LitElement {
   }
 
   protected override render() {
-    const { state, loading, autoplayMuted, onScreen } = this.player.view;
-    const showPoster = this.poster && (onScreen === null || loading);
-    const playing = (state === States.PRIMARY || state === States.FALLBACK) && !loading;
+    const { autoplayMuted, shown } = this.player.view;
+    const showPoster = this.poster && !shown;
+    const playing = shown !== null;
     return html`
       ${this.renderVideo('primary')} ${this.renderVideo('fallback')}
       ${showPoster ? html`<img part="poster" src=${this.poster!} alt="" />` : nothing}

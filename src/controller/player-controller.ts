@@ -1,7 +1,9 @@
 /**
  * Runs the player machine for one <live-player>: validates the configuration, creates the
  * actor with the real sources, turns snapshots into what the element renders, reflects the
- * state on the host (`data-state`) and dispatches `statechange` and `error`.
+ * state on the host (`data-state`) and dispatches `statechange`, `failover` and `error`.
+ * Make before break: the video on screen (`shown`) changes only when the machine's source
+ * has a frame; until then the old video keeps its picture (its engine lingers in the pool).
  * Lifecycle: starts when the host is connected, stops when it is removed (not when it is
  * merely moved: the stop waits a microtask), restarts on a new configuration or `reload()`.
  */
@@ -12,6 +14,8 @@ import { Attributes, ErrorCodes, Events, Reasons, States, type PlayerState, type
 import { playerMachine, toPublicView } from '../machine/index.js';
 import type { SourceDescriptor, SourceRole } from '../machine/types.js';
 import { createSourceActors } from '../sources/actors.js';
+import type { EnginePool } from '../sources/engine-pool.js';
+import { FrameClock } from './frame-clock.js';
 import { loaderFor } from '../sources/loaders.js';
 import { resolveThresholds, type HealthThresholds } from '../sources/thresholds.js';
 
@@ -21,6 +25,23 @@ export interface StateChangeDetail {
   reason: StateChangeReason;
   /** What failed, in words, when the change comes from a failure (e.g. "levelLoadError (HTTP 404)"). */
   cause?: string;
+}
+
+/** A switch of the picture from one source to the other, for the page's analytics. */
+export interface FailoverDetail {
+  from: SourceRole;
+  to: SourceRole;
+  /** Why: the `reason` of the state change behind the switch. */
+  reason: StateChangeReason;
+  cause?: string;
+  /** When the player decided to leave `from` (performance.now() ms). */
+  detectedAt: number;
+  /** When `to` started loading (before `detectedAt` when it was warming). */
+  switchStartedAt: number;
+  /** When `to` decoded its first frame. */
+  firstFrameAt: number;
+  /** Longest time the viewer saw no new frame across the switch, in ms. */
+  freezeMs: number;
 }
 
 export interface PlayerErrorDetail {
@@ -37,6 +58,7 @@ export interface PlayerHost extends ReactiveControllerHost, HTMLElement {
   fallbackType: string | null;
   primaryStatus: string | null;
   preferPrimary: boolean;
+  standby: string | null;
   thresholds: Partial<HealthThresholds> | null;
   primaryToken: string | null;
   fallbackToken: string | null;
@@ -50,8 +72,10 @@ export interface PlayerView {
   cause?: string;
   /** Waiting for the first answer or the first frame: show a quiet spinner. */
   loading: boolean;
-  /** Which source's video is on screen, if any. */
+  /** Which source the machine plays (its video is shown once it has a frame). */
   onScreen: SourceRole | null;
+  /** Which video is on screen now: the old one keeps its picture until the new one has a frame. */
+  shown: SourceRole | null;
   error: ConfigError | null;
   /** Sound was refused by the browser's autoplay policy: offer "Unmute". */
   autoplayMuted: boolean;
@@ -62,6 +86,7 @@ const IDLE_VIEW: PlayerView = {
   reason: Reasons.START,
   loading: false,
   onScreen: null,
+  shown: null,
   error: null,
   autoplayMuted: false,
 };
@@ -71,6 +96,10 @@ type PlayerActor = Actor<typeof playerMachine>;
 export class PlayerController implements ReactiveController {
   view: PlayerView = IDLE_VIEW;
   private actor: PlayerActor | null = null;
+  private pool: EnginePool | null = null;
+  private readonly frames = new FrameClock();
+  /** When the current state was entered (performance.now()). */
+  private stateChangedAt = 0;
   /** Why the current actor was started; reported with its first snapshot, then cleared. */
   private pendingReason: StateChangeReason | null = null;
 
@@ -133,17 +162,26 @@ export class PlayerController implements ReactiveController {
     // The messages never include the URLs, which may carry tokens.
     for (const warning of config.warnings) console.warn(`<live-player>: ${warning}`);
     const thresholds = resolveThresholds(this.host.thresholds);
-    const actors = createSourceActors({
-      videoFor: (role) => this.host.videoFor(role),
+    const { actors, pool } = createSourceActors({
+      videoFor: async (role) => {
+        const video = await this.host.videoFor(role);
+        this.frames.track(video);
+        return video;
+      },
       thresholds: () => thresholds,
       credentialsFor: (role) => ({ token: role === 'primary' ? this.host.primaryToken : this.host.fallbackToken }),
       onAutoplayMuted: () => this.update({ autoplayMuted: true }),
+      onEngineGone: (role) => {
+        if (this.pool === pool && this.view.shown === role) this.update({ shown: null });
+      },
     });
+    this.pool = pool;
     const actor = createActor(playerMachine.provide({ actors }), {
       input: {
         primary: config.primary,
         fallback: config.fallback,
         preferPrimary: this.host.preferPrimary,
+        standby: this.host.standby === 'warm' ? 'warm' : 'cold',
         timing: {
           backoffBaseMs: thresholds.retryBaseMs,
           backoffCapMs: thresholds.retryCapMs,
@@ -160,8 +198,46 @@ export class PlayerController implements ReactiveController {
       const reason = this.pendingReason ?? next.reason;
       this.pendingReason = null;
       this.update({ state: next.state, reason, cause: next.cause, loading: next.loading, onScreen: next.onScreen });
+      this.syncShown(next.playing);
     });
     actor.start();
+  }
+
+  /** Shows the machine's source once it has a frame; nothing at all outside primary/fallback. */
+  private syncShown(playing: boolean): void {
+    const { onScreen, shown } = this.view;
+    if (!onScreen) {
+      // Nothing live, or stopped: no engine may linger (no network at all).
+      this.pool?.destroyIdle();
+      if (shown) this.update({ shown: null });
+      return;
+    }
+    if (!playing || shown === onScreen) return;
+    this.update({ shown: onScreen });
+    if (shown) void this.announceFailover(shown, onScreen);
+  }
+
+  private async announceFailover(from: SourceRole, to: SourceRole): Promise<void> {
+    const actor = this.actor;
+    const pool = this.pool;
+    const detectedAt = this.stateChangedAt;
+    const { reason, cause } = this.view;
+    const [oldVideo, newVideo] = await Promise.all([this.host.videoFor(from), this.host.videoFor(to)]);
+    const lastOldFrame = this.frames.lastPresentedAt(oldVideo) ?? detectedAt;
+    // The first frame the viewer sees from the new source, now that its video is visible.
+    const firstSeen = await this.frames.nextFrame(newVideo);
+    if (this.actor !== actor) return;
+    const detail: FailoverDetail = {
+      from,
+      to,
+      reason,
+      ...(cause ? { cause } : {}),
+      detectedAt,
+      switchStartedAt: Math.min(pool?.startedAt(to) ?? detectedAt, detectedAt),
+      firstFrameAt: firstSeen,
+      freezeMs: Math.max(0, Math.round(firstSeen - lastOldFrame)),
+    };
+    this.host.dispatchEvent(new CustomEvent<FailoverDetail>(Events.FAILOVER, { detail, bubbles: true, composed: true }));
   }
 
   /** Names a source that no engine here can play, as a configuration error. */
@@ -192,6 +268,7 @@ export class PlayerController implements ReactiveController {
 
   private stop(reason: StateChangeReason): void {
     this.stopActor();
+    this.frames.stop();
     this.update({ ...IDLE_VIEW, reason });
   }
 
@@ -199,6 +276,9 @@ export class PlayerController implements ReactiveController {
     const actor = this.actor;
     this.actor = null;
     actor?.stop();
+    this.pool?.destroyAll();
+    this.pool = null;
+    if (this.view.shown) this.view = { ...this.view, shown: null };
   }
 
   /** Applies a change to the view; reflects and announces a change of state. */
@@ -206,6 +286,7 @@ export class PlayerController implements ReactiveController {
     const previous = this.view;
     this.view = { ...previous, ...change };
     if (this.view.state !== previous.state) {
+      this.stateChangedAt = performance.now();
       if (this.view.state === States.PRELIVE || this.view.state === States.STOPPED || this.view.state === States.ERROR) {
         this.view.autoplayMuted = false;
       }

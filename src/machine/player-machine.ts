@@ -20,7 +20,7 @@
  *   watcher has seen it live for `hysteresisMs` without a DOWN in between.
  * - A deliberate stop of the primary, seen by any probe, player or watcher, is final.
  */
-import { and, assign, fromCallback, fromPromise, setup } from 'xstate';
+import { and, assign, fromCallback, fromPromise, setup, stateIn } from 'xstate';
 import type {
   ActorRefFrom,
   AnyEventObject,
@@ -40,6 +40,7 @@ import type {
   SourceDescriptor,
   SourceEvent,
   SourceRole,
+  StandbyMode,
   WatchInput,
 } from './types.js';
 
@@ -57,6 +58,7 @@ export interface PlayerContext {
   readonly primary: SourceDescriptor;
   readonly fallback: SourceDescriptor | null;
   readonly preferPrimary: boolean;
+  readonly standby: StandbyMode;
   readonly timing: MachineTiming;
   /** Why the last change of top-level state happened. */
   reason: StateChangeReason;
@@ -87,6 +89,7 @@ export const ActorIds = {
   FAILOVER_PROBE: 'failoverProbe',
   RECOVERY_PROBE: 'recoveryProbe',
   PLAY: 'play',
+  WARM: 'warm',
   WATCH: 'watch',
 } as const;
 
@@ -137,6 +140,7 @@ export const playerMachine = setup({
       throw new Error('probe not provided');
     }),
     play: fromCallback<EventObject, PlayInput>(() => undefined),
+    warm: fromCallback<EventObject, PlayInput>(() => undefined),
     watch: fromCallback<EventObject, WatchInput>(() => undefined),
   },
   guards: {
@@ -148,6 +152,7 @@ export const playerMachine = setup({
     verdictStopped: ({ event }) => verdictOf(event).status === 'stopped',
     hasFallback: ({ context }) => context.fallback !== null,
     preferPrimary: ({ context }) => context.preferPrimary,
+    warmStandby: ({ context }) => context.standby === 'warm',
     primaryKnownNotLive: ({ context }) => context.primaryVerdict !== null,
     fallbackKnownLive: ({ context }) => context.fallbackVerdict?.status === 'live',
     /** The fallback has answered this round, or there is none to wait for. */
@@ -195,6 +200,7 @@ export const playerMachine = setup({
     primary: input.primary,
     fallback: input.fallback,
     preferPrimary: input.preferPrimary,
+    standby: input.standby ?? 'cold',
     timing: resolveTiming(input.timing),
     reason: Reasons.START,
     cause: undefined,
@@ -355,10 +361,61 @@ export const playerMachine = setup({
           target: '#player.stopped',
           actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: event.cause }) },
         },
-        // SOURCE.SUSPECT is deliberately unhandled: the switch waits for FAILED (warm
-        // standby will use it).
+        // SOURCE.SUSPECT only starts warming the fallback (standby region): the switch
+        // itself waits for FAILED, so one lost request does not cause a switch.
       },
       states: {
+        /**
+         * Make before break: the fallback warms in its hidden video at the first sign of
+         * trouble (or all along with a warm standby), so a failure can switch at once.
+         */
+        standby: {
+          initial: 'choosing',
+          states: {
+            choosing: {
+              always: [{ guard: and(['hasFallback', 'warmStandby']), target: 'active' }, { target: 'cold' }],
+            },
+            cold: {
+              on: {
+                'SOURCE.SUSPECT': { guard: and(['fromPrimary', 'hasFallback']), target: 'active' },
+                'SOURCE.FAILED': { guard: and(['fromPrimary', 'hasFallback']), target: 'active' },
+              },
+            },
+            active: {
+              invoke: {
+                id: ActorIds.WARM,
+                src: 'warm',
+                input: ({ context }) => ({
+                  role: 'fallback',
+                  source: context.fallback ?? context.primary,
+                  targetDurationMs: context.targetDurationMs.fallback,
+                }),
+              },
+              on: { 'SOURCE.FAILED': { guard: 'fromFallback', target: 'cold' } },
+              initial: 'starting',
+              states: {
+                starting: {
+                  on: {
+                    'SOURCE.READY': [
+                      {
+                        // Failing over and the fallback shows a frame before the probe answers:
+                        // a frame is the best proof of life, switch now.
+                        guard: and(['fromFallback', stateIn('#player.primary.health.probingFallback')]),
+                        target: '#player.fallback',
+                        actions: {
+                          type: 'announce',
+                          params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }),
+                        },
+                      },
+                      { guard: 'fromFallback', target: 'ready' },
+                    ],
+                  },
+                },
+                ready: {},
+              },
+            },
+          },
+        },
         view: {
           initial: 'loading',
           states: {
@@ -382,6 +439,12 @@ export const playerMachine = setup({
               on: {
                 'SOURCE.FAILED': [
                   {
+                    // The fallback is already playing in its hidden video: switch now.
+                    guard: and(['fromPrimary', stateIn('#player.primary.standby.active.ready')]),
+                    target: '#player.fallback',
+                    actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
+                  },
+                  {
                     guard: and(['fromPrimary', 'hasFallback']),
                     target: 'probingFallback',
                     actions: 'noteFailure',
@@ -395,6 +458,7 @@ export const playerMachine = setup({
               },
             },
             probingFallback: {
+              // A warming fallback that shows a frame first wins: see standby.active.starting.
               invoke: {
                 id: ActorIds.FAILOVER_PROBE,
                 src: 'probe',
@@ -462,6 +526,56 @@ export const playerMachine = setup({
         },
       },
       states: {
+        /**
+         * Make before break back to the primary: it warms in its hidden video when the
+         * fallback shows trouble, or (prefer-primary) while it proves healthy again.
+         */
+        standby: {
+          initial: 'cold',
+          states: {
+            cold: {
+              on: {
+                'SOURCE.SUSPECT': { guard: 'fromFallback', target: 'active' },
+                'SOURCE.FAILED': { guard: 'fromFallback', target: 'active' },
+                'SOURCE.LIVE': { guard: and(['preferPrimary', 'fromPrimary']), target: 'active' },
+              },
+            },
+            active: {
+              invoke: {
+                id: ActorIds.WARM,
+                src: 'warm',
+                input: ({ context }) => ({
+                  role: 'primary',
+                  source: context.primary,
+                  targetDurationMs: context.targetDurationMs.primary,
+                }),
+              },
+              on: {
+                'SOURCE.FAILED': { guard: 'fromPrimary', target: 'cold' },
+                'SOURCE.DOWN': { guard: and(['fromPrimary', stateIn('#player.fallback.health.recovering')]), target: 'cold' },
+              },
+              initial: 'starting',
+              states: {
+                starting: {
+                  on: {
+                    'SOURCE.READY': [
+                      {
+                        guard: and(['fromPrimary', stateIn('#player.fallback.health.probingPrimary')]),
+                        target: '#player.primary',
+                        actions: {
+                          type: 'announce',
+                          params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }),
+                        },
+                      },
+                      { guard: 'fromPrimary', target: 'ready' },
+                    ],
+                  },
+                },
+                ready: {},
+              },
+            },
+          },
+        },
         view: {
           initial: 'loading',
           states: {
@@ -483,11 +597,15 @@ export const playerMachine = setup({
           states: {
             steady: {
               on: {
-                'SOURCE.FAILED': {
-                  guard: 'fromFallback',
-                  target: 'probingPrimary',
-                  actions: 'noteFailure',
-                },
+                'SOURCE.FAILED': [
+                  {
+                    // The primary is already playing in its hidden video: switch now.
+                    guard: and(['fromFallback', stateIn('#player.fallback.standby.active.ready')]),
+                    target: '#player.primary',
+                    actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                  },
+                  { guard: 'fromFallback', target: 'probingPrimary', actions: 'noteFailure' },
+                ],
                 'SOURCE.STOPPED': {
                   guard: 'fromFallback',
                   target: 'probingPrimary',
@@ -525,6 +643,7 @@ export const playerMachine = setup({
               },
             },
             probingPrimary: {
+              // A warming primary that shows a frame first wins: see standby.active.starting.
               invoke: {
                 id: ActorIds.RECOVERY_PROBE,
                 src: 'probe',

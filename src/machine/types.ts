@@ -48,8 +48,10 @@ export type SourceEvent =
   | { type: 'SOURCE.FIRST_FRAME'; role: SourceRole }
   | { type: 'SOURCE.FAILED'; role: SourceRole; cause: string }
   | { type: 'SOURCE.STOPPED'; role: SourceRole; cause: string }
-  /** First sign of trouble; the switch still waits for FAILED (reserved for warming). */
+  /** First sign of trouble: the other source starts warming; the switch still waits for FAILED. */
   | { type: 'SOURCE.SUSPECT'; role: SourceRole; cause: string }
+  /** A warming source (hidden, not on screen) has its first frame: a switch to it is seamless. */
+  | { type: 'SOURCE.READY'; role: SourceRole }
   /** From a watcher: the watched source is live and advancing. */
   | { type: 'SOURCE.LIVE'; role: SourceRole }
   /** From a watcher: the watched source is not live. */
@@ -66,9 +68,16 @@ export interface MachineTiming {
   random: () => number;
 }
 
+/**
+ * `cold`: the other source starts warming at the first sign of trouble.
+ * `warm`: the fallback is kept warm (connected, or loaded at its live edge) all along.
+ */
+export type StandbyMode = 'cold' | 'warm';
+
 export interface MachineInput {
   primary: SourceDescriptor;
   fallback: SourceDescriptor | null;
   preferPrimary: boolean;
+  standby?: StandbyMode;
   timing?: Partial<MachineTiming>;
 }

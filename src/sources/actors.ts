@@ -1,35 +1,29 @@
 /**
  * The machine's effects, built from the engines, probes and watchers of this folder and
- * handed to the machine with `playerMachine.provide({ actors })`. Each actor owns what it
- * starts: stopping the actor (leaving its state) aborts its requests, destroys its engine
- * and closes its WHEP sessions.
+ * handed to the machine with `playerMachine.provide({ actors })`. Probes and watchers own
+ * what they start: stopping the actor aborts its requests and closes its WHEP sessions.
+ * Engines belong to the pool (engine-pool.ts): `play` and `warm` only lease them, so a warm
+ * standby becomes the played source without reconnecting and the old source keeps its
+ * picture until the new one has a frame.
  */
 import { fromCallback, fromPromise, type EventObject } from 'xstate';
 import type { PlayInput, ProbeInput, ProbeVerdict, SourceDescriptor, SourceEvent, SourceRole, WatchInput } from '../machine/types.js';
-import type { Engine, SourceCredentials } from './engine.js';
-import { probeHls } from './hls-probe.js';
-import { loaderFor } from './loaders.js';
-import { watchByProbing } from './probe-watch.js';
-import { watchPlaylist, type PlaylistWatchCallbacks } from './playlist-watch.js';
-import { limitsFor, type HealthThresholds } from './thresholds.js';
+import { EnginePool, type EnginePoolEnvironment } from './engine-pool.js';
+import type { PlaylistWatchCallbacks } from './playlist-watch.js';
+import { limitsFor } from './thresholds.js';
 import { STATUS_POLL_MS } from './status-endpoint.js';
-import { probeWhep } from './whep-probe.js';
 
 /** How often a live WHEP source that is not on screen is probed again. */
 const WHEP_WATCH_EVERY_MS = 5000;
 
-export interface SourceActorEnvironment {
-  /** The <video> that shows this role's source, once rendered. */
-  videoFor(role: SourceRole): Promise<HTMLVideoElement>;
-  thresholds(): HealthThresholds;
-  credentialsFor(role: SourceRole): SourceCredentials;
-  onAutoplayMuted(): void;
-}
+export type SourceActorEnvironment = EnginePoolEnvironment;
 
 export function createSourceActors(environment: SourceActorEnvironment) {
-  const probeOnce = (role: SourceRole, source: SourceDescriptor, confirmAdvance: boolean, signal: AbortSignal) => {
+  // Protocol code is loaded on first use (dynamic imports): a page fetches only its protocols' code.
+  const probeOnce = async (role: SourceRole, source: SourceDescriptor, confirmAdvance: boolean, signal: AbortSignal) => {
     const thresholds = environment.thresholds();
     if (source.kind === 'whep') {
+      const { probeWhep } = await import('./whep-probe.js');
       return probeWhep(source.url, {
         token: environment.credentialsFor(role).token,
         timeoutMs: limitsFor(thresholds, undefined).requestTimeoutMs,
@@ -37,6 +31,7 @@ export function createSourceActors(environment: SourceActorEnvironment) {
         signal,
       });
     }
+    const { probeHls } = await import('./hls-probe.js');
     return probeHls(source.url, { confirmAdvance, thresholds, signal });
   };
 
@@ -44,39 +39,27 @@ export function createSourceActors(environment: SourceActorEnvironment) {
     probeOnce(input.role, input.source, input.confirmAdvance, signal),
   );
 
-  const play = fromCallback<EventObject, PlayInput>(({ input, sendBack }) => {
-    let engine: Engine | null = null;
-    let stopped = false;
-    const send = (event: SourceEvent) => {
-      if (!stopped) sendBack(event);
-    };
-    void (async () => {
-      try {
-        const video = await environment.videoFor(input.role);
-        const loader = loaderFor(input.source, video);
-        if (!loader) throw new Error(`no engine can play this ${input.source.kind} source here`);
-        const factory = await loader.load();
-        if (stopped) return;
-        const thresholds = environment.thresholds();
-        engine = factory({
-          video,
-          role: input.role,
-          source: input.source,
-          thresholds,
-          limits: limitsFor(thresholds, input.targetDurationMs),
-          credentials: environment.credentialsFor(input.role),
-          send,
-          onAutoplayMuted: environment.onAutoplayMuted,
-        });
-      } catch (error) {
-        send({ type: 'SOURCE.FAILED', role: input.role, cause: `engine did not start: ${(error as Error).message}` });
+  const pool = new EnginePool(environment);
+
+  /** Plays a source on screen (the machine decides which one is on screen). */
+  const play = fromCallback<EventObject, PlayInput>(({ input, sendBack }) =>
+    pool.lease(input.role, input.source, input.targetDurationMs, (event) => sendBack(event)),
+  );
+
+  /**
+   * Keeps a source ready in its hidden video (make before break, warm standby). Its first
+   * frame is reported as READY; its failure as FAILED, so the machine stops counting on it.
+   */
+  const warm = fromCallback<EventObject, PlayInput>(({ input, sendBack }) =>
+    pool.lease(input.role, input.source, input.targetDurationMs, (event) => {
+      if (event.type === 'SOURCE.FIRST_FRAME') sendBack({ type: 'SOURCE.READY', role: event.role } satisfies SourceEvent);
+      else if (event.type === 'SOURCE.FAILED') sendBack(event);
+      // Only the primary's stop is a stop; an ended fallback is just a failed fallback.
+      else if (event.type === 'SOURCE.STOPPED') {
+        sendBack(event.role === 'primary' ? event : ({ type: 'SOURCE.FAILED', role: event.role, cause: event.cause } satisfies SourceEvent));
       }
-    })();
-    return () => {
-      stopped = true;
-      engine?.destroy();
-    };
-  });
+    }),
+  );
 
   const watch = fromCallback<EventObject, WatchInput>(({ input, sendBack }) => {
     const watching = new AbortController();
@@ -90,16 +73,20 @@ export function createSourceActors(environment: SourceActorEnvironment) {
     const pacing = { backoffBaseMs: thresholds.retryBaseMs, backoffCapMs: thresholds.retryCapMs };
     if (source.kind === 'whep') {
       // A status endpoint is cheap to ask (no session): ask it often, to catch a stop soon.
-      void watchByProbing((signal) => probeOnce(role, source, true, signal), callbacks, {
-        signal: watching.signal,
-        liveEveryMs: source.statusUrl ? STATUS_POLL_MS : WHEP_WATCH_EVERY_MS,
-        ...pacing,
-      });
+      void import('./probe-watch.js').then(({ watchByProbing }) =>
+        watchByProbing((signal) => probeOnce(role, source, true, signal), callbacks, {
+          signal: watching.signal,
+          liveEveryMs: source.statusUrl ? STATUS_POLL_MS : WHEP_WATCH_EVERY_MS,
+          ...pacing,
+        }),
+      );
     } else {
-      void watchPlaylist(source.url, callbacks, { thresholds, signal: watching.signal, ...pacing });
+      void import('./playlist-watch.js').then(({ watchPlaylist }) =>
+        watchPlaylist(source.url, callbacks, { thresholds, signal: watching.signal, ...pacing }),
+      );
     }
     return () => watching.abort();
   });
 
-  return { probe, play, watch };
+  return { actors: { probe, play, warm, watch }, pool };
 }

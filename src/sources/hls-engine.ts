@@ -7,7 +7,11 @@
  * target durations; its fatal error is a failure. On top of hls.js, which never gives up on
  * a frozen playlist or hung segments, the engine fails the source when the playlist has not
  * advanced for `frozenPlaylistTargetDurations` target durations, or when the playhead stops
- * for the stall limit. A non-fatal error is only a suspicion. #EXT-X-ENDLIST is a stop.
+ * for the stall limit. A non-fatal error, a playlist unchanged for 2 target durations or
+ * a playhead stalled for half the limit is only a suspicion (the machine warms the other
+ * source; it does not switch) — until the buffer runs dry under suspicion: less than
+ * `BUFFER_EXHAUSTED_S` ahead while suspected is a failure, so the switch happens before the
+ * picture freezes rather than after the stall limit. #EXT-X-ENDLIST is a stop.
  * After its first failure or stop the engine stops loading and reports nothing more.
  */
 import type HlsClass from 'hls.js';
@@ -18,6 +22,17 @@ import { watchPlayback } from './playback-watchdog.js';
 import { limitsFor } from './thresholds.js';
 
 const CHECK_EVERY_MS = 250;
+/** Seconds of buffer ahead below which a suspected source is failed before it freezes. */
+const BUFFER_EXHAUSTED_S = 0.5;
+
+/** Seconds of media buffered ahead of the playhead. */
+function bufferAhead(video: HTMLVideoElement): number {
+  const { buffered, currentTime } = video;
+  for (let i = 0; i < buffered.length; i += 1) {
+    if (buffered.start(i) <= currentTime + 0.1 && currentTime < buffered.end(i)) return buffered.end(i) - currentTime;
+  }
+  return 0;
+}
 
 function describeError(data: ErrorData): string {
   const status = data.response?.code;
@@ -62,6 +77,15 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
 
   let lastEnd = -1;
   let lastAdvanceAt = performance.now();
+  let staleReported = false;
+  let firstFrameSeen = false;
+  /** The latest suspicion, cleared when the playlist advances and a fragment buffers again. */
+  let suspicion: string | null = null;
+  const suspect = (cause: string) => {
+    if (destroyed || settled) return;
+    suspicion = cause;
+    context.send({ type: 'SOURCE.SUSPECT', role, cause });
+  };
   const onPlaylist = (_event: string, data: LevelLoadedData | LevelUpdatedData) => {
     if (destroyed || settled) return;
     const { details } = data;
@@ -75,6 +99,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     if (details.endSN > lastEnd) {
       lastEnd = details.endSN;
       lastAdvanceAt = performance.now();
+      staleReported = false;
     }
   };
 
@@ -83,6 +108,11 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     if (silentMs > limits.frozenPlaylistMs) {
       const seconds = Math.round(silentMs / 100) / 10;
       settle('SOURCE.FAILED', lastEnd < 0 ? `no playlist within ${seconds} s` : `playlist not advancing for ${seconds} s`);
+    } else if (!staleReported && lastEnd >= 0 && silentMs > 2 * limits.targetDurationMs) {
+      staleReported = true;
+      suspect('playlist stale');
+    } else if (suspicion && firstFrameSeen && !video.paused && bufferAhead(video) < BUFFER_EXHAUSTED_S) {
+      settle('SOURCE.FAILED', `buffer exhausted (${suspicion})`);
     }
   }, CHECK_EVERY_MS);
 
@@ -91,7 +121,11 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (destroyed || settled) return;
     if (data.fatal) settle('SOURCE.FAILED', describeError(data));
-    else context.send({ type: 'SOURCE.SUSPECT', role, cause: describeError(data) });
+    else suspect(describeError(data));
+  });
+  // A fragment that arrives and buffers clears a suspicion of the segment path.
+  hls.on(Hls.Events.FRAG_BUFFERED, () => {
+    if (performance.now() - lastAdvanceAt < limits.targetDurationMs * 2) suspicion = null;
   });
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
     if (destroyed || settled) return;
@@ -102,9 +136,11 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     video,
     limits: () => limits,
     onFirstFrame: () => {
+      firstFrameSeen = true;
       if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME', role });
     },
     onStalled: (cause) => settle('SOURCE.FAILED', cause),
+    onSuspect: suspect,
   });
 
   hls.attachMedia(video);

@@ -1,13 +1,10 @@
 /**
- * Which engine plays a source, and how it is loaded. The engines are small and bundled;
- * the libraries they drive are dynamic imports, so a page downloads hls.js only when an
- * HLS source is actually played through MediaSource.
+ * Which engine plays a source, and how it is loaded. Engines and the libraries they drive
+ * are dynamic imports, so a page downloads a protocol's code only when it plays that
+ * protocol, and hls.js only when an HLS source is actually played through MediaSource.
  */
 import type { SourceDescriptor } from '../machine/types.js';
 import type { EngineLoader } from './engine.js';
-import { createHlsEngine } from './hls-engine.js';
-import { createNativeHlsEngine } from './native-hls-engine.js';
-import { createWhepEngine } from './whep-engine.js';
 
 const HLS_MIME = 'application/vnd.apple.mpegurl';
 
@@ -18,19 +15,22 @@ function hasMediaSource(): boolean {
 export const hlsJsLoader: EngineLoader = {
   name: 'hls',
   canPlay: (source) => source.kind === 'hls' && hasMediaSource(),
-  load: async () => createHlsEngine((await import('hls.js')).default),
+  load: async () => {
+    const [{ createHlsEngine }, { default: Hls }] = await Promise.all([import('./hls-engine.js'), import('hls.js')]);
+    return createHlsEngine(Hls);
+  },
 };
 
 export const nativeHlsLoader: EngineLoader = {
   name: 'native-hls',
   canPlay: (source, video) => source.kind === 'hls' && video.canPlayType(HLS_MIME) !== '',
-  load: async () => createNativeHlsEngine,
+  load: async () => (await import('./native-hls-engine.js')).createNativeHlsEngine,
 };
 
 export const whepLoader: EngineLoader = {
   name: 'whep',
   canPlay: (source) => source.kind === 'whep' && typeof globalThis.RTCPeerConnection !== 'undefined',
-  load: async () => createWhepEngine,
+  load: async () => (await import('./whep-engine.js')).createWhepEngine,
 };
 
 /** In order of preference: hls.js where MediaSource exists, else the browser's own HLS; WHEP. */

@@ -13,6 +13,8 @@ export interface PlaybackWatchdogOptions {
   limits: () => StreamLimits;
   onFirstFrame(): void;
   onStalled(cause: string): void;
+  /** No new frame for half the stall limit: worth warming the other source. Once per stall. */
+  onSuspect?(cause: string): void;
 }
 
 const CHECK_EVERY_MS = 250;
@@ -25,11 +27,12 @@ function progressMark(video: HTMLVideoElement): number {
   return video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA ? video.currentTime : -1;
 }
 
-export function watchPlayback({ video, limits, onFirstFrame, onStalled }: PlaybackWatchdogOptions): () => void {
+export function watchPlayback({ video, limits, onFirstFrame, onStalled, onSuspect }: PlaybackWatchdogOptions): () => void {
   const startedAt = performance.now();
   let firstFrameSeen = false;
   let lastMark = progressMark(video);
   let lastProgressAt = startedAt;
+  let suspected = false;
   let finished = false;
 
   const markFirstFrame = () => {
@@ -57,7 +60,12 @@ export function watchPlayback({ video, limits, onFirstFrame, onStalled }: Playba
     if (video.paused || mark !== lastMark) {
       lastMark = mark;
       lastProgressAt = now;
+      suspected = false;
       return;
+    }
+    if (!suspected && now - lastProgressAt > limits().stallMs / 2) {
+      suspected = true;
+      onSuspect?.('playback stalling');
     }
     if (now - lastProgressAt > limits().stallMs) {
       finished = true;

@@ -55,6 +55,7 @@ export const createWhepEngine: EngineFactory = (context) => {
       const state = pc.connectionState;
       if (state === 'failed') settle('SOURCE.FAILED', 'WebRTC connection failed');
       else if (state === 'disconnected') {
+        context.send({ type: 'SOURCE.SUSPECT', role, cause: 'WebRTC connection disconnected' });
         clearTimeout(disconnectedTimer);
         disconnectedTimer = setTimeout(
           () => settle('SOURCE.FAILED', 'WebRTC connection lost'),
@@ -68,6 +69,7 @@ export const createWhepEngine: EngineFactory = (context) => {
     const startedAt = performance.now();
     let lastFrames = 0;
     let lastFrameAt = startedAt;
+    let suspected = false;
     let checking = false;
     checkTimer = setInterval(async () => {
       if (checking || settled || destroyed) return;
@@ -80,10 +82,15 @@ export const createWhepEngine: EngineFactory = (context) => {
           if (lastFrames === 0) context.send({ type: 'SOURCE.FIRST_FRAME', role });
           lastFrames = frames;
           lastFrameAt = now;
+          suspected = false;
         } else if (lastFrames === 0 && now - startedAt > thresholds.whepStartupTimeoutMs) {
           settle('SOURCE.FAILED', `no picture within ${thresholds.whepStartupTimeoutMs / 1000} s`);
         } else if (lastFrames > 0 && pc.connectionState === 'connected' && now - lastFrameAt > thresholds.frameStallMs) {
           settle('SOURCE.FAILED', `no video frames for ${Math.round((now - lastFrameAt) / 100) / 10} s`);
+        } else if (lastFrames > 0 && !suspected && now - lastFrameAt > thresholds.frameStallMs / 3) {
+          // Frames come every 33 ms at 30 fps: a third of the limit without one is suspicious.
+          suspected = true;
+          context.send({ type: 'SOURCE.SUSPECT', role, cause: 'video frames stalling' });
         }
       } finally {
         checking = false;

@@ -32,6 +32,7 @@ const allEvents: AnyEventObject[] = [
     { type: 'SOURCE.FAILED', role, cause: `${role} failed` },
     { type: 'SOURCE.STOPPED', role, cause: `${role} stopped` },
     { type: 'SOURCE.SUSPECT', role, cause: `${role} suspect` },
+    { type: 'SOURCE.READY', role },
     { type: 'SOURCE.LIVE', role },
     { type: 'SOURCE.DOWN', role, cause: `${role} down` },
   ]),
@@ -73,6 +74,13 @@ const inputs: Record<string, MachineInput> = {
     primary: { url: 'https://a.test/p.m3u8', kind: 'hls' },
     fallback: { url: 'https://b.test/whep', kind: 'whep' },
     preferPrimary: false,
+    timing: { random: () => 0.5 },
+  },
+  'fallback, warm standby': {
+    primary: { url: 'https://a.test/p.m3u8', kind: 'hls' },
+    fallback: { url: 'https://b.test/whep', kind: 'whep' },
+    preferPrimary: false,
+    standby: 'warm',
     timing: { random: () => 0.5 },
   },
   'no fallback': {
@@ -232,8 +240,14 @@ describe('player machine graph', () => {
 
   it('never leaves a healthy fallback for the primary unless prefer-primary is set', () => {
     const sticky = walks['fallback, sticky']!;
+    // Leaving is allowed only once the fallback itself failed: its FAILED event, or while
+    // the primary is being probed after that failure.
     const returns = sticky.steps.filter(
-      ([from, event, to]) => from.matches('fallback') && to.matches('primary') && !event.type.startsWith('xstate.done.actor'),
+      ([from, event, to]) =>
+        from.matches('fallback') &&
+        to.matches('primary') &&
+        !from.matches({ fallback: { health: 'probingPrimary' } }) &&
+        !(event.type === 'SOURCE.FAILED' && 'role' in event && event.role === 'fallback'),
     );
     expect(returns.map(([, e]) => e.type)).to.deep.equal([]);
     const prefer = walks['fallback, prefer-primary']!;
@@ -248,8 +262,13 @@ describe('player machine graph', () => {
         const before = topLevel(from);
         const after = topLevel(to);
         if (before === after || (after !== 'primary' && after !== 'fallback')) continue;
+        const warmedTarget = { [before]: { standby: { active: 'ready' } } } as never;
         const passed =
           (event.type.startsWith('xstate.done.actor.') && (event.output as ProbeVerdict).status === 'live') ||
+          // The target showed a frame in its hidden video: the strongest proof it is live.
+          (event.type === 'SOURCE.READY' && 'role' in event && event.role === after) ||
+          // The current source failed while the target was already playing, hidden.
+          (event.type === 'SOURCE.FAILED' && from.matches(warmedTarget)) ||
           // The primary's not-live answer arrives after the fallback's live one was recorded.
           (after === 'fallback' && from.context.fallbackVerdict?.status === 'live') ||
           // The hysteresis timer only runs after the watcher reported the primary live.

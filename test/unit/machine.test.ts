@@ -39,9 +39,10 @@ interface FakeCallback<TInput> {
 /** Lets promise callbacks and the actor's mailbox run. */
 const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: boolean } = {}) {
+function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: boolean; standby?: 'cold' | 'warm' } = {}) {
   const probes: FakeProbe[] = [];
   const players: FakeCallback<PlayInput>[] = [];
+  const warmers: FakeCallback<PlayInput>[] = [];
   const watchers: FakeCallback<WatchInput>[] = [];
   const clock = new SimulatedClock();
 
@@ -76,6 +77,13 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
           fake.stopped = true;
         };
       }),
+      warm: fromCallback<EventObject, PlayInput>(({ input, sendBack }) => {
+        const fake: FakeCallback<PlayInput> = { input, stopped: false, send: sendBack };
+        warmers.push(fake);
+        return () => {
+          fake.stopped = true;
+        };
+      }),
       watch: fromCallback<EventObject, WatchInput>(({ input, sendBack }) => {
         const fake: FakeCallback<WatchInput> = { input, stopped: false, send: sendBack };
         watchers.push(fake);
@@ -90,6 +98,7 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
     primary: PRIMARY,
     fallback: options.fallback === undefined ? FALLBACK : options.fallback,
     preferPrimary: options.preferPrimary ?? false,
+    standby: options.standby,
     // random 0: every backoff is exactly half its window (500, 1000, 2000, 4000, 5000 ms).
     timing: { random: () => 0, hysteresisMs: 15000 },
   };
@@ -109,6 +118,7 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
     clock,
     probes,
     players,
+    warmers,
     watchers,
     seen,
     pending,
@@ -131,6 +141,8 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
       return live[0]!;
     },
     openProbes: () => probes.filter((p) => !p.settled && !p.aborted),
+    /** The running warm (hidden) engines. */
+    warming: () => warmers.filter((w) => !w.stopped),
   };
 }
 
@@ -649,6 +661,113 @@ describe('player machine', () => {
       });
       const states = h.seen.map((s) => toPublicView(s).state);
       expect([...new Set(states)]).to.deep.equal(['prelive', 'fallback']);
+    });
+  });
+
+  describe('make before break', () => {
+    const send = async (target: FakeCallback<PlayInput>, event: SourceEvent) => {
+      target.send(event);
+      await flush();
+    };
+
+    it('warms the fallback at the first sign of trouble and switches on failure without probing', async () => {
+      const h = harness();
+      await toPrimary(h);
+      const primary = h.player('primary');
+      await send(primary, { type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      expect(h.warming(), 'nothing warms while the primary is healthy').to.have.length(0);
+
+      await send(primary, { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'fragLoadError' });
+      expect(h.view().state, 'a suspicion alone does not switch').to.equal('primary');
+      const [warm] = h.warming();
+      expect(warm?.input).to.deep.include({ role: 'fallback', source: FALLBACK });
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback' });
+
+      const probesBefore = h.probes.length;
+      await send(primary, { type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError (HTTP 404)' });
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, cause: 'levelLoadError (HTTP 404)' });
+      expect(h.probes.length, 'no probe: the warm fallback already proved it is live').to.equal(probesBefore);
+      expect(h.player('fallback').input.role).to.equal('fallback');
+    });
+
+    it('on a failure with nothing warm, starts the fallback and the probe together; the first frame wins', async () => {
+      const h = harness();
+      await toPrimary(h);
+      await send(h.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', cause: 'playlist not advancing' });
+      expect(h.view().state).to.equal('primary');
+      expect(h.pending('fallback').input.confirmAdvance).to.equal(true);
+      const [warm] = h.warming();
+      expect(warm, 'the fallback starts at once, hidden').to.not.equal(undefined);
+
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback' });
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, cause: 'playlist not advancing' });
+      expect(h.openProbes(), 'the probe is no longer needed').to.have.length(0);
+    });
+
+    it('stops counting on a warm fallback that fails, and falls back to the probe', async () => {
+      const h = harness();
+      await toPrimary(h);
+      const primary = h.player('primary');
+      await send(primary, { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'fragLoadError' });
+      const [warm] = h.warming();
+      await send(warm!, { type: 'SOURCE.FAILED', role: 'fallback', cause: 'WHEP POST: HTTP 404' });
+      expect(h.warming(), 'the failed warm engine is released').to.have.length(0);
+      expect(h.view().state).to.equal('primary');
+
+      await send(primary, { type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      await h.answer('fallback', notLive('WHEP POST: HTTP 404'));
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED });
+    });
+
+    it('with a warm standby, keeps the fallback running all along while the primary plays', async () => {
+      const h = harness({ standby: 'warm' });
+      await toPrimary(h);
+      const [warm] = h.warming();
+      expect(warm?.input.role).to.equal('fallback');
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback' });
+      await send(h.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', cause: 'no video frames for 1 s' });
+      expect(h.view().state).to.equal('fallback');
+    });
+
+    it('a warm standby is no standby without a fallback', async () => {
+      const h = harness({ standby: 'warm', fallback: null });
+      await toPrimary(h);
+      expect(h.warming()).to.have.length(0);
+    });
+
+    it('switches back to a primary that is already warm when the fallback fails', async () => {
+      const h = harness();
+      await toFallback(h);
+      const fallback = h.player('fallback');
+      await send(fallback, { type: 'SOURCE.SUSPECT', role: 'fallback', cause: 'fragLoadError' });
+      const [warm] = h.warming();
+      expect(warm?.input.role).to.equal('primary');
+      await send(warm!, { type: 'SOURCE.READY', role: 'primary' });
+      await send(fallback, { type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+    });
+
+    it('with prefer-primary, warms the primary during the hysteresis window and stops when it goes down', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      const watcher = h.watchers.find((w) => !w.stopped)!;
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      expect(h.warming().map((w) => w.input.role)).to.deep.equal(['primary']);
+      watcher.send({ type: 'SOURCE.DOWN', role: 'primary', cause: 'HTTP 404' });
+      await flush();
+      expect(h.warming()).to.have.length(0);
+      expect(h.view().state).to.equal('fallback');
+    });
+
+    it('a primary that stops while warming ends everything', async () => {
+      const h = harness();
+      await toFallback(h);
+      await send(h.player('fallback'), { type: 'SOURCE.SUSPECT', role: 'fallback', cause: 'fragLoadError' });
+      const [warm] = h.warming();
+      await send(warm!, { type: 'SOURCE.STOPPED', role: 'primary', cause: 'playlist has #EXT-X-ENDLIST' });
+      expect(h.view().state).to.equal('stopped');
+      expect(h.warming()).to.have.length(0);
     });
   });
 });

@@ -256,10 +256,14 @@ describe('createHlsEngine', () => {
       // Context limits say 0.1 s (300 ms frozen) but the playlist says 1 s → 3 s frozen.
       start({ frozenPlaylistTargetDurations: 3 }, 100);
       hls.emit(Events.LEVEL_LOADED, level(5, { targetS: 1 }));
-      run(2900);
-      expect(sent).to.deep.equal([]);
+      run(1900);
+      expect(sent, 'nothing before 2 target durations').to.deep.equal([]);
+      run(1000);
+      expect(sent, 'stale after 2 target durations: a suspicion only').to.deep.equal([
+        { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'playlist stale' },
+      ]);
       run(500);
-      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.FAILED']);
+      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.FAILED']);
     });
 
     it('does not count a lower endSN (e.g. another variant) as progress', () => {
@@ -267,7 +271,7 @@ describe('createHlsEngine', () => {
       hls.emit(Events.LEVEL_LOADED, level(50));
       let sn = 40;
       run(600, () => hls.emit(Events.LEVEL_LOADED, level((sn += 1))));
-      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.FAILED']);
+      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.FAILED']);
     });
   });
 
@@ -287,9 +291,13 @@ describe('createHlsEngine', () => {
       run(1000, () => (frames += 1));
       expect(sent, 'no stall while frames are decoded').to.have.length(1);
       run(1000);
-      expect(sent).to.have.length(2);
-      expect(sent[1]).to.deep.include({ type: 'SOURCE.FAILED', role: 'primary' });
-      expect((sent[1] as { cause: string }).cause).to.contain('playback not advancing');
+      // Half the stall limit without a frame is a suspicion; then the empty buffer fails it.
+      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.FIRST_FRAME', 'SOURCE.SUSPECT', 'SOURCE.FAILED']);
+      expect(sent[1]).to.deep.include({ type: 'SOURCE.SUSPECT', cause: 'playback stalling' });
+      expect(sent[2]).to.deep.include({ type: 'SOURCE.FAILED', role: 'primary' });
+      // Nothing is buffered ahead in this video: a suspected stall with an empty buffer fails
+      // at once, before the stall limit (the switch happens before a long freeze).
+      expect((sent[2] as { cause: string }).cause).to.equal('buffer exhausted (playback stalling)');
       expect(hls.count('stopLoad')).to.equal(1);
     });
 

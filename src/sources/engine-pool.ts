@@ -1,0 +1,163 @@
+/**
+ * Keeps at most one engine per role alive across the machine's actor boundaries, so a switch
+ * can be made before it breaks: the next source starts (or is already warm) in its own
+ * hidden <video> while the failing one keeps showing its buffer, and the old engine is torn
+ * down only when the new one has its first frame.
+ * Policy: an engine is shared by every lease on its role and source (a warm standby becomes
+ * the played source without reconnecting); an engine with no lease lingers at most
+ * `lingerMs` (or until another role shows a frame), then is destroyed; `destroyIdle()` ends
+ * every unleased engine at once (nothing live, or stopped: no network at all).
+ */
+import type { SourceDescriptor, SourceEvent, SourceRole } from '../machine/types.js';
+import type { Engine, EngineContext } from './engine.js';
+import { loaderFor } from './loaders.js';
+import { limitsFor, type HealthThresholds } from './thresholds.js';
+import type { SourceCredentials } from './engine.js';
+
+export interface EnginePoolEnvironment {
+  videoFor(role: SourceRole): Promise<HTMLVideoElement>;
+  thresholds(): HealthThresholds;
+  credentialsFor(role: SourceRole): SourceCredentials;
+  onAutoplayMuted(): void;
+  /** An engine presented its first frame (whether or not it is on screen). */
+  onFirstFrame?(role: SourceRole): void;
+  /** The engine of `role` was destroyed: its video shows nothing any more. */
+  onEngineGone?(role: SourceRole): void;
+}
+
+type Listener = (event: SourceEvent) => void;
+
+interface Entry {
+  role: SourceRole;
+  url: string;
+  engine: Engine | null;
+  /** performance.now() when the engine was asked to start. */
+  startedAt: number;
+  destroyed: boolean;
+  firstFrame: boolean;
+  /** FAILED or STOPPED, once reported: replayed to later leases. */
+  settled: SourceEvent | null;
+  listeners: Set<Listener>;
+  lingerTimer?: ReturnType<typeof setTimeout>;
+}
+
+export class EnginePool {
+  private readonly entries = new Map<SourceRole, Entry>();
+
+  constructor(
+    private readonly environment: EnginePoolEnvironment,
+    private readonly lingerMs = 8000,
+  ) {}
+
+  /**
+   * Takes a share of the engine that plays `source` in `role`'s video, starting it if needed.
+   * Events reach `listener` from then on (a first frame or a failure already seen is replayed).
+   * Returns the release function.
+   */
+  lease(role: SourceRole, source: SourceDescriptor, targetDurationMs: number | undefined, listener: Listener): () => void {
+    let entry = this.entries.get(role);
+    if (!entry || entry.destroyed || entry.settled || entry.url !== source.url) {
+      if (entry) this.destroy(entry);
+      entry = this.start(role, source, targetDurationMs);
+    }
+    const current = entry;
+    clearTimeout(current.lingerTimer);
+    current.listeners.add(listener);
+    queueMicrotask(() => {
+      if (!current.listeners.has(listener)) return;
+      if (current.firstFrame) listener({ type: 'SOURCE.FIRST_FRAME', role });
+      if (current.settled) listener(current.settled);
+    });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0 && !current.destroyed) {
+        current.lingerTimer = setTimeout(() => this.destroy(current), this.lingerMs);
+      }
+    };
+  }
+
+  /** Destroys every engine that nobody holds. */
+  destroyIdle(): void {
+    for (const entry of [...this.entries.values()]) if (entry.listeners.size === 0) this.destroy(entry);
+  }
+
+  destroyAll(): void {
+    for (const entry of [...this.entries.values()]) this.destroy(entry);
+  }
+
+  /** When the engine now playing `role` was started (for the `failover` event). */
+  startedAt(role: SourceRole): number | undefined {
+    return this.entries.get(role)?.startedAt;
+  }
+
+  private start(role: SourceRole, source: SourceDescriptor, targetDurationMs: number | undefined): Entry {
+    const entry: Entry = {
+      role,
+      url: source.url,
+      engine: null,
+      startedAt: performance.now(),
+      destroyed: false,
+      firstFrame: false,
+      settled: null,
+      listeners: new Set(),
+    };
+    this.entries.set(role, entry);
+    const send = (event: SourceEvent) => {
+      if (entry.destroyed) return;
+      if (event.type === 'SOURCE.FIRST_FRAME') {
+        if (entry.firstFrame) return;
+        entry.firstFrame = true;
+        this.onFirstFrame(entry);
+      }
+      if (event.type === 'SOURCE.FAILED' || event.type === 'SOURCE.STOPPED') entry.settled = event;
+      for (const listener of [...entry.listeners]) listener(event);
+    };
+    void (async () => {
+      try {
+        const video = await this.environment.videoFor(role);
+        const loader = loaderFor(source, video);
+        if (!loader) throw new Error(`no engine can play this ${source.kind} source here`);
+        const factory = await loader.load();
+        if (entry.destroyed) return;
+        const thresholds = this.environment.thresholds();
+        const context: EngineContext = {
+          video,
+          role,
+          source,
+          thresholds,
+          limits: limitsFor(thresholds, targetDurationMs),
+          credentials: this.environment.credentialsFor(role),
+          send,
+          onAutoplayMuted: this.environment.onAutoplayMuted,
+        };
+        entry.engine = factory(context);
+      } catch (error) {
+        send({ type: 'SOURCE.FAILED', role, cause: `engine did not start: ${(error as Error).message}` });
+      }
+    })();
+    return entry;
+  }
+
+  private onFirstFrame(entry: Entry): void {
+    // The new picture is there: what lingered only to cover the switch can go.
+    for (const other of [...this.entries.values()]) {
+      if (other !== entry && other.listeners.size === 0) this.destroy(other);
+    }
+    this.environment.onFirstFrame?.(entry.role);
+  }
+
+  private destroy(entry: Entry): void {
+    if (entry.destroyed) return;
+    entry.destroyed = true;
+    clearTimeout(entry.lingerTimer);
+    entry.listeners.clear();
+    entry.engine?.destroy();
+    if (this.entries.get(entry.role) === entry) {
+      this.entries.delete(entry.role);
+      this.environment.onEngineGone?.(entry.role);
+    }
+  }
+}
