@@ -50,6 +50,64 @@ function embeddedServers(): Plugin {
   };
 }
 
+/**
+ * The CDN build preloads nothing (`modulePreload: false`), yet Vite still wraps each dynamic
+ * import in its preload helper (~0.7 KB gzipped, and it fires `vite:preloadError` on the host
+ * page's window). Replaced by a plain call.
+ */
+function noPreloadHelper(): Plugin {
+  return {
+    name: 'live-player-no-preload-helper',
+    apply: 'build',
+    enforce: 'pre',
+    load(id) {
+      if (id === '\0vite/preload-helper.js') return 'export const __vitePreload = (load) => load();';
+      return undefined;
+    },
+  };
+}
+
+/**
+ * terser (3 passes) after the default minifier packs the initial file ~0.8 KB gzipped
+ * smaller. hls.js is left alone: it is already compact and terser would grow it.
+ */
+function terserExceptHlsJs(): Plugin {
+  return {
+    name: 'live-player-terser',
+    apply: 'build',
+    async renderChunk(code, chunk) {
+      if (chunk.moduleIds.some((id) => /[\\/]node_modules[\\/]hls\.js[\\/]/.test(id))) return null;
+      const { minify } = await import('terser');
+      const result = await minify(code, { module: true, ecma: 2022, compress: { passes: 3 }, sourceMap: true });
+      return { code: result.code ?? code, map: result.map as string };
+    },
+  };
+}
+
+/**
+ * Minifies the whitespace and comments of `css\`…\`` literals without interpolations (the
+ * element's styles ship as text, which no JS minifier touches).
+ */
+function minifyCssLiterals(): Plugin {
+  return {
+    name: 'live-player-minify-css-literals',
+    apply: 'build',
+    transform(code, id) {
+      if (!/[\\/]src[\\/].*\.ts$/.test(id) || !code.includes('css`')) return null;
+      return code.replace(/\bcss`([^`$\\]*)`/g, (_, text: string) => {
+        const minified = text
+          .replace(/\/\*[\s\S]*?\*\//g, '')
+          .replace(/\s+/g, ' ')
+          .replace(/\s*([{};,>])\s*/g, '$1')
+          .replace(/:\s+/g, ':')
+          .replace(/;}/g, '}')
+          .trim();
+        return `css\`${minified}\``;
+      });
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   if (mode === 'lib') {
     return {
@@ -58,9 +116,9 @@ export default defineConfig(({ mode }) => {
         emptyOutDir: true,
         sourcemap: true,
         minify: false,
-        lib: { entry: { index: 'src/index.ts', define: 'src/define.ts' }, formats: ['es'] },
+        lib: { entry: { index: 'src/index.ts', define: 'src/define.ts', react: 'src/react.ts' }, formats: ['es'] },
         rollupOptions: {
-          external: [/^lit(\/.*)?$/, /^@lit\//, /^xstate(\/.*)?$/, /^hls\.js(\/.*)?$/],
+          external: [/^lit(\/.*)?$/, /^@lit\//, /^xstate(\/.*)?$/, /^hls\.js(\/.*)?$/, /^react(\/.*)?$/, /^react-dom(\/.*)?$/],
           output: { chunkFileNames: 'chunks/[name]-[hash].js' },
         },
       },
@@ -68,8 +126,10 @@ export default defineConfig(({ mode }) => {
   }
   return {
     root: 'demo',
+    // Relative URLs in the built embed page, so dist/ works from any folder of any host.
+    base: './',
     publicDir: false,
-    plugins: [embeddedServers()],
+    plugins: [embeddedServers(), minifyCssLiterals(), noPreloadHelper(), terserExceptHlsJs()],
     server: { host: '127.0.0.1', port: 5173 },
     build: {
       outDir: '../dist',
@@ -80,11 +140,27 @@ export default defineConfig(({ mode }) => {
       modulePreload: false,
       // Not lib mode: lib mode keeps whitespace in ES output; the CDN file is fully minified.
       rollupOptions: {
-        input: { 'live-player': '../src/define.ts' },
-        preserveEntrySignatures: 'strict',
+        // The self-defining CDN file, and the embed page (dist/embed.html) that uses it.
+        input: { 'live-player': '../src/define.ts', embed: 'embed.html' },
+        // The lazy chunks import what they share with the core from the entry itself (one
+        // file before the first frame, not several): the entry may export more than define.ts.
+        preserveEntrySignatures: 'allow-extension',
         output: {
           entryFileNames: '[name].js',
           chunkFileNames: 'chunks/[name]-[hash].js',
+          // One lazy chunk per protocol with what it needs up to its first frame: an HLS page
+          // loads core + `hls` (+ hls.js), a WHEP page core + `whep`, never the other. Watchers
+          // (a source watched from the fallback) and the native-HLS engine get small chunks of
+          // their own. scripts/check-bundle.mjs checks the split and the sizes.
+          codeSplitting: {
+            includeDependenciesRecursively: false,
+            groups: [
+              { name: 'hls', test: /[\\/]src[\\/]sources[\\/](hls-probe|playlist|hls-engine|playback-watchdog|http)\.ts$/ },
+              { name: 'whep', test: /[\\/]src[\\/]sources[\\/]whep-(probe|session|engine)\.ts$/ },
+              // What both protocols need before a first frame: one small file, not two.
+              { name: 'media', test: /[\\/]src[\\/]sources[\\/](retry-after|autoplay)\.ts$/ },
+            ],
+          },
         },
       },
     },

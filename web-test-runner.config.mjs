@@ -5,6 +5,7 @@ import { defaultReporter } from '@web/test-runner';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { hlsOriginPlugin, screenPlugin, summaryLineReporter, whepServerPlugin } from './test/support/wtr-plugins.mjs';
+import { reactPlugin } from './test/support/react-plugin.mjs';
 
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
@@ -61,6 +62,7 @@ export default {
     hlsOriginPlugin(),
     whepServerPlugin(),
     screenPlugin(),
+    reactPlugin(),
   ],
   browsers: [chromium(chromiumArgs)],
   // The browser tests share one origin and a 2-core machine: one file at a time.

@@ -1,5 +1,7 @@
 /** Public exports of live-player. Defines nothing: import `live-player/define` for that. */
-export { LivePlayer, DEFAULT_MESSAGES } from './live-player.js';
+export { LivePlayer } from './live-player.js';
+export { DEFAULT_STRINGS, stringsFor } from './strings.js';
+export type { LivePlayerStrings, StringsOption } from './strings.js';
 export type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './live-player.js';
 export { TAG_NAME, Attributes, Events, States, Reasons, ErrorCodes } from './constants.js';
 export type { PlayerState, StateChangeReason, ErrorCode } from './constants.js';

@@ -10,16 +10,13 @@ import { Reasons, States, type PlayerState } from './constants.js';
 import { PlayerController } from './controller/player-controller.js';
 import type { SourceRole } from './machine/types.js';
 import type { HealthThresholds } from './sources/thresholds.js';
+import { forwardMediaEvents } from './media-events.js';
+import { autoplay } from './sources/autoplay.js';
+import { stringsFor, type LivePlayerStrings, type StringsOption } from './strings.js';
 import { livePlayerStyles } from './styles.js';
 
 export type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './controller/player-controller.js';
 
-export const DEFAULT_MESSAGES = {
-  prelive: 'The live stream has not started yet',
-  stopped: 'The live stream has ended',
-  loading: 'Loading the live stream',
-  unmute: 'Unmute',
-} as const;
 
 /** Attributes whose change restarts the player with the new sources. */
 const RESTARTING_PROPERTIES = [
@@ -63,6 +60,9 @@ const RESTARTING_PROPERTIES = [
  * @csspart error - The configuration error message box.
  * @csspart spinner - The loading indicator.
  * @csspart unmute-button - The button shown when the browser started playback muted.
+ * @csspart live-badge - The "Live" badge shown while a stream is on screen.
+ *
+ * @fires play - (and the other media events of the video on screen: loadstart, loadedmetadata, loadeddata, canplay, canplaythrough, playing, pause, waiting, seeking, seeked, timeupdate, durationchange, progress, ratechange, volumechange, resize, ended, emptied) Re-dispatched from the host, so the element can be the media of a media-chrome `<media-controller>`.
  *
  * @cssprop [--live-player-aspect-ratio=16 / 9] - Aspect ratio of the player box.
  * @cssprop [--live-player-background=#000] - Background behind the video.
@@ -71,6 +71,7 @@ const RESTARTING_PROPERTIES = [
  * @cssprop [--live-player-accent=#fff] - Spinner and focus colour.
  * @cssprop [--live-player-message-background=rgb(0 0 0 / 0.6)] - Background of message boxes.
  * @cssprop [--live-player-error-background=rgb(120 0 0 / 0.8)] - Background of the error box.
+ * @cssprop [--live-player-badge-background=#c00] - Background of the live badge.
  */
 export class LivePlayer extends LitElement {
   static override styles = livePlayerStyles;
@@ -124,6 +125,13 @@ export class LivePlayer extends LitElement {
   /** Bearer token sent with the fallback's WHEP requests (property only). */
   @property({ attribute: false }) fallbackToken: string | null = null;
 
+  /**
+   * Texts shown and announced, over the built-in English: `prelive`, `stopped`, `loading`,
+   * `unmute`, `live`, `switchedToBackup`, `backToMain`. Either one set, or one per language
+   * (`{ fr: {...}, de: {...} }`) picked by the nearest `lang` attribute.
+   */
+  @property({ attribute: false }) strings: StringsOption | null = null;
+
   @query('video[data-role="primary"]') private primaryVideo!: HTMLVideoElement | null;
   @query('video[data-role="fallback"]') private fallbackVideo!: HTMLVideoElement | null;
 
@@ -137,6 +145,78 @@ export class LivePlayer extends LitElement {
   /** Starts over at `prelive` with the current sources (also after `stopped`). */
   reload(): void {
     this.player.restart(Reasons.RELOAD);
+  }
+
+  /** Paused, as the video on screen is (true when nothing is on screen). */
+  get paused(): boolean {
+    return this.videoOnScreen?.paused ?? true;
+  }
+
+  /** Playback position of the video on screen, in seconds. */
+  get currentTime(): number {
+    return this.videoOnScreen?.currentTime ?? 0;
+  }
+
+  set currentTime(value: number) {
+    if (this.videoOnScreen) this.videoOnScreen.currentTime = value;
+  }
+
+  /** Duration of the video on screen (Infinity for live streams without a window). */
+  get duration(): number {
+    return this.videoOnScreen?.duration ?? NaN;
+  }
+
+  /** Volume of both videos, 0 to 1. */
+  get volume(): number {
+    return this.primaryVideo?.volume ?? 1;
+  }
+
+  set volume(value: number) {
+    for (const video of [this.primaryVideo, this.fallbackVideo]) if (video) video.volume = value;
+  }
+
+  /** Resumes the video on screen (after a pause by the viewer). */
+  async play(): Promise<void> {
+    await this.videoOnScreen?.play();
+  }
+
+  /** Pauses the video on screen. */
+  pause(): void {
+    this.videoOnScreen?.pause();
+  }
+
+  private get videoOnScreen(): HTMLVideoElement | null {
+    const { shown } = this.player.view;
+    if (shown === 'primary') return this.primaryVideo;
+    if (shown === 'fallback') return this.fallbackVideo;
+    return null;
+  }
+
+  private get texts(): LivePlayerStrings {
+    const lang = this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || navigator.language;
+    return stringsFor(lang, this.strings);
+  }
+
+  /** The video that was on screen at the last render, to notice a switch. */
+  private lastShown: SourceRole | null = null;
+
+  protected override updated(): void {
+    const { shown } = this.player.view;
+    if (shown === this.lastShown) return;
+    this.lastShown = shown;
+    const video = this.videoOnScreen;
+    // A video starts muted while hidden (no double audio); once on screen it gets its sound,
+    // which the browser may refuse without a gesture (it pauses the video): then play on
+    // muted and offer "Unmute", never a dead picture.
+    if (video && !video.muted) {
+      void autoplay(video, () => this.player.markAutoplayMuted(), () => this.videoOnScreen === video);
+    }
+  }
+
+  protected override firstUpdated(): void {
+    for (const video of [this.primaryVideo, this.fallbackVideo]) {
+      if (video) forwardMediaEvents(this, video, () => video.hasAttribute('data-visible'));
+    }
   }
 
   /** @internal */
@@ -173,35 +253,38 @@ export class LivePlayer extends LitElement {
     ></video>`;
   }
 
-  private renderMessage() {
+  private renderMessage(texts: LivePlayerStrings) {
     const { state, loading, error, shown } = this.player.view;
     if (state === States.ERROR && error) {
       return html`<div part="error" role="alert">${error.message}</div>`;
     }
     // While an old picture covers a switch, no spinner: the viewer sees no interruption.
     if (loading && !shown) {
-      return html`<div part="spinner" role="progressbar" aria-label=${DEFAULT_MESSAGES.loading}></div>`;
+      return html`<div part="spinner" role="progressbar" aria-label=${texts.loading}></div>`;
     }
     if (state === States.PRELIVE) {
-      return html`<div part="message" role="status"><slot name="prelive">${DEFAULT_MESSAGES.prelive}</slot></div>`;
+      return html`<div part="message" role="status"><slot name="prelive">${texts.prelive}</slot></div>`;
     }
     if (state === States.STOPPED) {
-      return html`<div part="message" role="status"><slot name="stopped">${DEFAULT_MESSAGES.stopped}</slot></div>`;
+      return html`<div part="message" role="status"><slot name="stopped">${texts.stopped}</slot></div>`;
     }
     return nothing;
   }
 
   protected override render() {
-    const { autoplayMuted, shown } = this.player.view;
+    const { autoplayMuted, shown, notice } = this.player.view;
+    const texts = this.texts;
     const showPoster = this.poster && !shown;
     const playing = shown !== null;
     return html`
       ${this.renderVideo('primary')} ${this.renderVideo('fallback')}
       ${showPoster ? html`<img part="poster" src=${this.poster!} alt="" />` : nothing}
-      <div part="overlay">${this.renderMessage()}</div>
+      <div part="overlay">${this.renderMessage(texts)}</div>
+      ${playing ? html`<span part="live-badge">${texts.live}</span>` : nothing}
       ${playing && autoplayMuted && !this.muted
-        ? html`<button part="unmute-button" type="button" @click=${this.unmute}>${DEFAULT_MESSAGES.unmute}</button>`
+        ? html`<button part="unmute-button" type="button" @click=${this.unmute}>${texts.unmute}</button>`
         : nothing}
+      <div class="visually-hidden" role="status" aria-live="polite">${notice ? texts[notice] : ''}</div>
     `;
   }
 }

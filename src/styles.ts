@@ -81,6 +81,28 @@ export const livePlayerStyles = css`
     background: var(--live-player-message-background, rgb(0 0 0 / 0.6));
     cursor: pointer;
   }
+  [part~='live-badge'] {
+    position: absolute;
+    top: 0.75rem;
+    left: 0.75rem;
+    padding: 0.1em 0.5em;
+    border-radius: 0.25em;
+    font-size: 0.8em;
+    font-weight: 700;
+    letter-spacing: 0.05em;
+    text-transform: uppercase;
+    color: #fff;
+    background: var(--live-player-badge-background, #c00);
+    pointer-events: none;
+  }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
+  }
   [part~='unmute-button']:focus-visible {
     outline: 2px solid var(--live-player-accent, #fff);
     outline-offset: 2px;

@@ -79,6 +79,8 @@ export interface PlayerView {
   error: ConfigError | null;
   /** Sound was refused by the browser's autoplay policy: offer "Unmute". */
   autoplayMuted: boolean;
+  /** What to announce politely after a switch of the picture, if anything. */
+  notice: 'switchedToBackup' | 'backToMain' | null;
 }
 
 const IDLE_VIEW: PlayerView = {
@@ -89,6 +91,7 @@ const IDLE_VIEW: PlayerView = {
   shown: null,
   error: null,
   autoplayMuted: false,
+  notice: null,
 };
 
 type PlayerActor = Actor<typeof playerMachine>;
@@ -170,7 +173,7 @@ export class PlayerController implements ReactiveController {
       },
       thresholds: () => thresholds,
       credentialsFor: (role) => ({ token: role === 'primary' ? this.host.primaryToken : this.host.fallbackToken }),
-      onAutoplayMuted: () => this.update({ autoplayMuted: true }),
+      onAutoplayMuted: () => this.markAutoplayMuted(),
       onEngineGone: (role) => {
         if (this.pool === pool && this.view.shown === role) this.update({ shown: null });
       },
@@ -209,12 +212,16 @@ export class PlayerController implements ReactiveController {
     if (!onScreen) {
       // Nothing live, or stopped: no engine may linger (no network at all).
       this.pool?.destroyIdle();
-      if (shown) this.update({ shown: null });
+      if (shown || this.view.notice) this.update({ shown: null, notice: null });
       return;
     }
     if (!playing || shown === onScreen) return;
-    this.update({ shown: onScreen });
-    if (shown) void this.announceFailover(shown, onScreen);
+    if (!shown) {
+      this.update({ shown: onScreen });
+      return;
+    }
+    this.update({ shown: onScreen, notice: onScreen === 'fallback' ? 'switchedToBackup' : 'backToMain' });
+    void this.announceFailover(shown, onScreen);
   }
 
   private async announceFailover(from: SourceRole, to: SourceRole): Promise<void> {
@@ -259,6 +266,11 @@ export class PlayerController implements ReactiveController {
         bubbles: false,
       }),
     );
+  }
+
+  /** The browser refused sound: playback goes on muted, with an "Unmute" button. */
+  markAutoplayMuted(): void {
+    this.update({ autoplayMuted: true });
   }
 
   /** The viewer unmuted: the autoplay restriction no longer applies. */

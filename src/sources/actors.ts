@@ -10,8 +10,7 @@ import { fromCallback, fromPromise, type EventObject } from 'xstate';
 import type { PlayInput, ProbeInput, ProbeVerdict, SourceDescriptor, SourceEvent, SourceRole, WatchInput } from '../machine/types.js';
 import { EnginePool, type EnginePoolEnvironment } from './engine-pool.js';
 import type { PlaylistWatchCallbacks } from './playlist-watch.js';
-import { limitsFor } from './thresholds.js';
-import { STATUS_POLL_MS } from './status-endpoint.js';
+import { limitsFor, STATUS_POLL_MS } from './thresholds.js';
 
 /** How often a live WHEP source that is not on screen is probed again. */
 const WHEP_WATCH_EVERY_MS = 5000;

@@ -3,27 +3,13 @@
  * callers decide (probes answer "not live", the machine backs off). Never throws for HTTP
  * or network failures; it returns why, so the reason reaches the `statechange` event.
  */
+import { parseRetryAfter } from './retry-after.js';
+
+export { MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-after.js';
 
 export type FetchOutcome =
   | { ok: true; text: string; url: string }
   | { ok: false; cause: string; status?: number; retryAfterMs?: number; aborted?: boolean };
-
-/** A server asking for more than this is still retried after this long: a live event cannot wait a day. */
-export const MAX_RETRY_AFTER_MS = 60_000;
-
-/**
- * `Retry-After` as seconds or an HTTP date, in ms from now (at most MAX_RETRY_AFTER_MS);
- * undefined when absent or invalid.
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed) * 1000;
-  else if (/^[A-Za-z]{3},/.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) ms = Math.max(0, Date.parse(trimmed) - now);
-  else return undefined;
-  return Math.min(ms, MAX_RETRY_AFTER_MS);
-}
 
 /** Waits `ms`, or rejects with the signal's reason when aborted first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -8,8 +8,7 @@ import { fetchText } from './http.js';
 
 export type StreamStatus = 'live' | 'offline' | 'stopped' | 'unknown';
 
-/** How often a playing or watched WHEP primary's status endpoint is asked. */
-export const STATUS_POLL_MS = 2000;
+export { STATUS_POLL_MS } from './thresholds.js';
 
 export async function fetchStatus(url: string, timeoutMs: number, signal?: AbortSignal): Promise<StreamStatus> {
   const outcome = await fetchText(url, timeoutMs, signal);

@@ -10,8 +10,7 @@
  */
 import { autoplay } from './autoplay.js';
 import type { Engine, EngineFactory } from './engine.js';
-import { fetchStatus, STATUS_POLL_MS } from './status-endpoint.js';
-import { subscribeWhepEvents } from './whep-events.js';
+import { STATUS_POLL_MS } from './thresholds.js';
 import { openWhepSession, SSE_EXTENSION_REL, type WhepSession } from './whep-session.js';
 
 const CHECK_EVERY_MS = 250;
@@ -32,6 +31,7 @@ export const createWhepEngine: EngineFactory = (context) => {
   let destroyed = false;
   let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
   let checkTimer: ReturnType<typeof setInterval> | undefined;
+  let onFirstFrame = () => {};
   let statusTimer: ReturnType<typeof setInterval> | undefined;
 
   const release = () => {
@@ -79,7 +79,10 @@ export const createWhepEngine: EngineFactory = (context) => {
         if (settled || destroyed) return;
         const now = performance.now();
         if (frames > lastFrames) {
-          if (lastFrames === 0) context.send({ type: 'SOURCE.FIRST_FRAME', role });
+          if (lastFrames === 0) {
+            context.send({ type: 'SOURCE.FIRST_FRAME', role });
+            onFirstFrame();
+          }
           lastFrames = frames;
           lastFrameAt = now;
           suspected = false;
@@ -98,9 +101,11 @@ export const createWhepEngine: EngineFactory = (context) => {
     }, CHECK_EVERY_MS);
   };
 
-  const listenToServer = (opened: WhepSession) => {
+  const listenToServer = async (opened: WhepSession) => {
     const link = opened.links.find((candidate) => candidate.rel === SSE_EXTENSION_REL);
     if (!link) return;
+    const { subscribeWhepEvents } = await import('./whep-events.js');
+    if (settled || destroyed) return;
     void subscribeWhepEvents(
       link,
       context.credentials?.token,
@@ -124,6 +129,7 @@ export const createWhepEngine: EngineFactory = (context) => {
     statusTimer = setInterval(async () => {
       if (asking || settled || destroyed) return;
       asking = true;
+      const { fetchStatus } = await import('./status-endpoint.js');
       const status = await fetchStatus(statusUrl, context.limits.requestTimeoutMs, ending.signal);
       asking = false;
       if (status === 'stopped') settle('SOURCE.STOPPED', 'the status endpoint says the stream was stopped');
@@ -156,8 +162,10 @@ export const createWhepEngine: EngineFactory = (context) => {
     video.srcObject = stream;
     watchConnection(opened.pc);
     watchFrames(opened.pc);
-    listenToServer(opened);
     if (context.source.statusUrl) watchStatus(context.source.statusUrl);
+    // The server's events matter once there is a picture to lose (and their code loads after
+    // it); a session that never shows a frame is failed by the startup limit anyway.
+    onFirstFrame = () => void listenToServer(opened);
     void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
   })();
 

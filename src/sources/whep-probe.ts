@@ -7,7 +7,6 @@
  * is not live, both without opening a session.
  */
 import type { ProbeVerdict } from '../machine/types.js';
-import { fetchStatus } from './status-endpoint.js';
 import { openWhepSession, WhepRefusedError } from './whep-session.js';
 
 export interface WhepProbeOptions {
@@ -19,6 +18,7 @@ export interface WhepProbeOptions {
 
 export async function probeWhep(url: string, options: WhepProbeOptions): Promise<ProbeVerdict> {
   if (options.statusUrl) {
+    const { fetchStatus } = await import('./status-endpoint.js');
     const status = await fetchStatus(options.statusUrl, options.timeoutMs, options.signal);
     if (status === 'stopped') return { status: 'stopped', cause: 'the status endpoint says the stream was stopped' };
     if (status === 'offline') return { status: 'not-live', cause: 'the status endpoint says the stream is offline' };

@@ -7,7 +7,7 @@
  * caller's backoff decides. The bearer token goes in the Authorization header only; it is
  * never logged nor put in the DOM.
  */
-import { parseRetryAfter } from './http.js';
+import { parseRetryAfter } from './retry-after.js';
 
 export const SSE_EXTENSION_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 

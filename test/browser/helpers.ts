@@ -179,7 +179,7 @@ export function recordStates(player: LivePlayer): RecordedChange[] {
 
 export async function mountPlayer(
   attributes: Record<string, string | boolean>,
-  properties: Partial<Pick<LivePlayer, 'thresholds' | 'primaryToken' | 'fallbackToken'>> = {},
+  properties: Partial<Pick<LivePlayer, 'thresholds' | 'primaryToken' | 'fallbackToken' | 'strings'>> = {},
 ): Promise<LivePlayer> {
   const player = document.createElement('live-player');
   Object.assign(player, properties);
