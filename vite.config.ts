@@ -140,8 +140,9 @@ export default defineConfig(({ mode }) => {
       modulePreload: false,
       // Not lib mode: lib mode keeps whitespace in ES output; the CDN file is fully minified.
       rollupOptions: {
-        // The self-defining CDN file, and the embed page (dist/embed.html) that uses it.
-        input: { 'live-player': '../src/define.ts', embed: 'embed.html' },
+        // The self-defining CDN file, the embed page (dist/embed.html) that uses it, and the
+        // demo page (dist/index.html: the screenshot tests load it; it needs the local servers).
+        input: { 'live-player': '../src/define.ts', embed: 'embed.html', index: 'index.html' },
         // The lazy chunks import what they share with the core from the entry itself (one
         // file before the first frame, not several): the entry may export more than define.ts.
         preserveEntrySignatures: 'allow-extension',
@@ -158,7 +159,7 @@ export default defineConfig(({ mode }) => {
               { name: 'hls', test: /[\\/]src[\\/]sources[\\/](hls-probe|playlist|hls-engine|playback-watchdog|http)\.ts$/ },
               { name: 'whep', test: /[\\/]src[\\/]sources[\\/]whep-(probe|session|engine)\.ts$/ },
               // What both protocols need before a first frame: one small file, not two.
-              { name: 'media', test: /[\\/]src[\\/]sources[\\/](retry-after|autoplay)\.ts$/ },
+              { name: 'media', test: /[\\/]src[\\/]sources[\\/]retry-after\.ts$/ },
             ],
           },
         },

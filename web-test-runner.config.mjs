@@ -6,6 +6,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { hlsOriginPlugin, screenPlugin, summaryLineReporter, whepServerPlugin } from './test/support/wtr-plugins.mjs';
 import { reactPlugin } from './test/support/react-plugin.mjs';
+import { snapshotPlugin } from './test/support/snapshot-plugin.mjs';
 
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
@@ -63,6 +64,8 @@ export default {
     whepServerPlugin(),
     screenPlugin(),
     reactPlugin(),
+    // UPDATE_SCREENSHOTS=1 rewrites the references in test/screenshots/.
+    snapshotPlugin(),
   ],
   browsers: [chromium(chromiumArgs)],
   // The browser tests share one origin and a 2-core machine: one file at a time.

@@ -1,6 +1,7 @@
+/// <reference types="vite/client" />
 // The demo page: one player fed by the embedded local origin, buttons that break and revive
 // each stream through the origin's control API, and a log of the player's state changes.
-import type { StateChangeDetail } from '../src/index.js';
+import type { FailoverDetail, StateChangeDetail } from '../src/index.js';
 
 interface ServerInfo {
   controlUrl: string;
@@ -12,6 +13,9 @@ interface DemoServers {
   posterUrl: string;
 }
 type ServerName = 'hls' | 'whep';
+
+/** The self-defining CDN file, beside the built demo in dist/. */
+const CDN_FILE = './live-player.js';
 
 const player = document.querySelector('live-player')!;
 // Typed by src/define.ts once loaded; until then it is a plain element.
@@ -31,13 +35,46 @@ player.addEventListener('statechange', (event) => {
   causeOutput.textContent = cause ? `(${cause})` : '';
   addLogLine(`${previous} → ${state}  [${reason}${cause ? `: ${cause}` : ''}]`);
 });
+player.addEventListener('failover', (event) => {
+  const { from, to, freezeMs, detectedAt, firstFrameAt } = (event as CustomEvent<FailoverDetail>).detail;
+  addLogLine(`failover ${from} → ${to}: picture frozen ${freezeMs} ms, new picture ${Math.round(firstFrameAt - detectedAt)} ms after the decision`);
+});
 player.addEventListener('error', (event) => {
   const detail = (event as unknown as CustomEvent<{ code: string; message: string }>).detail;
   if (detail?.code) addLogLine(`error ${detail.code}: ${detail.message}`);
 });
 
+/** What the test run's origin plugin serves at /__origin.json (the WHEP server is at /__whep.json). */
+interface TestRunOrigin {
+  controlUrl: string;
+  posterUrl: string;
+  streams: Record<string, string>;
+}
+
+/**
+ * Where the local servers are: `npm start` serves them all at /__origin.json; the test run
+ * (which loads the built demo, dist/index.html) serves the HLS origin there in its own shape
+ * and the WHEP server, when it runs, at /__whep.json.
+ */
+async function findServers(): Promise<DemoServers> {
+  const found = (await (await fetch('/__origin.json')).json()) as DemoServers | TestRunOrigin;
+  if ('hls' in found) return found;
+  const pick = ({ controlUrl, streams }: { controlUrl: string; streams: Record<string, string> }): ServerInfo => ({
+    controlUrl,
+    streams: { primary: streams.primary, fallback: streams.fallback },
+  });
+  let whep: ServerInfo | null = null;
+  try {
+    const response = await fetch('/__whep.json');
+    if (response.ok) whep = pick(await response.json());
+  } catch {
+    // No WHEP server: the demo offers HLS only.
+  }
+  return { hls: pick(found), whep, posterUrl: found.posterUrl };
+}
+
 async function main() {
-  const servers: DemoServers = await (await fetch('/__origin.json')).json();
+  const servers = await findServers();
   const select = document.querySelector<HTMLSelectElement>('#sources')!;
   if (!servers.whep) {
     for (const option of select.options) option.disabled = option.value !== 'hls:hls';
@@ -87,7 +124,10 @@ async function main() {
   player.setAttribute('poster', servers.posterUrl);
   applySources();
   // Defined once its sources are known, so it starts with them (no "no primary" error first).
-  await import('../src/define.js');
+  // `npm start` serves the sources; the built demo (dist/index.html) loads the CDN file beside
+  // it, as a site would, so the CDN build's chunks stay as they are without the demo.
+  if (import.meta.env.DEV) await import('../src/define.js');
+  else await import(/* @vite-ignore */ new URL(CDN_FILE, import.meta.url).href);
 }
 
 main().catch((error) => addLogLine(`demo could not reach the local servers: ${error}`));
