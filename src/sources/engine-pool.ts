@@ -5,8 +5,9 @@
  * down only when the new one has its first frame.
  * Policy: an engine is shared by every lease on its role and source (a warm standby becomes
  * the played source without reconnecting); an engine with no lease lingers at most
- * `lingerMs` (or until another role shows a frame), then is destroyed; `destroyIdle()` ends
- * every unleased engine at once (nothing live, or stopped: no network at all).
+ * `lingerMs`, or 1 s once the source taking over has a picture, then is destroyed;
+ * `destroyIdle()` ends every unleased engine at once (nothing live, or stopped: no network
+ * at all).
  */
 import type { SourceDescriptor, SourceEvent, SourceRole } from '../machine/types.js';
 import type { Engine, EngineContext } from './engine.js';
@@ -26,6 +27,9 @@ export interface EnginePoolEnvironment {
 }
 
 type Listener = (event: SourceEvent) => void;
+
+/** How long a released engine stays when the source taking over already has a picture. */
+const HANDOVER_MS = 1000;
 
 interface Entry {
   role: SourceRole;
@@ -74,7 +78,10 @@ export class EnginePool {
       released = true;
       current.listeners.delete(listener);
       if (current.listeners.size === 0 && !current.destroyed) {
-        current.lingerTimer = setTimeout(() => this.destroy(current), this.lingerMs);
+        // Another source already has a picture (a warm one took over): this one only has to
+        // cover the re-render that shows it, not a whole start-up.
+        const covered = [...this.entries.values()].some((other) => other !== current && other.firstFrame && other.listeners.size > 0);
+        current.lingerTimer = setTimeout(() => this.destroy(current), covered ? HANDOVER_MS : this.lingerMs);
       }
     };
   }
@@ -142,9 +149,14 @@ export class EnginePool {
   }
 
   private onFirstFrame(entry: Entry): void {
-    // The new picture is there: what lingered only to cover the switch can go.
+    // The new picture is there: what lingered only to cover the switch can go once the
+    // element has shown the new video (a moment later, not now: destroying it now would
+    // blank the old picture before the new one is on screen).
     for (const other of [...this.entries.values()]) {
-      if (other !== entry && other.listeners.size === 0) this.destroy(other);
+      if (other !== entry && other.listeners.size === 0) {
+        clearTimeout(other.lingerTimer);
+        other.lingerTimer = setTimeout(() => this.destroy(other), HANDOVER_MS);
+      }
     }
     this.environment.onFirstFrame?.(entry.role);
   }

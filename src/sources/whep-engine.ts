@@ -6,7 +6,8 @@
  * state; only getStats tells), when no first frame arrives within `whepStartupTimeoutMs`, or
  * when the server's `inactive` event says the publisher is gone. `inactive` with
  * `{"reason":"stopped"}` is a deliberate stop, and so is `stopped` from the source's status
- * endpoint (asked every 2 s while playing). Whatever ends the engine DELETEs its session.
+ * endpoint (asked every 2 s while playing). The session is DELETEd when the engine is
+ * destroyed, whatever ended it (after a failure it lingers only to keep its last frame).
  */
 import { autoplay } from './autoplay.js';
 import type { Engine, EngineFactory } from './engine.js';
@@ -34,18 +35,19 @@ export const createWhepEngine: EngineFactory = (context) => {
   let onFirstFrame = () => {};
   let statusTimer: ReturnType<typeof setInterval> | undefined;
 
-  const release = () => {
+  const stopWatching = () => {
     clearTimeout(disconnectedTimer);
     clearInterval(checkTimer);
     clearInterval(statusTimer);
     ending.abort();
-    session?.close();
   };
 
+  // A failed session keeps its peer connection until destroy(): its last frame stays on
+  // screen until the next source has a picture (closing it now would show black).
   const settle = (type: 'SOURCE.FAILED' | 'SOURCE.STOPPED', cause: string) => {
     if (settled || destroyed) return;
     settled = true;
-    release();
+    stopWatching();
     context.send({ type, role, cause });
   };
 
@@ -173,7 +175,8 @@ export const createWhepEngine: EngineFactory = (context) => {
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      release();
+      stopWatching();
+      session?.close();
       video.srcObject = null;
     },
   };

@@ -82,6 +82,23 @@ describe('make before break', function () {
     });
   }
 
+  it('cold WHEP → WHEP keeps the last frame (never black) until the fallback shows, and reports it', async () => {
+    const { streams } = await whep();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    expect(await openWhepSessions(), 'no standby session in cold mode').to.equal(1);
+
+    const failover = nextFailover(player);
+    await setWhepFault('primary', 'publisher-gone');
+    const samples = await watchScreenUntil('blue', 20000);
+    expect(samples.filter((sample) => sample !== 'red' && sample !== 'blue'), 'no black frame').to.deep.equal([]);
+    const detail = await failover;
+    expect(detail).to.include({ from: 'primary', to: 'fallback', reason: 'primary-failed' });
+    expectSaneTimeline(detail);
+    await recordFigure({ figure: 'whep-cold-freeze', freezeMs: detail.freezeMs });
+  });
+
   it('keeps a warm WHEP fallback connected with standby="warm", and switches to it at once', async () => {
     const { streams } = await whep();
     const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, standby: 'warm', muted: true });

@@ -1,0 +1,154 @@
+// Figures of one run, computed in Node from what the session recorded (pure functions, no I/O
+// except decoding PNGs). All times here are epoch ms; page times are converted with the
+// page's timeOrigin.
+//   freeze          longest gap between frames presented by the visible video, from the last
+//                   frame before the fault until 5 s after the switch (or the cap)
+//   pixels          the same window judged from the painted screencast frames
+//   standby         what the standby source cost while the primary played
+import { PNG } from 'pngjs';
+import { classifyPatch, STREAM_COLOURS } from './colour.mjs';
+
+/** @param {number} x */
+const round = (x) => Math.round(x);
+
+/**
+ * Longest gap between sorted times, starting at the last time before `from` (or `from`) and
+ * ending at `to`, counting only times up to `to`.
+ * @param {number[]} times sorted
+ * @param {number} from
+ * @param {number} to
+ */
+export function longestGap(times, from, to) {
+  let previous = from;
+  for (const t of times) if (t < from) previous = t;
+  let longest = 0;
+  for (const t of times) {
+    if (t < from || t > to) continue;
+    longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  return Math.max(longest, to - previous);
+}
+
+/**
+ * Frames presented on screen (visible video), as epoch ms, sorted.
+ * @param {any} snap
+ */
+export function visibleFrameTimes(snap) {
+  return snap.frames.filter((/** @type {any} */ f) => f.visible).map((/** @type {any} */ f) => snap.timeOrigin + f.t).sort((a, b) => a - b);
+}
+
+/**
+ * Classifies painted frames (centre patch of the viewport = centre of the player).
+ * @param {import('./session.mjs').PaintedFrame[]} painted
+ * @param {number} from @param {number} to
+ * @returns {{ t: number, colour: string }[]}
+ */
+export function classifyPainted(painted, from, to) {
+  return painted
+    .filter((p) => p.t >= from && p.t <= to)
+    .map((p) => {
+      const png = PNG.sync.read(p.png);
+      return { t: p.t, colour: classifyPatch(png.data, png.width, png.height) };
+    })
+    .sort((a, b) => a.t - b.t);
+}
+
+/**
+ * What the painted frames say about a switch from one colour to another.
+ * @param {{ t: number, colour: string }[]} shots   classified, sorted
+ * @param {{ faultAt: number, endAt: number, from: string, to: string }} w
+ */
+export function pixelFigures(shots, { faultAt, endAt, from, to }) {
+  const isStream = (/** @type {string} */ c) => /** @type {readonly string[]} */ (STREAM_COLOURS).includes(c);
+  const firstTo = shots.find((s) => s.t >= faultAt && s.colour === to) ?? null;
+  const lastFrom = [...shots].reverse().find((s) => s.colour === from && (!firstTo || s.t < firstTo.t)) ?? null;
+  const between = shots.filter((s) => lastFrom && firstTo && s.t > lastFrom.t && s.t < firstTo.t);
+  const count = (/** @type {string} */ c) => between.filter((s) => s.colour === c).length;
+
+  // Longest stretch with something other than a stream on screen: first non-stream paint to
+  // the next stream paint (or the end of the window).
+  let longestNonStream = 0;
+  /** @type {number | null} */
+  let since = null;
+  for (const s of shots) {
+    if (s.t < faultAt) continue;
+    if (!isStream(s.colour)) since ??= s.t;
+    else if (since != null) {
+      longestNonStream = Math.max(longestNonStream, s.t - since);
+      since = null;
+    }
+  }
+  if (since != null) longestNonStream = Math.max(longestNonStream, endAt - since);
+
+  return {
+    switchMs: firstTo ? round(firstTo.t - faultAt) : null,
+    blackFrames: count('black'),
+    posterFrames: count('poster'),
+    otherFrames: count('other'),
+    longestNonStreamMs: round(longestNonStream),
+    // Screencast sends a frame per compositor update, so a frozen picture shows up as a gap.
+    freezeMs: round(longestGap(shots.filter((s) => isStream(s.colour)).map((s) => s.t), faultAt, endAt)),
+    painted: shots.filter((s) => s.t >= faultAt).length,
+  };
+}
+
+/**
+ * Per-minute cost of the standby source over a window while the primary played.
+ * @param {object} input
+ * @param {{ from: number, to: number }} input.window
+ * @param {'hls' | 'whep'} input.kind
+ * @param {string} input.url                       the standby source's URL
+ * @param {{ t: number }[]} input.serverLog         the standby stream's server log entries
+ * @param {import('./session.mjs').NetRequest[]} input.requests  CDP requests of the page
+ * @param {any[]} input.rtc                         the page's peer connections (rtc-tap)
+ * @param {any[]} [input.sessions]                  WHEP server sessions of the standby stream
+ * @param {number} input.timeOrigin
+ */
+export function standbyCost({ window: { from, to }, kind, url, serverLog, requests, rtc, sessions = [], timeOrigin }) {
+  const minutes = (to - from) / 60000;
+  const inWindow = (/** @type {number} */ t) => t >= from && t < to;
+  const serverRequests = serverLog.filter((e) => inWindow(e.t)).length;
+  let bytes = 0;
+  if (kind === 'hls') {
+    const base = new URL(url).origin;
+    bytes = requests.filter((r) => r.url.startsWith(base) && inWindow(r.t)).reduce((sum, r) => sum + r.bytes, 0);
+  } else {
+    for (const pc of rtc.filter((p) => p.url === url)) {
+      const at = (/** @type {number} */ t) => {
+        let b = 0;
+        for (const s of pc.samples) if (timeOrigin + s.t <= t) b = s.bytes;
+        return b;
+      };
+      bytes += at(to) - at(from);
+    }
+  }
+  const sessionsOpen = sessions.filter((s) => s.createdAt < to && (s.closedAt == null || s.closedAt > from)).length;
+  return {
+    windowMs: round(to - from),
+    requestsPerMin: round(serverRequests / minutes),
+    kbPerMin: round(bytes / 1024 / minutes),
+    ...(kind === 'whep' ? { sessionsOpen } : {}),
+  };
+}
+
+/**
+ * The element's `failover` events (if it fires any), with times made relative to the fault.
+ * @param {any} snap @param {number} faultAt epoch
+ */
+export function failoverEvents(snap, faultAt) {
+  const rel = (/** @type {unknown} */ t) => (typeof t === 'number' ? round(snap.timeOrigin + t - faultAt) : null);
+  return snap.events
+    .filter((/** @type {any} */ e) => e.type === 'failover')
+    .map((/** @type {any} */ e) => ({
+      ...e.detail,
+      sinceFault: { detected: rel(e.detail?.detectedAt), switchStarted: rel(e.detail?.switchStartedAt), firstFrame: rel(e.detail?.firstFrameAt) },
+    }));
+}
+
+/** State changes as [ms since `zero`, state, reason] for the record. @param {any} snap @param {number} zero */
+export function stateTrail(snap, zero) {
+  return snap.events
+    .filter((/** @type {any} */ e) => e.type === 'statechange' || e.type === 'switch' || e.type === 'fatal')
+    .map((/** @type {any} */ e) => [round(snap.timeOrigin + e.t - zero), e.detail?.state ?? e.type, e.detail?.reason ?? e.detail?.details ?? null]);
+}

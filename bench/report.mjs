@@ -1,0 +1,167 @@
+// Summaries of the bench runs: medians with min–max per scenario and player, the target of
+// each scenario (met / missed, a benchmark, never a failure), ratios to the hls.js baseline,
+// the element's own `failover` figures when it fires that event, and the JSON written to
+// bench-results/.
+
+/** @param {number[]} xs */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * @param {any[]} runs @param {(r: any) => unknown} pick
+ * @returns {{ median: number, min: number, max: number, n: number } | null}
+ */
+function stat(runs, pick) {
+  const xs = runs.map(pick).filter((x) => typeof x === 'number');
+  if (!xs.length) return null;
+  return { median: /** @type {number} */ (median(xs)), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+}
+
+/**
+ * One summary row per scenario and player.
+ * @param {import('./scenarios.mjs').Scenario[]} scenarios
+ * @param {any[]} runs   { scenario, player, rep, result | error }
+ * @param {number} capMs
+ */
+export function summarise(scenarios, runs, capMs) {
+  const rows = [];
+  for (const sc of scenarios) {
+    for (const player of ['element', 'baseline']) {
+      const all = runs.filter((r) => r.scenario === sc.name && r.player === player);
+      if (!all.length) continue;
+      const ok = all.filter((r) => r.result && !r.result.error).map((r) => r.result);
+      const capped = ok.filter((r) => r.capped).length;
+      const row = {
+        scenario: sc.name,
+        title: sc.title,
+        player,
+        runs: all.length,
+        failedRuns: all.length - ok.length,
+        capped,
+        firstFrameMs: stat(ok, (r) => r.firstFrameMs),
+        // A run that never switched counts as the cap: a lower bound, flagged in `capped`.
+        freezeMs: stat(ok, (r) => r.freezeMs),
+        faultToFrameMs: stat(ok, (r) => (r.capped ? capMs : r.faultToFrameMs)),
+        pxSwitchMs: stat(ok, (r) => (r.capped ? capMs : r.px?.switchMs ?? r.px?.firstFrameMs)),
+        pxBlackPoster: stat(ok, (r) => (r.px ? (r.px.blackFrames ?? 0) + (r.px.posterFrames ?? 0) : null)),
+        pxLongestNonStreamMs: stat(ok, (r) => r.px?.longestNonStreamMs),
+        pxFreezeMs: stat(ok, (r) => r.px?.freezeMs),
+        standby: ok[0]?.standby
+          ? {
+              mode: ok[0].standby.mode,
+              requestsPerMin: stat(ok, (r) => r.standby?.requestsPerMin),
+              kbPerMin: stat(ok, (r) => r.standby?.kbPerMin),
+              sessionsOpen: stat(ok, (r) => r.standby?.sessionsOpen),
+            }
+          : null,
+        // The last event is the measured switch (switch-back runs also saw the first one).
+        failover: ok.some((r) => r.failover?.length) && {
+          freezeMs: stat(ok, (r) => r.failover?.at(-1)?.freezeMs),
+          detectedMs: stat(ok, (r) => r.failover?.at(-1)?.sinceFault?.detected),
+          firstFrameMs: stat(ok, (r) => r.failover?.at(-1)?.sinceFault?.firstFrame),
+          count: ok.filter((r) => r.failover?.length).length,
+        },
+        target: player === 'element' ? sc.target : null,
+        met: null,
+        vsBaseline: null,
+        errors: all.filter((r) => r.error || r.result?.error).map((r) => r.error ?? r.result.error),
+      };
+      const figure = row[sc.target.metric];
+      if (row.target && figure) row.met = figure.median <= sc.target.max;
+      rows.push(row);
+    }
+  }
+  // Ratios element / baseline (medians). A capped baseline median is a lower bound, so the
+  // ratio is an upper bound ("≤").
+  for (const row of rows.filter((r) => r.player === 'element')) {
+    const base = rows.find((r) => r.player === 'baseline' && r.scenario === row.scenario);
+    if (!base) continue;
+    const bound = base.capped * 2 > base.runs - base.failedRuns;
+    /** @param {'freezeMs' | 'faultToFrameMs' | 'firstFrameMs' | 'pxLongestNonStreamMs'} key */
+    const ratio = (key) => {
+      const a = row[key]?.median;
+      const b = base[key]?.median;
+      return a == null || !b ? null : { ratio: Math.round((a / b) * 1000) / 1000, upperBound: bound };
+    };
+    row.vsBaseline = { freezeMs: ratio('freezeMs'), faultToFrameMs: ratio('faultToFrameMs'), firstFrameMs: ratio('firstFrameMs'), pxLongestNonStreamMs: ratio('pxLongestNonStreamMs') };
+  }
+  return rows;
+}
+
+/** @param {{ median: number, min: number, max: number } | null | undefined} s */
+const fmt = (s, capped = false) => (s ? `${capped ? '≥' : ''}${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : '—');
+/** @param {{ ratio: number, upperBound: boolean } | null | undefined} r */
+const fmtRatio = (r) => (r ? `${r.upperBound ? '≤' : ''}${r.ratio < 0.1 ? r.ratio.toFixed(3) : r.ratio.toFixed(2)}×` : '—');
+
+/** @param {string[][]} table */
+function render(table) {
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => [...row[i]].length)));
+  const line = (/** @type {string[]} */ row) => row.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ');
+  return [line(table[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
+}
+
+/** The printed report. @param {any[]} rows @param {number} capMs */
+export function formatReport(rows, capMs) {
+  const out = [];
+  out.push('Medians (min–max) in ms; "≥" = the median hit the cap (no switch within the cap, a lower bound).');
+  out.push('freeze: longest gap between frames of the visible video (requestVideoFrameCallback), fault → 5 s after the switch.');
+  out.push('px: from the painted screencast frames (centre of the player): switch = first fallback-colour paint after the fault;');
+  out.push('black+poster = such paints between the last old-stream and the first new-stream paint (first-frame rows: before the');
+  out.push('first frame); the screencast paints only on change, so one black paint can last long: see non-stream, the longest');
+  out.push('stretch with no stream colour painted; px freeze = longest gap between stream-colour paints.');
+  out.push(render([
+    ['scenario', 'player', 'runs', 'freeze', 'fault→1st frame', 'first frame', 'px: switch', 'px: black+poster', 'px: non-stream', 'px: freeze', 'target', 'met'],
+    ...rows.map((r) => {
+      const cappedMedian = r.capped * 2 > r.runs - r.failedRuns;
+      return [
+        r.scenario,
+        r.player,
+        `${r.runs - r.failedRuns}/${r.runs}${r.capped ? ` (${r.capped} capped)` : ''}`,
+        fmt(r.freezeMs, cappedMedian),
+        fmt(r.faultToFrameMs, cappedMedian),
+        fmt(r.firstFrameMs),
+        fmt(r.pxSwitchMs, cappedMedian),
+        fmt(r.pxBlackPoster),
+        fmt(r.pxLongestNonStreamMs),
+        fmt(r.pxFreezeMs),
+        r.target ? `${r.target.metric === 'freezeMs' ? 'freeze' : 'first frame'} ≤ ${r.target.max}` : '',
+        r.met == null ? '' : r.met ? 'met' : 'MISSED',
+      ];
+    }),
+  ]));
+  const withBase = rows.filter((r) => r.vsBaseline);
+  if (withBase.length) {
+    out.push('', 'Element / hls.js baseline (medians; "≤" where the baseline hit the cap, so the ratio is an upper bound):');
+    out.push(render([
+      ['scenario', 'freeze', 'fault→1st frame', 'first frame', 'px: non-stream'],
+      ...withBase.map((r) => [r.scenario, fmtRatio(r.vsBaseline.freezeMs), fmtRatio(r.vsBaseline.faultToFrameMs), fmtRatio(r.vsBaseline.firstFrameMs), fmtRatio(r.vsBaseline.pxLongestNonStreamMs)]),
+    ]));
+  }
+  // The baseline never touches its fallback before a failure: only the element's rows.
+  const standby = rows.filter((r) => r.standby && r.player === 'element');
+  if (standby.length) {
+    out.push('', 'Standby cost while the primary plays (the fallback source; per minute, from the servers\' logs, CDP byte counts and WebRTC getStats):');
+    out.push(render([
+      ['scenario', 'standby', 'requests/min', 'KB/min', 'WHEP sessions open'],
+      ...standby.map((r) => [r.scenario, r.standby.mode, fmt(r.standby.requestsPerMin), fmt(r.standby.kbPerMin), fmt(r.standby.sessionsOpen)]),
+    ]));
+  }
+  const fo = rows.filter((r) => r.failover);
+  if (fo.length) {
+    out.push('', "The element's own `failover` events (times since the fault):");
+    out.push(render([
+      ['scenario', 'player', 'runs with event', 'reported freezeMs', 'detectedAt', 'firstFrameAt'],
+      ...fo.map((r) => [r.scenario, r.player, String(r.failover.count), fmt(r.failover.freezeMs), fmt(r.failover.detectedMs), fmt(r.failover.firstFrameMs)]),
+    ]));
+  } else {
+    out.push('', 'The element fired no `failover` event.');
+  }
+  const errors = rows.filter((r) => r.errors.length);
+  for (const r of errors) out.push(`! ${r.scenario}/${r.player}: ${[...new Set(r.errors)].join('; ')}`);
+  out.push('', `Cap: ${capMs / 1000} s after the fault.`);
+  return out.join('\n');
+}
