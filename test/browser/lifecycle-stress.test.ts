@@ -1,0 +1,331 @@
+/**
+ * Never stuck, never leaking: the element's lifecycle in the middle of a switch (the primary
+ * killed, the fallback starting but not yet on screen) and with ten players on one page.
+ * Leaks are proved by the servers' own counts: the HLS origin's request log and the WHEP
+ * server's open sessions and request log. No exception may reach the page, anywhere.
+ * (lifecycle.test.ts covers the same actions on a player that is simply playing.)
+ */
+import { expect } from '@open-wc/testing';
+import type { LivePlayer } from '../../src/live-player.js';
+import {
+  mountPlayer,
+  openWhepSessions,
+  origin,
+  recordStates,
+  requestLog,
+  resetOrigin,
+  resetWhep,
+  setFault,
+  setWhepFault,
+  sleep,
+  unmountAll,
+  waitForNoWhepSessions,
+  waitForSeen,
+  waitForState,
+  whep,
+  type StreamName,
+} from './helpers.js';
+
+const uncaught: unknown[] = [];
+window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
+window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
+
+interface WhepLogEntry {
+  t: number;
+  stream: string;
+  method: string;
+  path: string;
+  status: number;
+}
+async function whepLog(since: number, stream?: 'primary' | 'fallback'): Promise<WhepLogEntry[]> {
+  const { controlUrl } = await whep();
+  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
+  return (await fetch(`${controlUrl}/log?${query}`)).json();
+}
+
+/** Counts `failover` events (the new source's first frame on screen). */
+function countFailovers(player: LivePlayer): { count: number } {
+  const counter = { count: 0 };
+  player.addEventListener('failover', () => (counter.count += 1));
+  return counter;
+}
+
+/**
+ * Resolves as soon as the switch has begun, before the fallback's first frame is on screen:
+ * the first request for the fallback after `since` (its probe, or its hidden engine loading).
+ */
+async function fallbackStarting(since: number, protocol: 'hls' | 'whep', timeoutMs = 10000): Promise<void> {
+  const start = performance.now();
+  for (;;) {
+    const seen = protocol === 'hls' ? await requestLog(since, 'fallback') : await whepLog(since, 'fallback');
+    if (seen.length > 0) return;
+    if (performance.now() - start > timeoutMs) throw new Error(`the fallback was never asked for within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** Nothing at all reaches the HLS origin (any stream) for `quietMs`, after a short grace. */
+async function expectNoHlsRequests(what: string, streams?: StreamName[], quietMs = 3000): Promise<void> {
+  await sleep(500); // requests already in flight at the removal may still land
+  const from = Date.now();
+  await sleep(quietMs);
+  const log = await requestLog(from);
+  const relevant = streams ? log.filter((entry) => streams.includes(entry.stream as StreamName)) : log;
+  expect(relevant.map((entry) => `${entry.stream} ${entry.path}`), what).to.deep.equal([]);
+}
+
+/** No WHEP session stays open, and for `quietMs` no new request reaches the WHEP server. */
+async function expectNoWhepActivity(what: string, quietMs = 2000): Promise<void> {
+  await waitForNoWhepSessions(5000);
+  const from = Date.now();
+  await sleep(quietMs);
+  expect((await whepLog(from)).map((entry) => `${entry.method} ${entry.path}`), what).to.deep.equal([]);
+  expect(await openWhepSessions(), what).to.equal(0);
+}
+
+function expectNothingThrown(): void {
+  expect(uncaught, 'uncaught errors or rejections on the page').to.deep.equal([]);
+}
+
+describe('lifecycle under stress', function () {
+  this.timeout(120000);
+  beforeEach(async () => {
+    await resetOrigin();
+    await resetWhep();
+  });
+  afterEach(async () => {
+    unmountAll();
+    for (const box of document.querySelectorAll('[data-test-box]')) box.remove();
+    await waitForNoWhepSessions(10000);
+    await resetOrigin();
+    await resetWhep();
+  });
+
+  it('HLS: removed mid-switch, it stops every request; put back, it plays again', async () => {
+    const { streams } = await origin();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    const failovers = countFailovers(player);
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+
+    const faultAt = Date.now();
+    await setFault('primary', '404');
+    await fallbackStarting(faultAt, 'hls');
+    expect(failovers.count, 'still mid-switch: the fallback has shown no frame').to.equal(0);
+    player.remove();
+    await sleep(0);
+    expect(player.state).to.equal('idle');
+    await expectNoHlsRequests('no request after removal');
+    expect(failovers.count, 'no failover after removal').to.equal(0);
+
+    // Put back with the primary still dead: it starts over and the fallback plays.
+    document.body.append(player);
+    await waitForState(player, 'fallback', 20000);
+    await waitForSeen('blue', 20000);
+    expectNothingThrown();
+  });
+
+  it('removed from inside its own statechange to `fallback` (before the first frame), it stops', async () => {
+    const { streams } = await origin();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    const failovers = countFailovers(player);
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    let removedIn: string | null = null;
+    player.addEventListener('statechange', (event) => {
+      if (event.detail.state !== 'primary' && removedIn === null) {
+        removedIn = event.detail.state;
+        player.remove();
+      }
+    });
+    await setFault('primary', '404');
+    const start = performance.now();
+    while (removedIn === null && performance.now() - start < 15000) await sleep(20);
+    expect(removedIn).to.equal('fallback');
+    expect(failovers.count, 'the fallback had not shown a frame').to.equal(0);
+    await sleep(0);
+    expect(player.state).to.equal('idle');
+    await expectNoHlsRequests('no request after removal');
+    expect(failovers.count).to.equal(0);
+    expectNothingThrown();
+  });
+
+  it('WHEP: removed mid-switch, every session closes; put back, it plays again', async () => {
+    const [{ streams: webrtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
+    // WHEP primary, WHEP fallback.
+    let player = await mountPlayer({ primary: webrtc.primary, fallback: webrtc.fallback, muted: true });
+    let failovers = countFailovers(player);
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    let faultAt = Date.now();
+    await setWhepFault('primary', 'publisher-gone');
+    await fallbackStarting(faultAt, 'whep');
+    expect(failovers.count, 'still mid-switch').to.equal(0);
+    player.remove();
+    await expectNoWhepActivity('WHEP → WHEP removed mid-switch');
+    expect(failovers.count).to.equal(0);
+
+    document.body.append(player);
+    await waitForState(player, 'fallback', 20000);
+    await waitForSeen('blue', 20000);
+    player.remove();
+    await expectNoWhepActivity('WHEP → WHEP removed after re-insertion');
+
+    // WHEP primary, HLS fallback: the HLS side must go quiet too.
+    await resetWhep();
+    player = await mountPlayer({ primary: webrtc.primary, fallback: hls.fallback, muted: true });
+    failovers = countFailovers(player);
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    faultAt = Date.now();
+    await setWhepFault('primary', 'publisher-gone');
+    await fallbackStarting(faultAt, 'hls');
+    expect(failovers.count, 'still mid-switch').to.equal(0);
+    player.remove();
+    await Promise.all([expectNoWhepActivity('WHEP → HLS removed mid-switch'), expectNoHlsRequests('WHEP → HLS removed mid-switch')]);
+    expectNothingThrown();
+  });
+
+  it('moved in the DOM mid-switch, it finishes the switch once, with no restart and no orphan', async () => {
+    const { streams } = await origin();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    const failovers = countFailovers(player);
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+
+    const faultAt = Date.now();
+    await setFault('primary', '404');
+    await fallbackStarting(faultAt, 'hls');
+    expect(failovers.count, 'still mid-switch').to.equal(0);
+    const box = document.createElement('div');
+    box.dataset.testBox = '';
+    document.body.prepend(box);
+    box.append(player);
+
+    await waitForState(player, 'fallback', 20000);
+    await waitForSeen('blue', 20000);
+    await sleep(1000);
+    expect(failovers.count, 'one failover').to.equal(1);
+    const reasons = recordStates(player).map((change) => `${change.state}:${change.reason}`);
+    expect(reasons, 'no restart').to.deep.equal(['prelive:start', 'primary:primary-live', 'fallback:primary-failed']);
+
+    // An engine orphaned by the move would not stop with the element.
+    player.remove();
+    await expectNoHlsRequests('no request once removed');
+    expectNothingThrown();
+  });
+
+  it('a new `primary` mid-switch ends on the new source; the old one gets nothing more', async () => {
+    const { streams } = await origin();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+
+    const faultAt = Date.now();
+    await setFault('primary', '404');
+    await fallbackStarting(faultAt, 'hls');
+    player.primary = streams.spare;
+    await waitForSeen('green', 20000);
+    expect(player.state).to.equal('primary');
+    expect(recordStates(player).map((change) => `${change.state}:${change.reason}`)).to.include('prelive:config-changed');
+    await expectNoHlsRequests('nothing asked of the old primary', ['primary']);
+    expect(player.state).to.equal('primary');
+    expectNothingThrown();
+  });
+
+  it('a new `fallback` (set inside the switch’s statechange) ends on it; the old one gets nothing more', async () => {
+    const { streams } = await origin();
+    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    await waitForState(player, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    let changed = false;
+    player.addEventListener('statechange', (event) => {
+      if (event.detail.state === 'fallback' && !changed) {
+        changed = true;
+        player.setAttribute('fallback', streams.spare);
+      }
+    });
+    await setFault('primary', '404');
+    await waitForSeen('green', 20000);
+    expect(changed).to.equal(true);
+    expect(player.state).to.equal('fallback');
+    // The primary stays dead and is watched from the fallback; only the old fallback must be quiet.
+    await expectNoHlsRequests('nothing asked of the old fallback', ['fallback']);
+    expect(player.state).to.equal('fallback');
+    await waitForSeen('green', 5000);
+    expectNothingThrown();
+  });
+
+  it('ten players on one page (HLS and WHEP) play, fail and leave independently', async () => {
+    const [{ streams: webrtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
+    const grid = document.createElement('div');
+    grid.dataset.testBox = '';
+    grid.style.cssText = 'display: flex; flex-wrap: wrap; gap: 4px; width: 800px';
+    document.body.prepend(grid);
+    // [primary, fallback, what it shows while playing its primary, thresholds]
+    const plan: [string, string, 'red' | 'green', Record<string, number>][] = [
+      [hls.primary, hls.fallback, 'red', {}],
+      [hls.primary, hls.fallback, 'red', { requestRetries: 0 }],
+      [hls.primary, webrtc.fallback, 'red', { retryDelayMs: 100 }],
+      [hls.primary, hls.fallback, 'red', { startupTimeoutMs: 8000 }],
+      [hls.spare, hls.fallback, 'green', {}],
+      [hls.spare, webrtc.fallback, 'green', { minStallMs: 2000 }],
+      [webrtc.primary, webrtc.fallback, 'red', {}],
+      [webrtc.primary, webrtc.fallback, 'red', { frameStallMs: 1500 }],
+      [webrtc.primary, hls.fallback, 'red', {}],
+      [webrtc.primary, hls.fallback, 'red', { whepStartupTimeoutMs: 8000 }],
+    ];
+    const players: LivePlayer[] = [];
+    for (const [i, [primary, fallback, , thresholds]] of plan.entries()) {
+      const player = await mountPlayer({ primary, fallback, muted: true }, { thresholds });
+      player.id = `p${i}`;
+      player.style.width = '150px';
+      grid.append(player);
+      players.push(player);
+    }
+    await Promise.all(players.map((player) => waitForState(player, 'primary', 40000)));
+    for (const [i, [, , colour]] of plan.entries()) await waitForSeen(colour, 20000, `#p${i}`);
+    const whepPlayers = () => players.filter((player, i) => player.isConnected && plan[i]![0] === webrtc.primary).length;
+    const waitForWhepSessions = async (expected: number) => {
+      const start = performance.now();
+      while ((await openWhepSessions()) !== expected) {
+        if (performance.now() - start > 10000) throw new Error(`${await openWhepSessions()} WHEP sessions open, expected ${expected}`);
+        await sleep(100);
+      }
+    };
+    await waitForWhepSessions(whepPlayers()); // one session per WHEP player, no leftover probe
+
+    // Kill the red HLS stream: its four players fail over, the six others do not notice.
+    const changesBefore = players.map((player) => recordStates(player).length);
+    await setFault('primary', '404');
+    await Promise.all(players.slice(0, 4).map((player) => waitForState(player, 'fallback', 30000)));
+    for (const i of [0, 1, 2, 3]) await waitForSeen('blue', 20000, `#p${i}`);
+    for (const i of [4, 5, 6, 7, 8, 9]) {
+      expect(recordStates(players[i]!).length, `p${i} untouched`).to.equal(changesBefore[i]);
+      await waitForSeen(plan[i]![2], 5000, `#p${i}`);
+    }
+
+    // Remove some: the others play on; the WHEP server counts exactly the ones left.
+    for (const i of [1, 4, 6, 8]) players[i]!.remove();
+    await sleep(1500);
+    for (const i of [0, 2, 3]) {
+      expect(players[i]!.state, `p${i}`).to.equal('fallback');
+      await waitForSeen('blue', 5000, `#p${i}`);
+    }
+    for (const i of [5, 7, 9]) {
+      expect(players[i]!.state, `p${i}`).to.equal('primary');
+      await waitForSeen(plan[i]![2], 5000, `#p${i}`);
+    }
+    // p2's WHEP fallback is connected too: two WHEP players left (p7, p9) + p2's fallback.
+    await waitForWhepSessions(whepPlayers() + 1);
+
+    // All gone: nothing left open, nothing asked any more.
+    for (const player of players) player.remove();
+    await Promise.all([expectNoWhepActivity('ten players removed'), expectNoHlsRequests('ten players removed')]);
+    expectNothingThrown();
+  });
+
+  it('threw nothing anywhere', () => {
+    expectNothingThrown();
+  });
+});
