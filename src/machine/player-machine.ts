@@ -18,6 +18,10 @@
  *   one backoff step before probing again.
  * - The fallback is sticky unless `preferPrimary`, which returns to the primary once the
  *   watcher has seen it live for `hysteresisMs` without a DOWN in between.
+ * - No ping-pong between two broken sources: a source that failed counts as "failed
+ *   recently" until it proves healthy (plays for `hysteresisMs`, or the watcher sees it live
+ *   and advancing); when the source on screen fails and the other one failed recently, the
+ *   player goes to prelive (and its backoff) instead of switching back.
  * - A deliberate stop of the primary, seen by any probe, player or watcher, is final.
  */
 import { and, assign, fromCallback, fromPromise, setup, stateIn } from 'xstate';
@@ -75,6 +79,12 @@ export interface PlayerContext {
   targetDurationMs: Partial<Record<SourceRole, number>>;
   /** Cause of the failure being handled while the other source is probed. */
   failure?: string;
+  /**
+   * Sources that failed and have not proven healthy since (played for the hysteresis window,
+   * or seen live and advancing by the watcher). Switching to one of them on the next failure
+   * would ping-pong between two broken sources: that failure goes to prelive instead.
+   */
+  failedRecently: Record<SourceRole, boolean>;
 }
 
 /** Logic types the element's real actors must satisfy. */
@@ -151,6 +161,8 @@ export const playerMachine = setup({
     verdictLive: ({ event }) => verdictOf(event).status === 'live',
     verdictStopped: ({ event }) => verdictOf(event).status === 'stopped',
     hasFallback: ({ context }) => context.fallback !== null,
+    fallbackFailedRecently: ({ context }) => context.failedRecently.fallback,
+    primaryFailedRecently: ({ context }) => context.failedRecently.primary,
     preferPrimary: ({ context }) => context.preferPrimary,
     warmStandby: ({ context }) => context.standby === 'warm',
     primaryKnownNotLive: ({ context }) => context.primaryVerdict !== null,
@@ -183,6 +195,12 @@ export const playerMachine = setup({
     endFastStart: assign({ fastStart: false }),
     countAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
     resetAttempt: assign({ attempt: 0 }),
+    markFailed: assign(({ context }, params: { role: SourceRole }) => ({
+      failedRecently: { ...context.failedRecently, [params.role]: true },
+    })),
+    markHealthy: assign(({ context }, params: { role: SourceRole }) => ({
+      failedRecently: { ...context.failedRecently, [params.role]: false },
+    })),
     noteFailure: assign(({ event }) => ({ failure: 'cause' in event ? event.cause : undefined })),
     keepTargetDuration: assign(({ context, event }, params: { role: SourceRole }) => {
       const verdict = verdictOf(event);
@@ -210,6 +228,7 @@ export const playerMachine = setup({
     fallbackVerdict: null,
     targetDurationMs: {},
     failure: undefined,
+    failedRecently: { primary: false, fallback: false },
   }),
   initial: 'prelive',
   states: {
@@ -365,9 +384,108 @@ export const playerMachine = setup({
         // itself waits for FAILED, so one lost request does not cause a switch.
       },
       states: {
+        view: {
+          initial: 'loading',
+          states: {
+            loading: {
+              tags: ['loading'],
+              on: {
+                'SOURCE.FIRST_FRAME': {
+                  guard: 'fromPrimary',
+                  target: 'playing',
+                  actions: 'resetAttempt',
+                },
+              },
+            },
+            playing: {
+              tags: ['playing'],
+              after: { hysteresis: { actions: { type: 'markHealthy', params: { role: 'primary' } } } },
+            },
+          },
+        },
+        health: {
+          initial: 'steady',
+          states: {
+            steady: {
+              on: {
+                'SOURCE.FAILED': [
+                  {
+                    // Both failed within a short time: nothing is really live; no ping-pong.
+                    guard: and(['fromPrimary', 'fallbackFailedRecently']),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'primary' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
+                    // The fallback is already playing in its hidden video: switch now.
+                    guard: and(['fromPrimary', stateIn('#player.primary.standby.active.ready')]),
+                    target: '#player.fallback',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'primary' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
+                    guard: and(['fromPrimary', 'hasFallback']),
+                    target: 'probingFallback',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'primary' } }],
+                  },
+                  {
+                    guard: 'fromPrimary',
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'primary' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                ],
+              },
+            },
+            probingFallback: {
+              // A warming fallback that shows a frame first wins: see standby.active.starting.
+              invoke: {
+                id: ActorIds.FAILOVER_PROBE,
+                src: 'probe',
+                input: ({ context }) => ({
+                  role: 'fallback',
+                  source: context.fallback ?? context.primary,
+                  confirmAdvance: true,
+                }),
+                onDone: [
+                  {
+                    guard: 'verdictLive',
+                    target: '#player.fallback',
+                    actions: [
+                      { type: 'keepTargetDuration', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    ],
+                  },
+                  {
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      'recordFallback',
+                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    ],
+                  },
+                ],
+                onError: {
+                  target: '#player.prelive.waiting',
+                  actions: [
+                    'recordFallback',
+                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                  ],
+                },
+              },
+            },
+          },
+        },
         /**
          * Make before break: the fallback warms in its hidden video at the first sign of
          * trouble (or all along with a warm standby), so a failure can switch at once.
+         * Last in document order on purpose: when one event both warms here and leaves the
+         * state in `health`, XState keeps the earlier region's transition, and leaving wins.
          */
         standby: {
           initial: 'choosing',
@@ -416,85 +534,6 @@ export const playerMachine = setup({
             },
           },
         },
-        view: {
-          initial: 'loading',
-          states: {
-            loading: {
-              tags: ['loading'],
-              on: {
-                'SOURCE.FIRST_FRAME': {
-                  guard: 'fromPrimary',
-                  target: 'playing',
-                  actions: 'resetAttempt',
-                },
-              },
-            },
-            playing: { tags: ['playing'] },
-          },
-        },
-        health: {
-          initial: 'steady',
-          states: {
-            steady: {
-              on: {
-                'SOURCE.FAILED': [
-                  {
-                    // The fallback is already playing in its hidden video: switch now.
-                    guard: and(['fromPrimary', stateIn('#player.primary.standby.active.ready')]),
-                    target: '#player.fallback',
-                    actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
-                  },
-                  {
-                    guard: and(['fromPrimary', 'hasFallback']),
-                    target: 'probingFallback',
-                    actions: 'noteFailure',
-                  },
-                  {
-                    guard: 'fromPrimary',
-                    target: '#player.prelive.waiting',
-                    actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
-                  },
-                ],
-              },
-            },
-            probingFallback: {
-              // A warming fallback that shows a frame first wins: see standby.active.starting.
-              invoke: {
-                id: ActorIds.FAILOVER_PROBE,
-                src: 'probe',
-                input: ({ context }) => ({
-                  role: 'fallback',
-                  source: context.fallback ?? context.primary,
-                  confirmAdvance: true,
-                }),
-                onDone: [
-                  {
-                    guard: 'verdictLive',
-                    target: '#player.fallback',
-                    actions: [
-                      { type: 'keepTargetDuration', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
-                    ],
-                  },
-                  {
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      'recordFallback',
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
-                    ],
-                  },
-                ],
-                onError: {
-                  target: '#player.prelive.waiting',
-                  actions: [
-                    'recordFallback',
-                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
-                  ],
-                },
-              },
-            },
-          },
-        },
       },
     },
 
@@ -526,56 +565,6 @@ export const playerMachine = setup({
         },
       },
       states: {
-        /**
-         * Make before break back to the primary: it warms in its hidden video when the
-         * fallback shows trouble, or (prefer-primary) while it proves healthy again.
-         */
-        standby: {
-          initial: 'cold',
-          states: {
-            cold: {
-              on: {
-                'SOURCE.SUSPECT': { guard: 'fromFallback', target: 'active' },
-                'SOURCE.FAILED': { guard: 'fromFallback', target: 'active' },
-                'SOURCE.LIVE': { guard: and(['preferPrimary', 'fromPrimary']), target: 'active' },
-              },
-            },
-            active: {
-              invoke: {
-                id: ActorIds.WARM,
-                src: 'warm',
-                input: ({ context }) => ({
-                  role: 'primary',
-                  source: context.primary,
-                  targetDurationMs: context.targetDurationMs.primary,
-                }),
-              },
-              on: {
-                'SOURCE.FAILED': { guard: 'fromPrimary', target: 'cold' },
-                'SOURCE.DOWN': { guard: and(['fromPrimary', stateIn('#player.fallback.health.recovering')]), target: 'cold' },
-              },
-              initial: 'starting',
-              states: {
-                starting: {
-                  on: {
-                    'SOURCE.READY': [
-                      {
-                        guard: and(['fromPrimary', stateIn('#player.fallback.health.probingPrimary')]),
-                        target: '#player.primary',
-                        actions: {
-                          type: 'announce',
-                          params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }),
-                        },
-                      },
-                      { guard: 'fromPrimary', target: 'ready' },
-                    ],
-                  },
-                },
-                ready: {},
-              },
-            },
-          },
-        },
         view: {
           initial: 'loading',
           states: {
@@ -589,7 +578,10 @@ export const playerMachine = setup({
                 },
               },
             },
-            playing: { tags: ['playing'] },
+            playing: {
+              tags: ['playing'],
+              after: { hysteresis: { actions: { type: 'markHealthy', params: { role: 'fallback' } } } },
+            },
           },
         },
         health: {
@@ -599,22 +591,43 @@ export const playerMachine = setup({
               on: {
                 'SOURCE.FAILED': [
                   {
+                    // Both failed within a short time: nothing is really live; no ping-pong.
+                    guard: and(['fromFallback', 'primaryFailedRecently']),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
                     // The primary is already playing in its hidden video: switch now.
                     guard: and(['fromFallback', stateIn('#player.fallback.standby.active.ready')]),
                     target: '#player.primary',
-                    actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    actions: [
+                      { type: 'markFailed', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    ],
                   },
-                  { guard: 'fromFallback', target: 'probingPrimary', actions: 'noteFailure' },
+                  {
+                    guard: 'fromFallback',
+                    target: 'probingPrimary',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
+                  },
                 ],
                 'SOURCE.STOPPED': {
                   guard: 'fromFallback',
                   target: 'probingPrimary',
-                  actions: 'noteFailure',
+                  actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
                 },
-                'SOURCE.LIVE': {
-                  guard: and(['preferPrimary', 'fromPrimary']),
-                  target: 'recovering',
-                },
+                // The watcher saw the primary live and advancing: it counts as healthy again.
+                'SOURCE.LIVE': [
+                  {
+                    guard: and(['preferPrimary', 'fromPrimary']),
+                    target: 'recovering',
+                    actions: { type: 'markHealthy', params: { role: 'primary' } },
+                  },
+                  { guard: 'fromPrimary', actions: { type: 'markHealthy', params: { role: 'primary' } } },
+                ],
               },
             },
             /** prefer-primary: the primary is live again; switch if it stays so. */
@@ -680,6 +693,56 @@ export const playerMachine = setup({
                     { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
                   ],
                 },
+              },
+            },
+          },
+        },
+        /**
+         * Make before break back to the primary: it warms in its hidden video when the
+         * fallback shows trouble, or (prefer-primary) while it proves healthy again.
+         */
+        standby: {
+          initial: 'cold',
+          states: {
+            cold: {
+              on: {
+                'SOURCE.SUSPECT': { guard: 'fromFallback', target: 'active' },
+                'SOURCE.FAILED': { guard: 'fromFallback', target: 'active' },
+                'SOURCE.LIVE': { guard: and(['preferPrimary', 'fromPrimary']), target: 'active' },
+              },
+            },
+            active: {
+              invoke: {
+                id: ActorIds.WARM,
+                src: 'warm',
+                input: ({ context }) => ({
+                  role: 'primary',
+                  source: context.primary,
+                  targetDurationMs: context.targetDurationMs.primary,
+                }),
+              },
+              on: {
+                'SOURCE.FAILED': { guard: 'fromPrimary', target: 'cold' },
+                'SOURCE.DOWN': { guard: and(['fromPrimary', stateIn('#player.fallback.health.recovering')]), target: 'cold' },
+              },
+              initial: 'starting',
+              states: {
+                starting: {
+                  on: {
+                    'SOURCE.READY': [
+                      {
+                        guard: and(['fromPrimary', stateIn('#player.fallback.health.probingPrimary')]),
+                        target: '#player.primary',
+                        actions: {
+                          type: 'announce',
+                          params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }),
+                        },
+                      },
+                      { guard: 'fromPrimary', target: 'ready' },
+                    ],
+                  },
+                },
+                ready: {},
               },
             },
           },

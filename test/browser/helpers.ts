@@ -14,7 +14,20 @@ export interface OriginInfo {
 }
 
 export type StreamName = keyof OriginInfo['streams'];
-export type FaultKind = 'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-segments' | 'slow' | 'freeze' | 'endlist';
+export type FaultKind =
+  | 'none'
+  | '404'
+  | '503'
+  | 'refuse'
+  | 'hang'
+  | 'hang-playlist'
+  | 'hang-segments'
+  | 'slow'
+  | 'slow-segments'
+  | 'freeze'
+  | 'endlist'
+  | 'corrupt'
+  | 'cors';
 
 let originInfo: Promise<OriginInfo> | null = null;
 export function origin(): Promise<OriginInfo> {

@@ -1,7 +1,13 @@
 // Live HLS test origin: serves each configured stream (a looping 8 s colour clip from
 // test/media) as a wall-clock-driven live sliding-window playlist on its own port, with
-// per-stream fault injection (404, 503, refuse, hang, hang-segments, slow, freeze, endlist)
-// driven from JS or from a CORS-enabled HTTP control server, plus a request log.
+// per-stream fault injection (404, 503, refuse, hang, hang-playlist, hang-segments, slow,
+// slow-segments, freeze, endlist, corrupt, cors) driven from JS or from a CORS-enabled HTTP
+// control server, plus a request log.
+//   hang: every request held; hang-playlist: playlists held, init and segments served;
+//   hang-segments: init and segments held, playlists served; slow: every response delayed;
+//   slow-segments: init and segments delayed, playlists on time; corrupt: segments are
+//   garbage bytes of the real segment's length (playlist and init fine); cors: every
+//   response (preflights too) without Access-Control-Allow-Origin, so a browser refuses it.
 // Used by the browser tests, the demo page and the benchmark.
 //
 //   node test/servers/hls-origin.mjs [--host 127.0.0.1] [--control-port 8400]
@@ -19,11 +25,11 @@ import { MEDIA_DIR, ensureMedia, parseFragment, parseInit, readMeta } from './ma
 /** @typedef {import('node:net').Socket} Socket */
 
 /**
- * @typedef {'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-segments' | 'slow' | 'freeze' | 'endlist'} FaultKind
+ * @typedef {'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-playlist' | 'hang-segments' | 'slow' | 'slow-segments' | 'freeze' | 'endlist' | 'corrupt' | 'cors'} FaultKind
  *
  * @typedef {object} Fault
  * @property {FaultKind} kind
- * @property {number} [ms]          `slow`: delay before each response (default 3000)
+ * @property {number} [ms]          `slow`, `slow-segments`: delay before each response (default 3000)
  * @property {number} [retryAfter]  `503`: seconds for the Retry-After header
  *
  * @typedef {'playlist' | 'init' | 'segment' | 'other'} RequestKind
@@ -64,7 +70,21 @@ import { MEDIA_DIR, ensureMedia, parseFragment, parseInit, readMeta } from './ma
  */
 
 /** @type {readonly FaultKind[]} */
-export const FAULT_KINDS = ['none', '404', '503', 'refuse', 'hang', 'hang-segments', 'slow', 'freeze', 'endlist'];
+export const FAULT_KINDS = [
+  'none',
+  '404',
+  '503',
+  'refuse',
+  'hang',
+  'hang-playlist',
+  'hang-segments',
+  'slow',
+  'slow-segments',
+  'freeze',
+  'endlist',
+  'corrupt',
+  'cors',
+];
 const DEFAULT_STREAMS = { primary: 'red', fallback: 'blue', spare: 'green' };
 const DEFAULT_SLOW_MS = 3000;
 
@@ -133,6 +153,27 @@ function renderSegment(loop, n) {
   for (const f of layout.tfdt) writeUint(out, f.offset, f.wide, f.value + loops * (loop.loopByTrack.get(f.trackId) ?? 0));
   for (const s of layout.sidx) writeUint(out, s.offset, s.wide, s.value + loops * (loop.loopByTimescale.get(s.timescale) ?? 0));
   for (const offset of layout.mfhd) out.writeUInt32BE((n + 1) % 2 ** 32, offset);
+  return out;
+}
+
+/**
+ * Garbage of a segment's length (the `corrupt` fault): deterministic per sequence number, no
+ * valid box structure, as if a broken packager or a bad cache had served it.
+ * @param {number} length
+ * @param {number} n
+ */
+function garbage(length, n) {
+  const out = Buffer.alloc(length);
+  let x = (n * 2654435761 + 1) >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    // xorshift32
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
   return out;
 }
 
@@ -290,7 +331,7 @@ function normaliseFault(input) {
   if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault kind '${kind}' (one of ${FAULT_KINDS.join(', ')})`);
   /** @type {Fault} */
   const fault = { kind };
-  if (kind === 'slow') fault.ms = raw.ms == null || raw.ms === '' ? DEFAULT_SLOW_MS : Number(raw.ms);
+  if (kind === 'slow' || kind === 'slow-segments') fault.ms = raw.ms == null || raw.ms === '' ? DEFAULT_SLOW_MS : Number(raw.ms);
   if (kind === '503' && raw.retryAfter != null && raw.retryAfter !== '') fault.retryAfter = Number(raw.retryAfter);
   if (Number.isNaN(fault.ms) || Number.isNaN(fault.retryAfter)) throw new Error('ms and retryAfter must be numbers');
   return fault;
@@ -331,9 +372,9 @@ function createStream(name, colour, loop, ctx) {
   /** The window as it was when freeze/endlist began (null while live). @type {Window | null} */
   let frozen = null;
   let port = 0;
-  /** Requests held by hang / hang-segments. @type {Set<Response>} */
+  /** Requests held by hang / hang-playlist / hang-segments. @type {Set<Response>} */
   const held = new Set();
-  /** Pending `slow` responses. @type {Set<NodeJS.Timeout>} */
+  /** Pending `slow` / `slow-segments` responses. @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
   /** Serialises fault changes, since refuse/none close and re-open the listener. */
   let queue = Promise.resolve();
@@ -361,7 +402,8 @@ function createStream(name, colour, loop, ctx) {
       const n = Number(path.slice('/live/seg-'.length, -'.m4s'.length));
       const win = currentWindow();
       if (n < win.first || n > win.last) return { status: 404, body: 'segment not in the live window\n' };
-      return { status: 200, type: 'video/mp4', body: renderSegment(loop, n) };
+      const body = renderSegment(loop, n);
+      return { status: 200, type: 'video/mp4', body: fault.kind === 'corrupt' ? garbage(body.length, n) : body };
     }
     return { status: 404, body: 'not found\n' };
   }
@@ -377,6 +419,7 @@ function createStream(name, colour, loop, ctx) {
     if (req.method === 'OPTIONS') return { status: 204 };
     if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, body: 'method not allowed\n' };
     if (fault.kind === 'hang') return null;
+    if (fault.kind === 'hang-playlist' && kind === 'playlist') return null;
     if (fault.kind === 'hang-segments' && (kind === 'init' || kind === 'segment')) return null;
     if (fault.kind === '404') return { status: 404, body: 'fault: 404\n' };
     if (fault.kind === '503') {
@@ -392,12 +435,15 @@ function createStream(name, colour, loop, ctx) {
    */
   function handle(req, res) {
     setCommonHeaders(res);
+    // A misconfigured CDN: no CORS header at all, so a browser on another origin refuses it.
+    if (fault.kind === 'cors') res.removeHeader('Access-Control-Allow-Origin');
     const path = new URL(req.url ?? '/', 'http://origin').pathname;
     const kind = classify(path);
     const reply = replyFor(req, kind, path);
     ctx.record({ t: Date.now(), stream: name, kind, path, status: reply ? reply.status : 0 });
     if (!reply) return hold(res);
-    if (fault.kind !== 'slow') return send(res, reply);
+    const slow = fault.kind === 'slow' || (fault.kind === 'slow-segments' && (kind === 'init' || kind === 'segment'));
+    if (!slow) return send(res, reply);
     // The reply is decided on arrival (as a server behind a slow link would), sent later.
     const timer = setTimeout(() => {
       timers.delete(timer);

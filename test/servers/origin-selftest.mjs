@@ -282,6 +282,79 @@ describe('faults', () => {
     assert.equal(origin.getFault('primary').ms, 3000, 'default delay');
   });
 
+  test('hang-playlist: playlists are held, init and segments still served', async () => {
+    const seq = mediaSequence(await playlist());
+    await control('primary', { kind: 'hang-playlist' });
+    const since = Date.now();
+    const pending = expectFailureLater(request(origin.streams.primary.url));
+    assert.equal(await settledWithin(pending, 600), 'pending');
+    assert.equal((await request(`${base()}init.mp4`)).status, 200);
+    assert.equal((await request(`${base()}seg-${seq + 3}.m4s`)).status, 200);
+    const log = origin.log({ stream: 'primary', since });
+    assert.deepEqual(log.map((e) => [e.kind, e.status]), [['playlist', 0], ['init', 200], ['segment', 200]]);
+    await control('primary', { kind: 'none' });
+    await assert.rejects(pending, (/** @type {any} */ err) => err.code === 'ECONNRESET' || /hang up/.test(err.message));
+  });
+
+  test('slow-segments: init and segments delayed by ms, playlists on time', async () => {
+    const seq = mediaSequence(await playlist());
+    await control('primary', { kind: 'slow-segments', ms: 700 });
+    const [pl, init, seg] = await Promise.all([
+      request(origin.streams.primary.url),
+      request(`${base()}init.mp4`),
+      request(`${base()}seg-${seq + 3}.m4s`),
+    ]);
+    assert.equal(pl.status, 200);
+    assert.ok(pl.ms < 300, `playlist took ${pl.ms} ms`);
+    for (const res of [init, seg]) {
+      assert.equal(res.status, 200);
+      assert.ok(res.ms >= 690 && res.ms < 1200, `took ${res.ms} ms`);
+    }
+    await control('primary', { kind: 'slow-segments' });
+    assert.equal(origin.getFault('primary').ms, 3000, 'default delay');
+  });
+
+  test('corrupt: segments are garbage of the real length; playlist and init intact', async () => {
+    const text = await playlist();
+    const seq = mediaSequence(text);
+    const good = await request(`${base()}seg-${seq + 3}.m4s`);
+    const goodInit = await request(`${base()}init.mp4`);
+    await control('primary', { kind: 'corrupt' });
+    const pl = await request(origin.streams.primary.url);
+    assert.equal(pl.status, 200);
+    assert.ok(!pl.body.toString().includes('#EXT-X-ENDLIST'));
+    assert.deepEqual(segmentNames(pl.body.toString()).length, 4);
+    assert.deepEqual((await request(`${base()}init.mp4`)).body, goodInit.body, 'init untouched');
+    const bad = await request(`${base()}seg-${seq + 3}.m4s`);
+    assert.equal(bad.status, 200);
+    assert.equal(bad.headers['content-type'], 'video/mp4');
+    assert.equal(bad.body.length, good.body.length, 'plausible length');
+    assert.notDeepEqual(bad.body, good.body);
+    // No ISO BMFF box where the fragment's boxes were (a real fragment starts with styp/moof).
+    assert.ok(!['styp', 'moof', 'sidx'].includes(bad.body.subarray(4, 8).toString('latin1')), 'not a valid fragment');
+    assert.ok(!good.body.includes(bad.body.subarray(0, 64)), 'not shifted real bytes');
+    await control('primary', { kind: 'none' });
+    assert.deepEqual((await request(`${base()}seg-${seq + 3}.m4s`)).body, good.body, 'healthy again');
+  });
+
+  test('cors: no Access-Control-Allow-Origin on any response (preflight included), bodies still served', async () => {
+    const seq = mediaSequence(await playlist());
+    await control('primary', { kind: 'cors' });
+    for (const path of ['index.m3u8', 'init.mp4', `seg-${seq + 3}.m4s`]) {
+      const res = await request(`${base()}${path}`, { headers: { Origin: 'http://page.example' } });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers['access-control-allow-origin'], undefined, path);
+    }
+    const preflight = await request(origin.streams.primary.url, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://x', 'Access-Control-Request-Method': 'GET' },
+    });
+    assert.equal(preflight.headers['access-control-allow-origin'], undefined);
+    assert.equal((await request(origin.streams.fallback.url)).headers['access-control-allow-origin'], '*', 'other streams unaffected');
+    await control('primary', { kind: 'none' });
+    assert.equal((await request(origin.streams.primary.url)).headers['access-control-allow-origin'], '*');
+  });
+
   test('freeze: the playlist stops advancing, its segments stay served; none resumes at wall-clock', async () => {
     await control('primary', { kind: 'freeze' });
     const frozen = await playlist();

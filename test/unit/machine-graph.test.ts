@@ -42,6 +42,8 @@ const allEvents: AnyEventObject[] = [
   ]),
   { type: 'xstate.after.backoff.player.prelive.waiting' },
   { type: 'xstate.after.hysteresis.player.fallback.health.recovering' },
+  { type: 'xstate.after.hysteresis.player.primary.view.playing' },
+  { type: 'xstate.after.hysteresis.player.fallback.view.playing' },
 ];
 // The graph API is typed with the machine's own events; XState's internal ones are extra.
 const events = allEvents as unknown as EventFromLogic<typeof playerMachine>[];
@@ -59,6 +61,7 @@ function serializeState(snapshot: PlayerSnapshot): string {
     pv: context.primaryVerdict?.status ?? null,
     fv: context.fallbackVerdict?.status ?? null,
     fast: context.fastStart,
+    failed: context.failedRecently,
   });
 }
 

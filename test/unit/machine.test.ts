@@ -770,4 +770,60 @@ describe('player machine', () => {
       expect(h.warming()).to.have.length(0);
     });
   });
+
+  describe('no ping-pong between broken sources', () => {
+    it('goes to prelive when the fallback fails while the primary failed and never proved healthy since', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'fragParsingError' });
+      await flush();
+      await h.answer('fallback', LIVE);
+      expect(h.view().state).to.equal('fallback');
+      const probesBefore = h.probes.length;
+
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'fragParsingError' });
+      await flush();
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'fragParsingError' });
+      expect(h.probes.length, 'no probe of the broken primary: straight to the backoff').to.equal(probesBefore);
+    });
+
+    it('switches back when the watcher saw the primary live again in the meantime', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      await flush();
+      await h.answer('fallback', LIVE);
+      h.watchers.find((w) => !w.stopped)!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
+      await flush();
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+    });
+
+    it('a source that played for the hysteresis window counts as healthy again', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      await flush();
+      await h.answer('fallback', LIVE);
+      h.player('fallback').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback' });
+      await flush();
+      // The fallback fails right away: the primary is still "failed recently".
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      await flush();
+      expect(h.view().state).to.equal('prelive');
+
+      // Back on the primary for a while: it proves healthy, and the fallback is fine again too.
+      await h.advance(1000);
+      await h.answer('primary', LIVE);
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      await flush();
+      await h.advance(15000);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      await flush();
+      expect(h.view().state, 'the fallback failed recently: prelive').to.equal('prelive');
+    });
+  });
 });
