@@ -4,8 +4,7 @@
  * holds no protocol logic.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { property, query } from 'lit/decorators.js';
-import { live } from 'lit/directives/live.js';
+import { property } from 'lit/decorators.js';
 import { Reasons, States, type PlayerState } from './constants.js';
 import { PlayerController } from './controller/player-controller.js';
 import type { SourceRole } from './machine/types.js';
@@ -132,8 +131,13 @@ export class LivePlayer extends LitElement {
    */
   @property({ attribute: false }) strings: StringsOption | null = null;
 
-  @query('video[data-role="primary"]') private primaryVideo!: HTMLVideoElement | null;
-  @query('video[data-role="fallback"]') private fallbackVideo!: HTMLVideoElement | null;
+  private get primaryVideo(): HTMLVideoElement | null {
+    return this.renderRoot?.querySelector<HTMLVideoElement>('video[data-role="primary"]') ?? null;
+  }
+
+  private get fallbackVideo(): HTMLVideoElement | null {
+    return this.renderRoot?.querySelector<HTMLVideoElement>('video[data-role="fallback"]') ?? null;
+  }
 
   private readonly player = new PlayerController(this);
 
@@ -201,7 +205,12 @@ export class LivePlayer extends LitElement {
   private lastShown: SourceRole | null = null;
 
   protected override updated(): void {
-    const { shown } = this.player.view;
+    const { shown, autoplayMuted } = this.player.view;
+    // Set on every update, not bound: engines mute a video themselves (autoplay policy), so
+    // the element's last rendered value says nothing about the video's current one.
+    for (const [role, video] of [['primary', this.primaryVideo], ['fallback', this.fallbackVideo]] as const) {
+      if (video) video.muted = this.muted || autoplayMuted || shown !== role;
+    }
     if (shown === this.lastShown) return;
     this.lastShown = shown;
     const video = this.videoOnScreen;
@@ -239,14 +248,13 @@ export class LivePlayer extends LitElement {
   }
 
   private renderVideo(role: SourceRole) {
-    const { shown, autoplayMuted } = this.player.view;
+    const { shown } = this.player.view;
     const visible = shown === role;
     return html`<video
       part="video"
       data-role=${role}
       ?data-visible=${visible}
       ?controls=${this.controls && visible}
-      .muted=${live(this.muted || autoplayMuted || !visible)}
       playsinline
       disablepictureinpicture
       aria-hidden=${visible ? 'false' : 'true'}

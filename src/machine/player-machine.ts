@@ -20,8 +20,8 @@
  *   watcher has seen it live for `hysteresisMs` without a DOWN in between.
  * - No ping-pong between two broken sources: a source that failed counts as "failed
  *   recently" until it proves healthy (plays for `hysteresisMs`, or the watcher sees it live
- *   and advancing); when the source on screen fails and the other one failed recently, the
- *   player goes to prelive (and its backoff) instead of switching back.
+ *   and advancing). Switching back to such a source needs its probe AND a frame from its
+ *   warming engine; without both the player goes to prelive (and its backoff).
  * - A deliberate stop of the primary, seen by any probe, player or watcher, is final.
  */
 import { and, assign, fromCallback, fromPromise, setup, stateIn } from 'xstate';
@@ -81,8 +81,8 @@ export interface PlayerContext {
   failure?: string;
   /**
    * Sources that failed and have not proven healthy since (played for the hysteresis window,
-   * or seen live and advancing by the watcher). Switching to one of them on the next failure
-   * would ping-pong between two broken sources: that failure goes to prelive instead.
+   * or seen live and advancing by the watcher). A probe alone cannot tell hung or corrupt
+   * segments: switching to such a source also needs a frame (strictFallback/strictPrimary).
    */
   failedRecently: Record<SourceRole, boolean>;
 }
@@ -410,13 +410,11 @@ export const playerMachine = setup({
               on: {
                 'SOURCE.FAILED': [
                   {
-                    // Both failed within a short time: nothing is really live; no ping-pong.
-                    guard: and(['fromPrimary', 'fallbackFailedRecently']),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'primary' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
-                    ],
+                    // The fallback failed too and has not proven healthy since: it must pass its
+                    // probe AND show a frame before it is switched to (no ping-pong).
+                    guard: and(['fromPrimary', 'hasFallback', 'fallbackFailedRecently']),
+                    target: 'strictFallback',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'primary' } }],
                   },
                   {
                     // The fallback is already playing in its hidden video: switch now.
@@ -441,6 +439,64 @@ export const playerMachine = setup({
                     ],
                   },
                 ],
+              },
+            },
+            /**
+             * Switching to a fallback that failed recently: its probe must say live (and
+             * advancing) and its warming engine must show a frame, in either order. A probe
+             * that says not live, or a warm engine that fails, means nothing is live: prelive.
+             */
+            strictFallback: {
+              invoke: {
+                id: ActorIds.FAILOVER_PROBE,
+                src: 'probe',
+                input: ({ context }) => ({
+                  role: 'fallback',
+                  source: context.fallback ?? context.primary,
+                  confirmAdvance: true,
+                }),
+                onDone: [
+                  {
+                    guard: and(['verdictLive', stateIn('#player.primary.standby.active.ready')]),
+                    target: '#player.fallback',
+                    actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                  },
+                  { guard: 'verdictLive', target: '.probed' },
+                  {
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      'recordFallback',
+                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    ],
+                  },
+                ],
+                onError: {
+                  target: '#player.prelive.waiting',
+                  actions: [
+                    'recordFallback',
+                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                  ],
+                },
+              },
+              on: {
+                'SOURCE.FAILED': {
+                  guard: 'fromFallback',
+                  target: '#player.prelive.waiting',
+                  actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                },
+              },
+              initial: 'probing',
+              states: {
+                probing: {},
+                probed: {
+                  on: {
+                    'SOURCE.READY': {
+                      guard: 'fromFallback',
+                      target: '#player.fallback',
+                      actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    },
+                  },
+                },
               },
             },
             probingFallback: {
@@ -591,13 +647,11 @@ export const playerMachine = setup({
               on: {
                 'SOURCE.FAILED': [
                   {
-                    // Both failed within a short time: nothing is really live; no ping-pong.
+                    // The primary failed too and has not proven healthy since: it must pass its
+                    // probe AND show a frame before it is switched to (no ping-pong).
                     guard: and(['fromFallback', 'primaryFailedRecently']),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
-                    ],
+                    target: 'strictPrimary',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
                   },
                   {
                     // The primary is already playing in its hidden video: switch now.
@@ -652,6 +706,72 @@ export const playerMachine = setup({
                   guard: 'fromFallback',
                   target: 'probingPrimary',
                   actions: 'noteFailure',
+                },
+              },
+            },
+            /**
+             * Switching to a primary that failed recently: its probe must say live (and
+             * advancing) and its warming engine must show a frame, in either order. A probe
+             * that says not live, or a warm engine that fails, means nothing is live: prelive.
+             */
+            strictPrimary: {
+              invoke: {
+                id: ActorIds.RECOVERY_PROBE,
+                src: 'probe',
+                input: ({ context }) => ({
+                  role: 'primary',
+                  source: context.primary,
+                  confirmAdvance: true,
+                }),
+                onDone: [
+                  {
+                    guard: and(['verdictLive', stateIn('#player.fallback.standby.active.ready')]),
+                    target: '#player.primary',
+                    actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                  },
+                  { guard: 'verdictLive', target: '.probed' },
+                  {
+                    guard: 'verdictStopped',
+                    target: '#player.stopped',
+                    actions: {
+                      type: 'announce',
+                      params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
+                    },
+                  },
+                  {
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      'recordPrimary',
+                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                    ],
+                  },
+                ],
+                onError: {
+                  target: '#player.prelive.waiting',
+                  actions: [
+                    'recordPrimary',
+                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                  ],
+                },
+              },
+              on: {
+                'SOURCE.FAILED': {
+                  guard: 'fromPrimary',
+                  target: '#player.prelive.waiting',
+                  actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                },
+              },
+              initial: 'probing',
+              states: {
+                probing: {},
+                probed: {
+                  on: {
+                    'SOURCE.READY': {
+                      guard: 'fromPrimary',
+                      target: '#player.primary',
+                      actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                    },
+                  },
                 },
               },
             },

@@ -250,6 +250,7 @@ describe('player machine graph', () => {
         from.matches('fallback') &&
         to.matches('primary') &&
         !from.matches({ fallback: { health: 'probingPrimary' } }) &&
+        !from.matches({ fallback: { health: 'strictPrimary' } }) &&
         !(event.type === 'SOURCE.FAILED' && 'role' in event && event.role === 'fallback'),
     );
     expect(returns.map(([, e]) => e.type)).to.deep.equal([]);

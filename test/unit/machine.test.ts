@@ -772,30 +772,55 @@ describe('player machine', () => {
   });
 
   describe('no ping-pong between broken sources', () => {
-    it('goes to prelive when the fallback fails while the primary failed and never proved healthy since', async () => {
+    /** primary → fallback after a primary failure; returns the harness on the fallback. */
+    async function afterPrimaryFailure() {
       const h = harness();
       await toPrimary(h);
       h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'fragParsingError' });
       await flush();
       await h.answer('fallback', LIVE);
       expect(h.view().state).to.equal('fallback');
-      const probesBefore = h.probes.length;
+      return h;
+    }
 
+    it('a primary that failed recently must pass its probe AND show a frame before the player returns to it', async () => {
+      const h = await afterPrimaryFailure();
       h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'fragParsingError' });
       await flush();
+      const [warm] = h.warming();
+      expect(warm?.input.role, 'the primary warms in its hidden video').to.equal('primary');
+      await h.answer('primary', LIVE);
+      expect(h.view().state, 'a live playlist is not enough').to.equal('fallback');
+
+      warm!.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'no picture within 10 s' });
+      await flush();
       expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'fragParsingError' });
-      expect(h.probes.length, 'no probe of the broken primary: straight to the backoff').to.equal(probesBefore);
     });
 
-    it('switches back when the watcher saw the primary live again in the meantime', async () => {
-      const h = harness();
-      await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+    it('returns to it once it passes its probe and shows a frame, in either order', async () => {
+      const h = await afterPrimaryFailure();
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
       await flush();
-      await h.answer('fallback', LIVE);
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      await flush();
+      expect(h.view().state, 'a frame alone is not enough either').to.equal('fallback');
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+    });
+
+    it('goes to prelive at once when the recently failed primary does not even pass its probe', async () => {
+      const h = await afterPrimaryFailure();
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
+      await flush();
+      await h.answer('primary', notLive('playlist is not advancing'));
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED });
+      expect(h.warming(), 'the warm primary is released').to.have.length(0);
+    });
+
+    it('a primary the watcher saw live again is switched to on its probe alone', async () => {
+      const h = await afterPrimaryFailure();
       h.watchers.find((w) => !w.stopped)!.send({ type: 'SOURCE.LIVE', role: 'primary' });
       await flush();
-
       h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
       await flush();
       await h.answer('primary', LIVE);
@@ -803,27 +828,18 @@ describe('player machine', () => {
     });
 
     it('a source that played for the hysteresis window counts as healthy again', async () => {
-      const h = harness();
-      await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
-      await flush();
-      await h.answer('fallback', LIVE);
-      h.player('fallback').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback' });
-      await flush();
-      // The fallback fails right away: the primary is still "failed recently".
+      const h = await afterPrimaryFailure();
+      // Back to the primary the strict way (probe and frame), then it plays a while.
       h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
       await flush();
-      expect(h.view().state).to.equal('prelive');
-
-      // Back on the primary for a while: it proves healthy, and the fallback is fine again too.
-      await h.advance(1000);
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
       await h.answer('primary', LIVE);
+      expect(h.view().state).to.equal('primary');
       h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
       await flush();
+      expect(h.snap().context.failedRecently).to.deep.equal({ primary: true, fallback: true });
       await h.advance(15000);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
-      await flush();
-      expect(h.view().state, 'the fallback failed recently: prelive').to.equal('prelive');
+      expect(h.snap().context.failedRecently, 'the primary proved healthy').to.deep.equal({ primary: false, fallback: true });
     });
   });
 });
