@@ -189,6 +189,11 @@ export const playerMachine = setup({
       reason: params.reason,
       cause: params.cause,
     })),
+    /** Announces the failure being handled (noted by `noteFailure`) as the reason of the change. */
+    announceFailure: assign(({ context }, params: { reason: StateChangeReason }) => ({
+      reason: params.reason,
+      cause: context.failure,
+    })),
     recordPrimary: assign(({ event }) => ({ primaryVerdict: verdictOf(event) })),
     recordFallback: assign(({ event }) => ({ fallbackVerdict: asFallbackVerdict(verdictOf(event)) })),
     clearVerdicts: assign({ primaryVerdict: null, fallbackVerdict: null }),
@@ -459,14 +464,14 @@ export const playerMachine = setup({
                   {
                     guard: and(['verdictLive', stateIn('#player.primary.standby.active.ready')]),
                     target: '#player.fallback',
-                    actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                   },
                   { guard: 'verdictLive', target: '.probed' },
                   {
                     target: '#player.prelive.waiting',
                     actions: [
                       'recordFallback',
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                      { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                     ],
                   },
                 ],
@@ -474,7 +479,7 @@ export const playerMachine = setup({
                   target: '#player.prelive.waiting',
                   actions: [
                     'recordFallback',
-                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                   ],
                 },
               },
@@ -482,7 +487,7 @@ export const playerMachine = setup({
                 'SOURCE.FAILED': {
                   guard: 'fromFallback',
                   target: '#player.prelive.waiting',
-                  actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                  actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                 },
               },
               initial: 'probing',
@@ -493,7 +498,7 @@ export const playerMachine = setup({
                     'SOURCE.READY': {
                       guard: 'fromFallback',
                       target: '#player.fallback',
-                      actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                      actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                     },
                   },
                 },
@@ -515,14 +520,14 @@ export const playerMachine = setup({
                     target: '#player.fallback',
                     actions: [
                       { type: 'keepTargetDuration', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                      { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                     ],
                   },
                   {
                     target: '#player.prelive.waiting',
                     actions: [
                       'recordFallback',
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                      { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                     ],
                   },
                 ],
@@ -530,7 +535,7 @@ export const playerMachine = setup({
                   target: '#player.prelive.waiting',
                   actions: [
                     'recordFallback',
-                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }) },
+                    { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                   ],
                 },
               },
@@ -576,10 +581,7 @@ export const playerMachine = setup({
                         // a frame is the best proof of life, switch now.
                         guard: and(['fromFallback', stateIn('#player.primary.health.probingFallback')]),
                         target: '#player.fallback',
-                        actions: {
-                          type: 'announce',
-                          params: ({ context }) => ({ reason: Reasons.PRIMARY_FAILED, cause: context.failure }),
-                        },
+                        actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
                       },
                       { guard: 'fromFallback', target: 'ready' },
                     ],
@@ -727,7 +729,7 @@ export const playerMachine = setup({
                   {
                     guard: and(['verdictLive', stateIn('#player.fallback.standby.active.ready')]),
                     target: '#player.primary',
-                    actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                    actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                   },
                   { guard: 'verdictLive', target: '.probed' },
                   {
@@ -742,7 +744,7 @@ export const playerMachine = setup({
                     target: '#player.prelive.waiting',
                     actions: [
                       'recordPrimary',
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                      { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                     ],
                   },
                 ],
@@ -750,7 +752,7 @@ export const playerMachine = setup({
                   target: '#player.prelive.waiting',
                   actions: [
                     'recordPrimary',
-                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                    { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                   ],
                 },
               },
@@ -758,7 +760,7 @@ export const playerMachine = setup({
                 'SOURCE.FAILED': {
                   guard: 'fromPrimary',
                   target: '#player.prelive.waiting',
-                  actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                  actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                 },
               },
               initial: 'probing',
@@ -769,7 +771,7 @@ export const playerMachine = setup({
                     'SOURCE.READY': {
                       guard: 'fromPrimary',
                       target: '#player.primary',
-                      actions: { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                      actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                     },
                   },
                 },
@@ -795,14 +797,14 @@ export const playerMachine = setup({
                     target: '#player.primary',
                     actions: [
                       { type: 'keepTargetDuration', params: { role: 'primary' } },
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                      { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                     ],
                   },
                   {
                     target: '#player.prelive.waiting',
                     actions: [
                       'recordPrimary',
-                      { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                      { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                     ],
                   },
                 ],
@@ -810,7 +812,7 @@ export const playerMachine = setup({
                   target: '#player.prelive.waiting',
                   actions: [
                     'recordPrimary',
-                    { type: 'announce', params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }) },
+                    { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                   ],
                 },
               },
@@ -853,10 +855,7 @@ export const playerMachine = setup({
                       {
                         guard: and(['fromPrimary', stateIn('#player.fallback.health.probingPrimary')]),
                         target: '#player.primary',
-                        actions: {
-                          type: 'announce',
-                          params: ({ context }) => ({ reason: Reasons.FALLBACK_FAILED, cause: context.failure }),
-                        },
+                        actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
                       },
                       { guard: 'fromPrimary', target: 'ready' },
                     ],

@@ -5,7 +5,8 @@
  * Policy: no trickle ICE (the offer waits for gathering, at most `gatherTimeoutMs`); no
  * retry here: `409`/`503` and their `Retry-After` are returned as "not live yet" and the
  * caller's backoff decides. The bearer token goes in the Authorization header only; it is
- * never logged nor put in the DOM.
+ * never logged nor put in the DOM. Sessions still open when the page is hidden for good
+ * (`pagehide`: navigation, closed tab, removed iframe) are closed then.
  */
 import { parseRetryAfter } from './retry-after.js';
 
@@ -104,6 +105,20 @@ export function deleteSession(location: string, token?: string | null): void {
   });
 }
 
+/** Sessions not yet closed, so that leaving the page (or a removed iframe) closes them all. */
+const openSessions = new Set<() => void>();
+let closingOnPageHide = false;
+
+function closeOnPageHide(close: () => void): void {
+  openSessions.add(close);
+  if (closingOnPageHide) return;
+  closingOnPageHide = true;
+  // No disconnect callback runs when the page goes away: DELETE (keepalive) from here.
+  addEventListener('pagehide', () => {
+    for (const closeSession of [...openSessions]) closeSession();
+  });
+}
+
 export async function openWhepSession(endpoint: string, options: WhepSessionOptions): Promise<WhepSession> {
   const pc = new RTCPeerConnection();
   let location: string | null = null;
@@ -111,9 +126,11 @@ export async function openWhepSession(endpoint: string, options: WhepSessionOpti
   const close = () => {
     if (closed) return;
     closed = true;
+    openSessions.delete(close);
     pc.close();
     if (location) deleteSession(location, options.token);
   };
+  closeOnPageHide(close);
   const onAbort = () => close();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
