@@ -14,10 +14,6 @@ export class FrameClock {
   private readonly waiters = new Map<HTMLVideoElement, ((at: number) => void)[]>();
   private readonly handles = new Map<FrameCallbackVideo, number>();
 
-  static get supported(): boolean {
-    return typeof HTMLVideoElement !== 'undefined' && 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
-  }
-
   track(video: HTMLVideoElement): void {
     const tracked = video as FrameCallbackVideo;
     if (!tracked.requestVideoFrameCallback || this.handles.has(tracked)) return;

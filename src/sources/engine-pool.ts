@@ -20,8 +20,6 @@ export interface EnginePoolEnvironment {
   thresholds(): HealthThresholds;
   credentialsFor(role: SourceRole): SourceCredentials;
   onAutoplayMuted(): void;
-  /** An engine presented its first frame (whether or not it is on screen). */
-  onFirstFrame?(role: SourceRole): void;
   /** The engine of `role` was destroyed: its video shows nothing any more. */
   onEngineGone?(role: SourceRole): void;
 }
@@ -158,7 +156,6 @@ export class EnginePool {
         other.lingerTimer = setTimeout(() => this.destroy(other), HANDOVER_MS);
       }
     }
-    this.environment.onFirstFrame?.(entry.role);
   }
 
   private destroy(entry: Entry): void {

@@ -8,8 +8,6 @@ import { fetchText } from './http.js';
 
 export type StreamStatus = 'live' | 'offline' | 'stopped' | 'unknown';
 
-export { STATUS_POLL_MS } from './thresholds.js';
-
 export async function fetchStatus(url: string, timeoutMs: number, signal?: AbortSignal): Promise<StreamStatus> {
   const outcome = await fetchText(url, timeoutMs, signal);
   if (!outcome.ok) return 'unknown';

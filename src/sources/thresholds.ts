@@ -36,7 +36,7 @@ export interface HealthThresholds {
   preferPrimaryAfterMs: number;
 }
 
-/** How often a playing or watched WHEP primary's status endpoint is asked (status-endpoint.ts). */
+/** How often a playing or watched WHEP primary's status endpoint is asked. */
 export const STATUS_POLL_MS = 2000;
 
 export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({

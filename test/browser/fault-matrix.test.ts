@@ -31,8 +31,6 @@ import {
   origin,
   recordFigure,
   recordStates,
-  resetOrigin,
-  resetWhep,
   setFault,
   setWhepFault,
   sleep,
@@ -41,6 +39,7 @@ import {
   waitForSeen,
   waitForState,
   whep,
+  resetServers,
 } from './helpers.js';
 
 type Placement = 'primary' | 'fallback' | 'both';
@@ -232,15 +231,11 @@ function runCase(fault: Fault, placement: Placement) {
 
 describe('fault matrix', function () {
   this.timeout(60000);
-  beforeEach(async () => {
-    await resetOrigin();
-    await resetWhep();
-  });
+  beforeEach(resetServers);
   afterEach(async () => {
     unmountAll();
     await waitForNoWhepSessions(10000).catch(() => {}); // asserted in the WHEP cases themselves
-    await resetOrigin();
-    await resetWhep();
+    await resetServers();
   });
 
   for (const fault of [...HLS_FAULTS, ...WHEP_FAULTS]) {

@@ -93,6 +93,11 @@ export async function setFault(stream: StreamName, kind: FaultKind, extra: Recor
   if (!response.ok) throw new Error(`origin control failed: ${response.status}`);
 }
 
+/** Both servers back to healthy: every fault cleared, logs emptied. */
+export async function resetServers() {
+  await Promise.all([resetOrigin(), resetWhep()]);
+}
+
 export async function resetOrigin() {
   const { controlUrl } = await origin();
   await fetch(`${controlUrl}/reset`);

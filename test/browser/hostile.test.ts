@@ -18,7 +18,6 @@ import {
   recordStates,
   requestLog,
   resetOrigin,
-  resetWhep,
   setFault,
   setWhepFault,
   sleep,
@@ -27,6 +26,7 @@ import {
   waitForSeen,
   waitForState,
   whep,
+  resetServers,
 } from './helpers.js';
 
 const uncaught: unknown[] = [];
@@ -378,15 +378,11 @@ describe('a page under a strict Content-Security-Policy with Trusted Types', fun
     const response = await fetch('/dist/live-player.js');
     if (!response.ok) throw new Error(`/dist/live-player.js: HTTP ${response.status}; run \`npm run build\` first`);
   });
-  beforeEach(async () => {
-    await resetOrigin();
-    await resetWhep();
-  });
+  beforeEach(resetServers);
   afterEach(async () => {
     for (const frame of document.querySelectorAll('iframe')) frame.remove();
     await waitForNoWhepSessions(10000);
-    await resetOrigin();
-    await resetWhep();
+    await resetServers();
   });
 
   it('plays the HLS primary and fails over to the fallback, with no violation, no worker', async () => {

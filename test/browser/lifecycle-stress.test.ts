@@ -13,7 +13,6 @@ import {
   origin,
   recordStates,
   requestLog,
-  resetOrigin,
   resetWhep,
   setFault,
   setWhepFault,
@@ -24,6 +23,7 @@ import {
   waitForState,
   whep,
   type StreamName,
+  resetServers,
 } from './helpers.js';
 
 const uncaught: unknown[] = [];
@@ -89,16 +89,12 @@ function expectNothingThrown(): void {
 
 describe('lifecycle under stress', function () {
   this.timeout(120000);
-  beforeEach(async () => {
-    await resetOrigin();
-    await resetWhep();
-  });
+  beforeEach(resetServers);
   afterEach(async () => {
     unmountAll();
     for (const box of document.querySelectorAll('[data-test-box]')) box.remove();
     await waitForNoWhepSessions(10000);
-    await resetOrigin();
-    await resetWhep();
+    await resetServers();
   });
 
   it('HLS: removed mid-switch, it stops every request; put back, it plays again', async () => {

@@ -11,8 +11,6 @@ import {
   openWhepSessions,
   origin,
   recordFigure,
-  resetOrigin,
-  resetWhep,
   type Seen,
   seen,
   setFault,
@@ -23,6 +21,7 @@ import {
   waitForSeen,
   waitForState,
   whep,
+  resetServers,
 } from './helpers.js';
 
 function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
@@ -49,15 +48,11 @@ function expectSaneTimeline(detail: FailoverDetail) {
 
 describe('make before break', function () {
   this.timeout(120000);
-  beforeEach(async () => {
-    await resetOrigin();
-    await resetWhep();
-  });
+  beforeEach(resetServers);
   afterEach(async () => {
     unmountAll();
     await waitForNoWhepSessions(10000);
-    await resetOrigin();
-    await resetWhep();
+    await resetServers();
   });
 
   const faults: FaultKind[] = ['404', 'freeze', 'hang-segments'];

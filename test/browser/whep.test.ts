@@ -10,8 +10,6 @@ import {
   origin,
   recordFigure,
   recordStates,
-  resetOrigin,
-  resetWhep,
   setFault,
   setWhepFault,
   sleep,
@@ -20,19 +18,16 @@ import {
   waitForSeen,
   waitForState,
   whep,
+  resetServers,
 } from './helpers.js';
 
 describe('WebRTC (WHEP) sources', function () {
   this.timeout(120000);
-  beforeEach(async () => {
-    await resetOrigin();
-    await resetWhep();
-  });
+  beforeEach(resetServers);
   afterEach(async () => {
     unmountAll();
     await waitForNoWhepSessions(10000);
-    await resetOrigin();
-    await resetWhep();
+    await resetServers();
   });
 
   it('WHEP primary → WHEP fallback when the publisher dies, and back when the fallback dies', async () => {
