@@ -64,6 +64,15 @@ async function fallbackStarting(since: number, protocol: 'hls' | 'whep', timeout
   }
 }
 
+/**
+ * Holds the HLS fallback's first frame back: init and segments answer 1.5 s late (under the
+ * 2 s segment timeout), so "mid-switch" lasts about 3 s rather than the ~0.3 s a fast local
+ * switch takes, which a test polling the servers could miss.
+ */
+async function slowFallbackSegments(): Promise<void> {
+  await setFault('fallback', 'slow-segments', { ms: 1500 });
+}
+
 /** Nothing at all reaches the HLS origin (any stream) for `quietMs`, after a short grace. */
 async function expectNoHlsRequests(what: string, streams?: StreamName[], quietMs = 3000): Promise<void> {
   await sleep(500); // requests already in flight at the removal may still land
@@ -104,6 +113,7 @@ describe('lifecycle under stress', function () {
     await waitForState(player, 'primary', 20000);
     await waitForSeen('red', 20000);
 
+    await slowFallbackSegments();
     const faultAt = Date.now();
     await setFault('primary', '404');
     await fallbackStarting(faultAt, 'hls');
@@ -111,6 +121,7 @@ describe('lifecycle under stress', function () {
     player.remove();
     await sleep(0);
     expect(player.state).to.equal('idle');
+    await setFault('fallback', 'none');
     await expectNoHlsRequests('no request after removal');
     expect(failovers.count, 'no failover after removal').to.equal(0);
 
@@ -173,6 +184,7 @@ describe('lifecycle under stress', function () {
     failovers = countFailovers(player);
     await waitForState(player, 'primary', 20000);
     await waitForSeen('red', 20000);
+    await slowFallbackSegments();
     faultAt = Date.now();
     await setWhepFault('primary', 'publisher-gone');
     await fallbackStarting(faultAt, 'hls');
@@ -189,6 +201,7 @@ describe('lifecycle under stress', function () {
     await waitForState(player, 'primary', 20000);
     await waitForSeen('red', 20000);
 
+    await slowFallbackSegments();
     const faultAt = Date.now();
     await setFault('primary', '404');
     await fallbackStarting(faultAt, 'hls');
@@ -197,6 +210,7 @@ describe('lifecycle under stress', function () {
     box.dataset.testBox = '';
     document.body.prepend(box);
     box.append(player);
+    await setFault('fallback', 'none');
 
     await waitForState(player, 'fallback', 20000);
     await waitForSeen('blue', 20000);
