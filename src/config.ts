@@ -5,7 +5,7 @@
  * fallback is reported and the fallback ignored (a fallback that shares the primary's fate
  * is no fallback).
  */
-import { ErrorCodes, type ErrorCode } from './constants.js';
+import { ErrorCodes, WarningCodes, type ErrorCode, type WarningCode } from './constants.js';
 import type { SourceDescriptor } from './machine/types.js';
 
 export type SourceType = 'hls' | 'whep';
@@ -26,8 +26,15 @@ export interface ConfigError {
   source: 'primary' | 'fallback';
 }
 
+/** Playable, but not as configured. */
+export interface ConfigWarning {
+  code: WarningCode;
+  message: string;
+  source: 'primary' | 'fallback';
+}
+
 export type ResolvedConfig =
-  | { ok: true; primary: SourceDescriptor; fallback: SourceDescriptor | null; warnings: string[] }
+  | { ok: true; primary: SourceDescriptor; fallback: SourceDescriptor | null; warnings: ConfigWarning[] }
   | { ok: false; error: ConfigError };
 
 const SOURCE_TYPES: readonly SourceType[] = ['hls', 'whep'];
@@ -79,7 +86,7 @@ function resolveOne(
 const isError = (value: SourceDescriptor | ConfigError): value is ConfigError => 'code' in value;
 
 export function resolveConfig(attrs: SourceAttributes, baseUrl: string): ResolvedConfig {
-  const warnings: string[] = [];
+  const warnings: ConfigWarning[] = [];
   if (!attrs.primary?.trim()) {
     return {
       ok: false,
@@ -99,7 +106,11 @@ export function resolveConfig(attrs: SourceAttributes, baseUrl: string): Resolve
     const resolved = resolveOne('fallback', attrs.fallback, attrs.fallbackType, baseUrl);
     if (isError(resolved)) return { ok: false, error: resolved };
     if (resolved.url === primary.url) {
-      warnings.push('The fallback is the same URL as the primary; it is ignored.');
+      warnings.push({
+        code: WarningCodes.FALLBACK_SAME_AS_PRIMARY,
+        source: 'fallback',
+        message: 'The fallback is the same URL as the primary; it is ignored.',
+      });
     } else {
       fallback = resolved;
     }

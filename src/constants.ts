@@ -23,6 +23,7 @@ export const Events = {
   STATE_CHANGE: 'statechange',
   FAILOVER: 'failover',
   ERROR: 'error',
+  WARNING: 'warning',
 } as const;
 
 /** Public states, as reflected in `data-state` and returned by `player.state`. */
@@ -65,3 +66,10 @@ export const ErrorCodes = {
   WEBRTC_UNSUPPORTED: 'webrtc-unsupported',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Codes of the `warning` event's `detail.code`: the player plays, but not as configured. */
+export const WarningCodes = {
+  /** `fallback` names the same stream as `primary` (after URL normalisation): no fallback. */
+  FALLBACK_SAME_AS_PRIMARY: 'fallback-same-as-primary',
+} as const;
+export type WarningCode = (typeof WarningCodes)[keyof typeof WarningCodes];

@@ -2,8 +2,8 @@
 export { LivePlayer } from './live-player.js';
 export { DEFAULT_STRINGS, stringsFor } from './strings.js';
 export type { LivePlayerStrings, StringsOption } from './strings.js';
-export type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './live-player.js';
-export { TAG_NAME, Attributes, Events, States, Reasons, ErrorCodes } from './constants.js';
-export type { PlayerState, StateChangeReason, ErrorCode } from './constants.js';
+export type { FailoverDetail, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from './live-player.js';
+export { TAG_NAME, Attributes, Events, States, Reasons, ErrorCodes, WarningCodes } from './constants.js';
+export type { PlayerState, StateChangeReason, ErrorCode, WarningCode } from './constants.js';
 export { DEFAULT_THRESHOLDS } from './sources/thresholds.js';
 export type { HealthThresholds } from './sources/thresholds.js';

@@ -14,7 +14,7 @@ import { autoplay } from './sources/autoplay.js';
 import { stringsFor, type LivePlayerStrings, type StringsOption } from './strings.js';
 import { livePlayerStyles } from './styles.js';
 
-export type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './controller/player-controller.js';
+export type { FailoverDetail, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from './controller/player-controller.js';
 
 
 /** Attributes whose change restarts the player with the new sources. */
@@ -47,6 +47,7 @@ const RESTARTING_PROPERTIES = [
  *
  * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
  * @fires {CustomEvent<FailoverDetail>} failover - The picture switched from one source to the other. `detail: {from, to, reason, cause?, detectedAt, switchStartedAt, firstFrameAt, freezeMs}` (times in `performance.now()` ms). Bubbles, composed.
+ * @fires {CustomEvent<PlayerWarningDetail>} warning - The sources play, but not as configured: `detail: {code, message, source}`; `code` is `fallback-same-as-primary` when `fallback` names the same stream as `primary` (compared after URL normalisation), which then counts as no fallback. Also logged with `console.warn`. Bubbles, composed.
  * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, an unknown source type, no way to play the stream in this browser). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
  *
  * @slot prelive - Replaces the "The live stream has not started yet" message.

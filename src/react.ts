@@ -25,9 +25,9 @@ import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
 import { Events } from './constants.js';
 import { LivePlayer as LivePlayerElement } from './define.js';
-import type { FailoverDetail, PlayerErrorDetail, StateChangeDetail } from './live-player.js';
+import type { FailoverDetail, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from './live-player.js';
 
-export type { PlayerErrorDetail, StateChangeDetail, FailoverDetail };
+export type { PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail, FailoverDetail };
 export type LivePlayerElementType = LivePlayerElement;
 
 /** The React component; its ref is the <live-player> element. */
@@ -40,6 +40,7 @@ export const LivePlayer = createComponent({
     onStateChange: Events.STATE_CHANGE as EventName<CustomEvent<StateChangeDetail>>,
     onError: Events.ERROR as EventName<CustomEvent<PlayerErrorDetail>>,
     onFailover: Events.FAILOVER as EventName<CustomEvent<FailoverDetail>>,
+    onWarning: Events.WARNING as EventName<CustomEvent<PlayerWarningDetail>>,
   },
 });
 

@@ -9,7 +9,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { createActor, type Actor } from 'xstate';
-import { resolveConfig, type ConfigError } from '../config.js';
+import { resolveConfig, type ConfigError, type ConfigWarning } from '../config.js';
 import { Attributes, ErrorCodes, Events, Reasons, States, type PlayerState, type StateChangeReason } from '../constants.js';
 import { playerMachine, toPublicView } from '../machine/index.js';
 import type { SourceDescriptor, SourceRole } from '../machine/types.js';
@@ -48,6 +48,12 @@ export interface PlayerErrorDetail {
   code: ConfigError['code'];
   message: string;
   source: ConfigError['source'];
+}
+
+export interface PlayerWarningDetail {
+  code: ConfigWarning['code'];
+  message: string;
+  source: ConfigWarning['source'];
 }
 
 /** What the element needs from its host to run the player. */
@@ -163,7 +169,16 @@ export class PlayerController implements ReactiveController {
 
     this.pendingReason = reason;
     // The messages never include the URLs, which may carry tokens.
-    for (const warning of config.warnings) console.warn(`<live-player>: ${warning}`);
+    for (const warning of config.warnings) {
+      console.warn(`<live-player>: ${warning.message}`);
+      this.host.dispatchEvent(
+        new CustomEvent<PlayerWarningDetail>(Events.WARNING, {
+          detail: { code: warning.code, message: warning.message, source: warning.source },
+          bubbles: true,
+          composed: true,
+        }),
+      );
+    }
     const thresholds = resolveThresholds(this.host.thresholds);
     const { actors, pool } = createSourceActors({
       videoFor: async (role) => {

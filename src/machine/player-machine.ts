@@ -22,9 +22,16 @@
  *   recently" until it proves healthy (plays for `hysteresisMs`, or the watcher sees it live
  *   and advancing). Switching back to such a source needs its probe AND a frame from its
  *   warming engine; without both the player goes to prelive (and its backoff).
+ * - At most one switch between the sources per hysteresis window: after the picture moved
+ *   from one source to the other, it does not move back before `hysteresisMs` has passed,
+ *   whatever the sources do (two sources flapping out of phase would otherwise drag the
+ *   viewer back and forth). A failure inside that window leads to prelive, which probes
+ *   again as soon as the window ends. The first failover is never held back.
+ * - prefer-primary returns only to a primary that stayed healthy for the window with a frame
+ *   ready in its hidden video; a failure of that hidden primary starts the wait over.
  * - A deliberate stop of the primary, seen by any probe, player or watcher, is final.
  */
-import { and, assign, fromCallback, fromPromise, setup, stateIn } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, fromPromise, not, setup, stateIn } from 'xstate';
 import type {
   ActorRefFrom,
   AnyEventObject,
@@ -34,7 +41,7 @@ import type {
   SnapshotFrom,
 } from 'xstate';
 import { Reasons, type StateChangeReason } from '../constants.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from './backoff.js';
 import type {
   MachineInput,
   MachineTiming,
@@ -49,8 +56,8 @@ import type {
 } from './types.js';
 
 export const DEFAULT_TIMING: Readonly<MachineTiming> = {
-  backoffBaseMs: 1000,
-  backoffCapMs: 10000,
+  backoffBaseMs: DEFAULT_RETRY_BASE_MS,
+  backoffCapMs: DEFAULT_RETRY_CAP_MS,
   hysteresisMs: 15000,
   random: Math.random,
 };
@@ -85,7 +92,15 @@ export interface PlayerContext {
    * segments: switching to such a source also needs a frame (strictFallback/strictPrimary).
    */
   failedRecently: Record<SourceRole, boolean>;
+  /** The source the player last played (primary or fallback state), across prelive. */
+  lastPlayed: SourceRole | null;
+  /** True for `hysteresisMs` after a switch between the sources: no switch back meanwhile. */
+  switchLocked: boolean;
 }
+
+/** Raised `hysteresisMs` after a switch between the sources (internal). */
+type SwitchUnlock = { type: 'SWITCH.UNLOCK' };
+const SWITCH_LOCK_ID = 'switchLock';
 
 /** Logic types the element's real actors must satisfy. */
 export type ProbeLogic = PromiseActorLogic<ProbeVerdict, ProbeInput>;
@@ -140,7 +155,7 @@ function retryAfterOf(verdict: ProbeVerdict | null): number {
 export const playerMachine = setup({
   types: {
     context: {} as PlayerContext,
-    events: {} as SourceEvent,
+    events: {} as SourceEvent | SwitchUnlock,
     input: {} as MachineInput,
     tags: {} as PlayerTag,
   },
@@ -169,6 +184,9 @@ export const playerMachine = setup({
     fallbackKnownLive: ({ context }) => context.fallbackVerdict?.status === 'live',
     /** The fallback has answered this round, or there is none to wait for. */
     fallbackSettled: ({ context }) => context.fallback === null || context.fallbackVerdict !== null,
+    /** Showing this source now would not be a second switch inside the hysteresis window. */
+    mayShowPrimary: ({ context }) => !context.switchLocked || context.lastPlayed === 'primary',
+    mayShowFallback: ({ context }) => !context.switchLocked || context.lastPlayed === 'fallback',
   },
   delays: {
     backoff: ({ context }) =>
@@ -207,6 +225,16 @@ export const playerMachine = setup({
       failedRecently: { ...context.failedRecently, [params.role]: false },
     })),
     noteFailure: assign(({ event }) => ({ failure: 'cause' in event ? event.cause : undefined })),
+    /** On entering primary or fallback: a change of source locks switching for the window. */
+    notePlayed: enqueueActions(({ context, enqueue }, params: { role: SourceRole }) => {
+      if (context.lastPlayed !== null && context.lastPlayed !== params.role) {
+        enqueue.cancel(SWITCH_LOCK_ID);
+        enqueue.assign({ switchLocked: true });
+        enqueue.raise({ type: 'SWITCH.UNLOCK' }, { id: SWITCH_LOCK_ID, delay: 'hysteresis' });
+      }
+      enqueue.assign({ lastPlayed: params.role });
+    }),
+    unlockSwitch: assign({ switchLocked: false }),
     keepTargetDuration: assign(({ context, event }, params: { role: SourceRole }) => {
       const verdict = verdictOf(event);
       return {
@@ -234,8 +262,13 @@ export const playerMachine = setup({
     targetDurationMs: {},
     failure: undefined,
     failedRecently: { primary: false, fallback: false },
+    lastPlayed: null,
+    switchLocked: false,
   }),
   initial: 'prelive',
+  on: {
+    'SWITCH.UNLOCK': { actions: 'unlockSwitch' },
+  },
   states: {
     prelive: {
       initial: 'probing',
@@ -264,7 +297,7 @@ export const playerMachine = setup({
               },
               {
                 // The primary is preferred: no need to wait for the fallback's answer.
-                guard: 'verdictLive',
+                guard: and(['verdictLive', 'mayShowPrimary']),
                 target: '#player.primary',
                 actions: [
                   { type: 'keepTargetDuration', params: { role: 'primary' } },
@@ -272,7 +305,7 @@ export const playerMachine = setup({
                 ],
               },
               {
-                guard: 'fallbackKnownLive',
+                guard: and(['fallbackKnownLive', 'mayShowFallback']),
                 target: '#player.fallback',
                 actions: [
                   'recordPrimary',
@@ -287,7 +320,7 @@ export const playerMachine = setup({
             ],
             onError: [
               {
-                guard: 'fallbackKnownLive',
+                guard: and(['fallbackKnownLive', 'mayShowFallback']),
                 target: '#player.fallback',
                 actions: [
                   'recordPrimary',
@@ -329,7 +362,7 @@ export const playerMachine = setup({
                     }),
                     onDone: [
                       {
-                        guard: and(['primaryKnownNotLive', 'verdictLive']),
+                        guard: and(['primaryKnownNotLive', 'verdictLive', 'mayShowFallback']),
                         target: '#player.fallback',
                         actions: [
                           { type: 'keepTargetDuration', params: { role: 'fallback' } },
@@ -361,13 +394,15 @@ export const playerMachine = setup({
           after: {
             backoff: { target: 'probing.round.again', actions: 'countAttempt' },
           },
+          // A source held back by the switch window is looked at again as soon as it ends.
+          on: { 'SWITCH.UNLOCK': { target: 'probing.round.again', actions: 'unlockSwitch' } },
         },
       },
     },
 
     primary: {
       type: 'parallel',
-      entry: 'clearVerdicts',
+      entry: ['clearVerdicts', { type: 'notePlayed', params: { role: 'primary' } }],
       // At this level, not in `health`: the player keeps running (and its buffer keeps
       // playing) while the fallback is probed after a failure.
       invoke: {
@@ -414,6 +449,16 @@ export const playerMachine = setup({
             steady: {
               on: {
                 'SOURCE.FAILED': [
+                  {
+                    // The picture moved here from the fallback less than a window ago: no
+                    // switch back yet (prelive probes again when the window ends).
+                    guard: and(['fromPrimary', 'hasFallback', not('mayShowFallback')]),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'primary' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
+                    ],
+                  },
                   {
                     // The fallback failed too and has not proven healthy since: it must pass its
                     // probe AND show a frame before it is switched to (no ping-pong).
@@ -597,7 +642,7 @@ export const playerMachine = setup({
 
     fallback: {
       type: 'parallel',
-      entry: 'clearVerdicts',
+      entry: ['clearVerdicts', { type: 'notePlayed', params: { role: 'fallback' } }],
       invoke: [
         {
           id: ActorIds.PLAY,
@@ -649,6 +694,16 @@ export const playerMachine = setup({
               on: {
                 'SOURCE.FAILED': [
                   {
+                    // The picture moved here from the primary less than a window ago: no
+                    // switch back yet (prelive probes again when the window ends).
+                    guard: and(['fromFallback', not('mayShowPrimary')]),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
                     // The primary failed too and has not proven healthy since: it must pass its
                     // probe AND show a frame before it is switched to (no ping-pong).
                     guard: and(['fromFallback', 'primaryFailedRecently']),
@@ -670,11 +725,21 @@ export const playerMachine = setup({
                     actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
                   },
                 ],
-                'SOURCE.STOPPED': {
-                  guard: 'fromFallback',
-                  target: 'probingPrimary',
-                  actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                },
+                'SOURCE.STOPPED': [
+                  {
+                    guard: and(['fromFallback', not('mayShowPrimary')]),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
+                    guard: 'fromFallback',
+                    target: 'probingPrimary',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
+                  },
+                ],
                 // The watcher saw the primary live and advancing: it counts as healthy again.
                 'SOURCE.LIVE': [
                   {
@@ -689,26 +754,62 @@ export const playerMachine = setup({
             /** prefer-primary: the primary is live again; switch if it stays so. */
             recovering: {
               after: {
-                hysteresis: {
-                  target: '#player.primary',
-                  actions: { type: 'announce', params: { reason: Reasons.PRIMARY_RECOVERED } },
-                },
+                hysteresis: [
+                  {
+                    // Seamless, and never a second switch inside the window.
+                    guard: and([
+                      stateIn('#player.fallback.standby.active.ready'),
+                      'mayShowPrimary',
+                    ]),
+                    target: '#player.primary',
+                    actions: { type: 'announce', params: { reason: Reasons.PRIMARY_RECOVERED } },
+                  },
+                  // No frame from the primary in all that time: it is not healthy after all.
+                  { target: 'steady' },
+                ],
               },
               on: {
                 'SOURCE.DOWN': {
                   guard: 'fromPrimary',
                   target: 'steady',
                 },
-                'SOURCE.FAILED': {
-                  guard: 'fromFallback',
-                  target: 'probingPrimary',
-                  actions: 'noteFailure',
-                },
-                'SOURCE.STOPPED': {
-                  guard: 'fromFallback',
-                  target: 'probingPrimary',
-                  actions: 'noteFailure',
-                },
+                // The primary failed in its hidden video (hung segments, a short freeze, a
+                // publisher gone between two watcher looks): what the watcher cannot see.
+                'SOURCE.FAILED': [
+                  {
+                    guard: 'fromPrimary',
+                    target: 'steady',
+                    actions: { type: 'markFailed', params: { role: 'primary' } },
+                  },
+                  {
+                    guard: and(['fromFallback', not('mayShowPrimary')]),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
+                    guard: 'fromFallback',
+                    target: 'probingPrimary',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
+                  },
+                ],
+                'SOURCE.STOPPED': [
+                  {
+                    guard: and(['fromFallback', not('mayShowPrimary')]),
+                    target: '#player.prelive.waiting',
+                    actions: [
+                      { type: 'markFailed', params: { role: 'fallback' } },
+                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
+                    ],
+                  },
+                  {
+                    guard: 'fromFallback',
+                    target: 'probingPrimary',
+                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
+                  },
+                ],
               },
             },
             /**

@@ -4,6 +4,8 @@
  * source itself. Every threshold scales with the stream's target duration, so a 1 s and a
  * 6 s stream are judged alike; the floors keep tiny target durations from causing false alarms.
  */
+import { DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '../machine/backoff.js';
+
 
 export interface HealthThresholds {
   /** A live playlist that has not advanced for this many target durations has failed. Default 3. */
@@ -30,7 +32,7 @@ export interface HealthThresholds {
   whepStartupTimeoutMs: number;
   /** First retry delay while nothing is live, in ms (doubles per attempt, jittered). Default 1000. */
   retryBaseMs: number;
-  /** Longest retry delay while nothing is live, in ms. Default 10000. */
+  /** Longest retry delay while nothing is live, in ms (each delay is drawn from 40–100 % of it). Default 36000: see src/machine/backoff.ts for why. */
   retryCapMs: number;
   /** With `prefer-primary`: how long a recovered primary must stay healthy before the player returns to it, in ms. Default 15000. */
   preferPrimaryAfterMs: number;
@@ -51,8 +53,8 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   frameStallMs: 1000,
   disconnectedGraceMs: 2000,
   whepStartupTimeoutMs: 5000,
-  retryBaseMs: 1000,
-  retryCapMs: 10000,
+  retryBaseMs: DEFAULT_RETRY_BASE_MS,
+  retryCapMs: DEFAULT_RETRY_CAP_MS,
   preferPrimaryAfterMs: 15000,
 });
 

@@ -10,7 +10,7 @@
  * throw and are reported) before its "no violation" is believed.
  */
 import { expect, oneEvent } from '@open-wc/testing';
-import type { LivePlayer, PlayerErrorDetail } from '../../src/index.js';
+import type { LivePlayer, PlayerErrorDetail, PlayerWarningDetail } from '../../src/index.js';
 import type { CspReport } from './csp/page.js';
 import {
   mountPlayer,
@@ -304,6 +304,9 @@ describe('the same URL as primary and fallback', function () {
   it('is treated as no fallback: one set of requests, and a failed primary means prelive', async () => {
     const { streams } = await origin();
     // A warm standby loads a real fallback at once in the hidden video: here there must be none.
+    const reported: PlayerWarningDetail[] = [];
+    const onWarning = (event: CustomEvent<PlayerWarningDetail>) => reported.push(event.detail);
+    document.addEventListener('warning', onWarning);
     const player = await mountPlayer({ primary: streams.primary, fallback: streams.primary, standby: 'warm', muted: true });
     let failovers = 0;
     player.addEventListener('failover', () => (failovers += 1));
@@ -325,8 +328,13 @@ describe('the same URL as primary and fallback', function () {
     expect(player.state).to.equal('prelive');
     expect(recordStates(player).map((change) => change.state)).to.not.include('fallback');
     expect(failovers).to.equal(0);
-    // How it is reported: one console warning, nothing else (no event, no state, no detail).
+    // How it is reported: one `warning` event (bubbling to the document) and one console
+    // warning; neither names the URL, which may carry a token.
+    expect(reported).to.deep.equal([
+      { code: 'fallback-same-as-primary', source: 'fallback', message: 'The fallback is the same URL as the primary; it is ignored.' },
+    ]);
     expect(warnings.filter((warning) => /same URL/.test(warning))).to.have.length(1);
+    document.removeEventListener('warning', onWarning);
   });
 
   it('is recognised after URL normalisation (case, dot segments, protocol-relative, spaces)', async () => {

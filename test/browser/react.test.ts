@@ -6,7 +6,7 @@ import { expect } from '@open-wc/testing';
 import * as React from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
-import type { LivePlayer as LivePlayerElement, PlayerErrorDetail, StateChangeDetail } from '../../src/index.js';
+import type { LivePlayer as LivePlayerElement, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from '../../src/index.js';
 import { LivePlayer, type LivePlayerProps } from '../../src/react.js';
 import { origin, resetOrigin, waitForSeen, waitForState } from './helpers.js';
 
@@ -108,5 +108,16 @@ describe('live-player/react', function () {
     expect(errors).to.have.length(1);
     expect(errors[0].code).to.equal('unsupported-scheme');
     expect(errors[0].message).to.be.a('string').and.not.empty;
+  });
+
+  it('calls onWarning when the fallback is the primary, and plays the primary alone', async () => {
+    const { streams } = await origin();
+    const warnings: PlayerWarningDetail[] = [];
+    const element = render({ primary: streams.primary, fallback: streams.primary, muted: true, onWarning: (event) => warnings.push(event.detail) });
+    await waitForState(element, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    expect(warnings).to.deep.equal([
+      { code: 'fallback-same-as-primary', source: 'fallback', message: 'The fallback is the same URL as the primary; it is ignored.' },
+    ]);
   });
 });

@@ -164,7 +164,8 @@ describe('resolveConfig', () => {
       expect(result.primary.url).to.equal('https://o.test/a.m3u8');
       expect(result.fallback).to.equal(null);
       expect(result.warnings).to.have.length(1);
-      expect(result.warnings[0]).to.match(/same URL/i);
+      expect(result.warnings[0]).to.deep.include({ code: 'fallback-same-as-primary', source: 'fallback' });
+      expect(result.warnings[0]!.message).to.match(/same URL/i);
     });
 
     it('compares the resolved URLs (relative vs absolute, host case, whitespace)', () => {

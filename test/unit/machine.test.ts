@@ -99,7 +99,7 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
     fallback: options.fallback === undefined ? FALLBACK : options.fallback,
     preferPrimary: options.preferPrimary ?? false,
     standby: options.standby,
-    // random 0: every backoff is exactly half its window (500, 1000, 2000, 4000, 5000 ms).
+    // random 0: every backoff is exactly 40 % of its window (400, 800, 1600, 3200, 6400 ms).
     timing: { random: () => 0, hysteresisMs: 15000 },
   };
   const actor = createActor(machine, { input, clock });
@@ -263,7 +263,7 @@ describe('player machine', () => {
       expect(h.view()).to.include({ state: 'prelive', loading: false, reason: Reasons.START });
       expect(h.openProbes()).to.have.length(0);
 
-      await h.advance(499);
+      await h.advance(399);
       expect(h.openProbes(), 'not before the delay').to.have.length(0);
       await h.advance(1);
       expect(h.openProbes().map((p) => p.input)).to.deep.equal([
@@ -275,7 +275,7 @@ describe('player machine', () => {
       // Second failed round: the window doubles.
       await h.answer('primary', notLive());
       await h.answer('fallback', notLive());
-      await h.advance(999);
+      await h.advance(799);
       expect(h.openProbes()).to.have.length(0);
       await h.advance(1);
       expect(h.openProbes()).to.have.length(2);
@@ -320,13 +320,13 @@ describe('player machine', () => {
       actor.stop();
     });
 
-    it('defaults its timing (1 s base, 10 s cap, 15 s hysteresis, Math.random)', () => {
+    it('defaults its timing (1 s base, 36 s cap, 15 s hysteresis, Math.random)', () => {
       const actor = createActor(playerMachine, {
         input: { primary: PRIMARY, fallback: null, preferPrimary: false, timing: { hysteresisMs: undefined } },
       });
       expect(actor.getSnapshot().context.timing).to.deep.equal({
         backoffBaseMs: 1000,
-        backoffCapMs: 10000,
+        backoffCapMs: 36000,
         hysteresisMs: 15000,
         random: Math.random,
       });
@@ -542,6 +542,8 @@ describe('player machine', () => {
 
       watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
       await flush();
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      await flush();
       await h.advance(14_999);
       expect(h.view().state).to.equal('fallback');
       watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
@@ -567,10 +569,45 @@ describe('player machine', () => {
 
       watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
       await flush();
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      await flush();
       await h.advance(14_000);
       expect(h.view().state).to.equal('fallback');
       await h.advance(1_000);
       expect(h.view().state).to.equal('primary');
+    });
+
+    it('prefer-primary: a failure of the hidden primary during the window cancels it', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      const watcher = h.watchers[0]!;
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(5_000);
+      // Hung segments or a short freeze: the watcher's playlist looks fine, the video does not.
+      h.warming()[0]!.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'buffer exhausted' });
+      await flush();
+      expect(h.warming(), 'the hidden primary is released').to.have.length(0);
+      await h.advance(20_000);
+      expect(h.view().state, 'no return to a primary that just failed').to.equal('fallback');
+      expect(h.snap().context.failedRecently.primary).to.equal(true);
+
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      await flush();
+      await h.advance(15_000);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED });
+    });
+
+    it('prefer-primary: no return when the hidden primary never showed a frame in the window', async () => {
+      const h = harness({ preferPrimary: true });
+      await toFallback(h);
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(15_000);
+      expect(h.view().state).to.equal('fallback');
+      expect(h.snap().matches({ fallback: { health: 'steady' } })).to.equal(true);
     });
 
     it('prefer-primary: a fallback failure during the window probes the primary instead', async () => {
@@ -599,7 +636,7 @@ describe('player machine', () => {
       h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
       h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
       await flush();
-      await h.advance(499);
+      await h.advance(399);
       expect(h.openProbes()).to.have.length(0);
       await h.advance(1);
       expect(h.openProbes(), 'back to the first window').to.have.length(1);
@@ -614,12 +651,12 @@ describe('player machine', () => {
         await flush();
         let waited = 0;
         while (h.openProbes().length === 0) {
-          await h.advance(250);
-          waited += 250;
+          await h.advance(200);
+          waited += 200;
         }
         delays.push(waited);
       }
-      expect(delays).to.deep.equal([500, 1000, 2000, 4000]);
+      expect(delays).to.deep.equal([400, 800, 1600, 3200]);
     });
   });
 
@@ -771,6 +808,76 @@ describe('player machine', () => {
     });
   });
 
+  describe('one switch per hysteresis window', () => {
+    /** primary plays, fails, the fallback takes over: the first switch (never held back). */
+    async function switchedToFallback() {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      await flush();
+      await h.answer('fallback', LIVE);
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED });
+      return h;
+    }
+
+    it('a fallback failure inside the window goes to prelive, not back to the primary', async () => {
+      const h = await switchedToFallback();
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      await flush();
+      await h.advance(5_000);
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'fragLoadError' });
+      await flush();
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'fragLoadError' });
+      // prelive keeps probing; the primary answers live every time but is held back until
+      // the window (15 s from the switch) is over, then played at the next look.
+      let elapsed = 5_000;
+      let rounds = 0;
+      while (h.view().state === 'prelive' && elapsed < 40_000) {
+        await h.advance(100);
+        elapsed += 100;
+        for (let probe = h.openProbes()[0]; probe; probe = h.openProbes()[0]) {
+          if (probe.input.role === 'primary') rounds += 1;
+          await h.answer(probe.input.role, probe.input.role === 'primary' ? LIVE : notLive());
+        }
+        if (elapsed < 15_000) expect(h.view().state, `at ${elapsed} ms`).to.equal('prelive');
+      }
+      expect(rounds, 'the primary was probed inside the window').to.be.greaterThan(1);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE });
+      expect(elapsed, 'played once the window was over').to.be.within(15_000, 15_200);
+    });
+
+    it('inside the window, prelive may go back to the source it left, not to the other one', async () => {
+      const h = await switchedToFallback();
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      await flush();
+      expect(h.view().state).to.equal('prelive');
+      // A prelive round inside the window.
+      expect(h.snap().context).to.include({ switchLocked: true, lastPlayed: 'fallback' });
+      await h.advance(400);
+      await h.answer('primary', LIVE);
+      expect(h.view().state, 'the primary is held back by the window').to.equal('prelive');
+      await h.answer('fallback', LIVE);
+      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE });
+    });
+
+    it('the window starts at each switch, and the first switch is never held back', async () => {
+      const h = await switchedToFallback();
+      await h.advance(15_000);
+      expect(h.snap().context.switchLocked).to.equal(false);
+      // Past the window: the fallback fails, the primary is switched to at once.
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      await flush();
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+      expect(h.snap().context.switchLocked, 'a new window').to.equal(true);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'y' });
+      await flush();
+      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED });
+    });
+  });
+
   describe('no ping-pong between broken sources', () => {
     /** primary → fallback after a primary failure; returns the harness on the fallback. */
     async function afterPrimaryFailure() {
@@ -780,6 +887,8 @@ describe('player machine', () => {
       await flush();
       await h.answer('fallback', LIVE);
       expect(h.view().state).to.equal('fallback');
+      // Past the one-switch-per-window lock, which has its own tests.
+      await h.advance(15000);
       return h;
     }
 

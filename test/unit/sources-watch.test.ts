@@ -90,7 +90,7 @@ describe('watchPlaylist', () => {
   });
 
   it('reports DOWN on every failed look, backing off exponentially up to the cap', async () => {
-    // random 0 → half the window: 20, 40, 80, 80 ms (base 40, cap 160).
+    // random 0 → 40 % of the window: 16, 32, 64, 64 ms (base 40, cap 160).
     const f = serve(() => ({ status: 503 }));
     const r = recorder();
     void start(r.callbacks);
@@ -99,7 +99,7 @@ describe('watchPlaylist', () => {
     expect(r.count('down')).to.be.at.least(4);
     expect(r.events.every((e) => e.type === 'down' && e.cause === 'playlist HTTP 503')).to.equal(true);
     const gaps = f.requests.slice(1, 5).map((req, i) => req.at - f.requests[i]!.at);
-    const expected = [20, 40, 80, 80];
+    const expected = [16, 32, 64, 64];
     gaps.forEach((gap, i) => expect(gap, `gap ${i}`).to.be.within(expected[i]! - 2, expected[i]! + 60));
     expect(gaps[2]! - gaps[0]!, 'the delay grows').to.be.at.least(40);
   });

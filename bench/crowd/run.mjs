@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// npm run crowd [-- --players N --scenario NAME --sweep --workers N --check]
+//
+// Runs the real failover machine (src/machine, bundled with esbuild) for a crowd of players
+// with simulated time (bench/crowd/simulation.ts), prints per scenario the histogram of
+// requests per second against the primary's origin and the figures the goals are about,
+// and writes them to bench-results/crowd.json. With --check it exits 1 when a goal is missed.
+import { build } from 'esbuild';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { GOALS, SCENARIOS, SWEEP_OUTAGES_S, sweepScenario } from './scenarios.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+
+function parseArgs(argv) {
+  const options = { players: 100000, scenario: 'all', sweep: false, workers: Math.min(availableParallelism(), 4), check: false, seed: 1 };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--players') options.players = Number(value());
+    else if (arg === '--scenario') options.scenario = value();
+    else if (arg === '--workers') options.workers = Number(value());
+    else if (arg === '--seed') options.seed = Number(value());
+    else if (arg === '--sweep') options.sweep = true;
+    else if (arg === '--check') options.check = true;
+    else throw new Error(`unknown option ${arg} (use --players N, --scenario NAME|all, --sweep, --workers N, --seed N, --check)`);
+  }
+  for (const key of ['players', 'workers', 'seed']) {
+    if (!Number.isInteger(options[key]) || options[key] < 1) throw new Error(`--${key} must be a positive whole number`);
+  }
+  if (options.players > 1_000_000) throw new Error('--players: at most 1 000 000');
+  return options;
+}
+
+async function bundleSimulation(dir) {
+  const outfile = join(dir, 'simulation.mjs');
+  await build({
+    entryPoints: [join(here, 'simulation.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  return pathToFileURL(outfile).href;
+}
+
+function runSlice(bundle, scenario, from, to) {
+  return new Promise((resolvePromise, reject) => {
+    const worker = new Worker(join(here, 'worker.mjs'), {
+      workerData: { bundle, scenario, from, to },
+      resourceLimits: { maxOldGenerationSizeMb: 4096 },
+    });
+    worker.once('message', resolvePromise);
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`crowd worker exited with ${code}`)));
+  });
+}
+
+async function simulate(bundle, scenario, workers) {
+  const slices = [];
+  const per = Math.ceil(scenario.players / workers);
+  for (let from = 0; from < scenario.players; from += per) slices.push([from, Math.min(scenario.players, from + per)]);
+  const parts = await Promise.all(slices.map(([from, to]) => runSlice(bundle, scenario, from, to)));
+  const total = parts[0];
+  parts.slice(1).forEach((part, i) => {
+    for (const key of ['probes', 'returns', 'playback', 'fallbackProbes']) {
+      for (let s = 0; s < total[key].length; s += 1) total[key][s] += part[key][s];
+    }
+    const [from, to] = slices[i + 1];
+    total.returnDelays.set(part.returnDelays.subarray(from, to), from);
+    total.preliveRequests.primary += part.preliveRequests.primary;
+    total.preliveRequests.fallback += part.preliveRequests.fallback;
+    total.preliveMs += part.preliveMs;
+    total.retryAfterViolations += part.retryAfterViolations;
+    total.stranded += part.stranded;
+  });
+  return total;
+}
+
+function quantile(sorted, q) {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** The figures the goals are about, from a merged result. */
+function figuresOf(result) {
+  const { scenario } = result;
+  const returnsTotal = result.returns.reduce((a, b) => a + b, 0);
+  let peak = 0;
+  let peakSecond = -1;
+  result.returns.forEach((count, second) => {
+    if (count > peak) [peak, peakSecond] = [count, second];
+  });
+  const waits = Array.from(result.returnDelays).filter((d) => d >= 0).sort((a, b) => a - b);
+  const per10s = (requests) => (result.preliveMs > 0 ? requests / (result.preliveMs / 10000) : 0);
+  return {
+    players: scenario.players,
+    returned: waits.length,
+    stranded: result.stranded,
+    returnRequests: returnsTotal,
+    peakReturnShare: returnsTotal > 0 ? peak / returnsTotal : 0,
+    peakReturnSecond: peakSecond,
+    waitAfterRecoveryS: { median: quantile(waits, 0.5) / 1000, p95: quantile(waits, 0.95) / 1000, max: waits.at(-1) / 1000 },
+    idleRequestsPer10s: {
+      primaryOrigin: per10s(result.preliveRequests.primary),
+      fallbackOrigin: scenario.fallbackDown ? per10s(result.preliveRequests.fallback) : null,
+      total: per10s(result.preliveRequests.primary + result.preliveRequests.fallback),
+    },
+    retryAfterViolations: result.retryAfterViolations,
+    peakProbeRate: Math.max(...result.probes),
+  };
+}
+
+function verdicts(figures) {
+  const idle = [figures.idleRequestsPer10s.primaryOrigin, figures.idleRequestsPer10s.fallbackOrigin ?? 0];
+  return [
+    ['peak return share ≤ 5 %', figures.peakReturnShare <= GOALS.peakReturnShare],
+    ['idle prelive ≤ 1 request / 10 s per origin', idle.every((v) => v <= GOALS.idleRequestsPer10s)],
+    ['Retry-After honoured', figures.retryAfterViolations === 0],
+    ['every player returned', figures.stranded === 0],
+  ];
+}
+
+const pct = (x) => `${(100 * x).toFixed(2)} %`;
+
+/** Per-second rows around the outage start and the recovery, 10 s averages elsewhere. */
+function histogram(result) {
+  const { scenario } = result;
+  const down = Math.floor(scenario.downFromMs / 1000);
+  const up = Math.floor(scenario.upAgainAtMs / 1000);
+  const detailed = (s) => (s >= down - 2 && s < down + 12) || (s >= up - 3 && s < up + 42);
+  const rows = [];
+  for (let s = 0; s < result.seconds - 1; ) {
+    if (detailed(s)) {
+      rows.push({ label: `${s}`, probes: result.probes[s], returns: result.returns[s], playback: result.playback[s] });
+      s += 1;
+      continue;
+    }
+    let end = s;
+    while (end < result.seconds - 1 && !detailed(end) && end - s < 10) end += 1;
+    const n = end - s;
+    const avg = (array) => Math.round(array.subarray(s, end).reduce((a, b) => a + b, 0) / n);
+    rows.push({ label: `${s}–${end - 1} (avg)`, probes: avg(result.probes), returns: avg(result.returns), playback: avg(result.playback) });
+    s = end;
+  }
+  const returnsTotal = result.returns.reduce((a, b) => a + b, 0) || 1;
+  const widest = Math.max(1, ...rows.map((row) => row.probes + row.returns));
+  const lines = ['   second          probes  returns  %ret  playback  probes+returns'];
+  for (const row of rows) {
+    const bar = '█'.repeat(Math.round((40 * (row.probes + row.returns)) / widest));
+    lines.push(
+      `   ${row.label.padEnd(14)} ${String(row.probes).padStart(7)} ${String(row.returns).padStart(8)} ${(row.returns / returnsTotal * 100).toFixed(1).padStart(5)} ${String(row.playback).padStart(9)}  ${bar}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const chosen = options.sweep
+    ? SWEEP_OUTAGES_S.map(sweepScenario)
+    : SCENARIOS.filter((s) => options.scenario === 'all' || s.name === options.scenario);
+  if (chosen.length === 0) throw new Error(`no scenario named ${options.scenario} (${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const dir = mkdtempSync(join(tmpdir(), 'live-player-crowd-'));
+  const report = { players: options.players, seed: options.seed, scenarios: [] };
+  let failed = false;
+  try {
+    const bundle = await bundleSimulation(dir);
+    const { DEFAULT_THRESHOLDS } = await import(bundle);
+    console.log(
+      `crowd: ${options.players} players per scenario, default pacing (retry base ${DEFAULT_THRESHOLDS.retryBaseMs} ms, cap ${DEFAULT_THRESHOLDS.retryCapMs} ms), ${options.workers} workers, seed ${options.seed}\n`,
+    );
+    for (const base of chosen) {
+      const scenario = { ...base, players: options.players, targetDurationMs: 2000, seed: options.seed };
+      const started = Date.now();
+      const result = await simulate(bundle, scenario, options.workers);
+      const figures = figuresOf(result);
+      const checks = verdicts(figures);
+      const { waitAfterRecoveryS: wait, idleRequestsPer10s: idle } = figures;
+      console.log(`■ ${scenario.name}: ${scenario.description}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      console.log(
+        `  returned ${figures.returned}/${figures.players} (stranded ${figures.stranded}); wait after recovery: median ${wait.median.toFixed(1)} s, p95 ${wait.p95.toFixed(1)} s, max ${wait.max.toFixed(1)} s`,
+      );
+      console.log(`  peak return share: ${pct(figures.peakReturnShare)} of ${figures.returnRequests} return requests, in second ${figures.peakReturnSecond}`);
+      console.log(
+        `  idle prelive cost per 10 s: primary origin ${idle.primaryOrigin.toFixed(2)}${idle.fallbackOrigin === null ? '' : `, fallback origin ${idle.fallbackOrigin.toFixed(2)}, both ${idle.total.toFixed(2)}`}; early requests against Retry-After: ${figures.retryAfterViolations}`,
+      );
+      if (!options.sweep) {
+        console.log(`  goals: ${checks.map(([name, ok]) => `${ok ? 'met' : 'MISSED'}: ${name}`).join('; ')}`);
+        console.log(histogram(result));
+        failed ||= checks.some(([, ok]) => !ok);
+      }
+      console.log('');
+      report.scenarios.push({ ...scenario, figures, goals: Object.fromEntries(checks) });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const out = join(root, 'bench-results', 'crowd.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2));
+  console.log(`figures written to ${out}`);
+  if (options.check && failed) {
+    console.error('crowd: a goal was missed (see above)');
+    process.exit(1);
+  }
+}
+
+main().catch((error) => {
+  console.error(`crowd: ${error.message}`);
+  process.exit(1);
+});
