@@ -37,7 +37,10 @@ player.addEventListener('statechange', (event) => {
 });
 player.addEventListener('failover', (event) => {
   const { from, to, freezeMs, detectedAt, firstFrameAt } = (event as CustomEvent<FailoverDetail>).detail;
-  addLogLine(`failover ${from} → ${to}: picture frozen ${freezeMs} ms, new picture ${Math.round(firstFrameAt - detectedAt)} ms after the decision`);
+  // A source warmed in its hidden video may have its first frame before the decision: then
+  // the picture changes at the decision itself.
+  const onScreenAfter = Math.max(0, Math.round(firstFrameAt - detectedAt));
+  addLogLine(`failover ${from} → ${to}: picture frozen ${freezeMs} ms, new picture on screen ${onScreenAfter} ms after the decision`);
 });
 player.addEventListener('error', (event) => {
   const detail = (event as unknown as CustomEvent<{ code: string; message: string }>).detail;

@@ -22,6 +22,7 @@ import {
   waitForState,
   whep,
   resetServers,
+  waitOutSwitchWindow,
 } from './helpers.js';
 
 function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
@@ -118,9 +119,12 @@ describe('make before break', function () {
     const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
     await waitForState(player, 'primary', 20000);
     await setFault('primary', '404');
+    await waitForState(player, 'fallback', 30000);
+    const switchedAt = performance.now();
     await waitForSeen('blue', 30000);
     await setFault('primary', 'none');
-    await sleep(2500);
+    // One switch per hysteresis window: the fallback dies after it, as in a real outage.
+    await waitOutSwitchWindow(switchedAt);
 
     const failover = nextFailover(player);
     await setFault('fallback', '404');
