@@ -22,16 +22,14 @@
  *   recently" until it proves healthy (plays for `hysteresisMs`, or the watcher sees it live
  *   and advancing). Switching back to such a source needs its probe AND a frame from its
  *   warming engine; without both the player goes to prelive (and its backoff).
- * - At most one switch between the sources per hysteresis window: after the picture moved
- *   from one source to the other, it does not move back before `hysteresisMs` has passed,
- *   whatever the sources do (two sources flapping out of phase would otherwise drag the
- *   viewer back and forth). A failure inside that window leads to prelive, which probes
- *   again as soon as the window ends. The first failover is never held back.
  * - prefer-primary returns only to a primary that stayed healthy for the window with a frame
- *   ready in its hidden video; a failure of that hidden primary starts the wait over.
+ *   ready in its hidden video; a failure of that hidden primary starts the wait over. So a
+ *   flapping source causes at most one switch per window (away from it); the only other
+ *   switches are forced ones (the source on screen failed and the other one proved live),
+ *   because a live picture beats the poster.
  * - A deliberate stop of the primary, seen by any probe, player or watcher, is final.
  */
-import { and, assign, enqueueActions, fromCallback, fromPromise, not, setup, stateIn } from 'xstate';
+import { and, assign, fromCallback, fromPromise, setup, stateIn } from 'xstate';
 import type {
   ActorRefFrom,
   AnyEventObject,
@@ -92,15 +90,7 @@ export interface PlayerContext {
    * segments: switching to such a source also needs a frame (strictFallback/strictPrimary).
    */
   failedRecently: Record<SourceRole, boolean>;
-  /** The source the player last played (primary or fallback state), across prelive. */
-  lastPlayed: SourceRole | null;
-  /** True for `hysteresisMs` after a switch between the sources: no switch back meanwhile. */
-  switchLocked: boolean;
 }
-
-/** Raised `hysteresisMs` after a switch between the sources (internal). */
-type SwitchUnlock = { type: 'SWITCH.UNLOCK' };
-const SWITCH_LOCK_ID = 'switchLock';
 
 /** Logic types the element's real actors must satisfy. */
 export type ProbeLogic = PromiseActorLogic<ProbeVerdict, ProbeInput>;
@@ -155,7 +145,7 @@ function retryAfterOf(verdict: ProbeVerdict | null): number {
 export const playerMachine = setup({
   types: {
     context: {} as PlayerContext,
-    events: {} as SourceEvent | SwitchUnlock,
+    events: {} as SourceEvent,
     input: {} as MachineInput,
     tags: {} as PlayerTag,
   },
@@ -184,9 +174,6 @@ export const playerMachine = setup({
     fallbackKnownLive: ({ context }) => context.fallbackVerdict?.status === 'live',
     /** The fallback has answered this round, or there is none to wait for. */
     fallbackSettled: ({ context }) => context.fallback === null || context.fallbackVerdict !== null,
-    /** Showing this source now would not be a second switch inside the hysteresis window. */
-    mayShowPrimary: ({ context }) => !context.switchLocked || context.lastPlayed === 'primary',
-    mayShowFallback: ({ context }) => !context.switchLocked || context.lastPlayed === 'fallback',
   },
   delays: {
     backoff: ({ context }) =>
@@ -225,16 +212,6 @@ export const playerMachine = setup({
       failedRecently: { ...context.failedRecently, [params.role]: false },
     })),
     noteFailure: assign(({ event }) => ({ failure: 'cause' in event ? event.cause : undefined })),
-    /** On entering primary or fallback: a change of source locks switching for the window. */
-    notePlayed: enqueueActions(({ context, enqueue }, params: { role: SourceRole }) => {
-      if (context.lastPlayed !== null && context.lastPlayed !== params.role) {
-        enqueue.cancel(SWITCH_LOCK_ID);
-        enqueue.assign({ switchLocked: true });
-        enqueue.raise({ type: 'SWITCH.UNLOCK' }, { id: SWITCH_LOCK_ID, delay: 'hysteresis' });
-      }
-      enqueue.assign({ lastPlayed: params.role });
-    }),
-    unlockSwitch: assign({ switchLocked: false }),
     keepTargetDuration: assign(({ context, event }, params: { role: SourceRole }) => {
       const verdict = verdictOf(event);
       return {
@@ -262,13 +239,8 @@ export const playerMachine = setup({
     targetDurationMs: {},
     failure: undefined,
     failedRecently: { primary: false, fallback: false },
-    lastPlayed: null,
-    switchLocked: false,
   }),
   initial: 'prelive',
-  on: {
-    'SWITCH.UNLOCK': { actions: 'unlockSwitch' },
-  },
   states: {
     prelive: {
       initial: 'probing',
@@ -297,7 +269,7 @@ export const playerMachine = setup({
               },
               {
                 // The primary is preferred: no need to wait for the fallback's answer.
-                guard: and(['verdictLive', 'mayShowPrimary']),
+                guard: 'verdictLive',
                 target: '#player.primary',
                 actions: [
                   { type: 'keepTargetDuration', params: { role: 'primary' } },
@@ -305,7 +277,7 @@ export const playerMachine = setup({
                 ],
               },
               {
-                guard: and(['fallbackKnownLive', 'mayShowFallback']),
+                guard: 'fallbackKnownLive',
                 target: '#player.fallback',
                 actions: [
                   'recordPrimary',
@@ -320,7 +292,7 @@ export const playerMachine = setup({
             ],
             onError: [
               {
-                guard: and(['fallbackKnownLive', 'mayShowFallback']),
+                guard: 'fallbackKnownLive',
                 target: '#player.fallback',
                 actions: [
                   'recordPrimary',
@@ -362,7 +334,7 @@ export const playerMachine = setup({
                     }),
                     onDone: [
                       {
-                        guard: and(['primaryKnownNotLive', 'verdictLive', 'mayShowFallback']),
+                        guard: and(['primaryKnownNotLive', 'verdictLive']),
                         target: '#player.fallback',
                         actions: [
                           { type: 'keepTargetDuration', params: { role: 'fallback' } },
@@ -394,15 +366,13 @@ export const playerMachine = setup({
           after: {
             backoff: { target: 'probing.round.again', actions: 'countAttempt' },
           },
-          // A source held back by the switch window is looked at again as soon as it ends.
-          on: { 'SWITCH.UNLOCK': { target: 'probing.round.again', actions: 'unlockSwitch' } },
         },
       },
     },
 
     primary: {
       type: 'parallel',
-      entry: ['clearVerdicts', { type: 'notePlayed', params: { role: 'primary' } }],
+      entry: 'clearVerdicts',
       // At this level, not in `health`: the player keeps running (and its buffer keeps
       // playing) while the fallback is probed after a failure.
       invoke: {
@@ -449,16 +419,6 @@ export const playerMachine = setup({
             steady: {
               on: {
                 'SOURCE.FAILED': [
-                  {
-                    // The picture moved here from the fallback less than a window ago: no
-                    // switch back yet (prelive probes again when the window ends).
-                    guard: and(['fromPrimary', 'hasFallback', not('mayShowFallback')]),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'primary' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
-                    ],
-                  },
                   {
                     // The fallback failed too and has not proven healthy since: it must pass its
                     // probe AND show a frame before it is switched to (no ping-pong).
@@ -642,7 +602,7 @@ export const playerMachine = setup({
 
     fallback: {
       type: 'parallel',
-      entry: ['clearVerdicts', { type: 'notePlayed', params: { role: 'fallback' } }],
+      entry: 'clearVerdicts',
       invoke: [
         {
           id: ActorIds.PLAY,
@@ -694,16 +654,6 @@ export const playerMachine = setup({
               on: {
                 'SOURCE.FAILED': [
                   {
-                    // The picture moved here from the primary less than a window ago: no
-                    // switch back yet (prelive probes again when the window ends).
-                    guard: and(['fromFallback', not('mayShowPrimary')]),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                  {
                     // The primary failed too and has not proven healthy since: it must pass its
                     // probe AND show a frame before it is switched to (no ping-pong).
                     guard: and(['fromFallback', 'primaryFailedRecently']),
@@ -725,21 +675,11 @@ export const playerMachine = setup({
                     actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
                   },
                 ],
-                'SOURCE.STOPPED': [
-                  {
-                    guard: and(['fromFallback', not('mayShowPrimary')]),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                  {
-                    guard: 'fromFallback',
-                    target: 'probingPrimary',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                  },
-                ],
+                'SOURCE.STOPPED': {
+                  guard: 'fromFallback',
+                  target: 'probingPrimary',
+                  actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
+                },
                 // The watcher saw the primary live and advancing: it counts as healthy again.
                 'SOURCE.LIVE': [
                   {
@@ -756,11 +696,8 @@ export const playerMachine = setup({
               after: {
                 hysteresis: [
                   {
-                    // Seamless, and never a second switch inside the window.
-                    guard: and([
-                      stateIn('#player.fallback.standby.active.ready'),
-                      'mayShowPrimary',
-                    ]),
+                    // Seamless: the primary's first frame is ready in its hidden video.
+                    guard: stateIn('#player.fallback.standby.active.ready'),
                     target: '#player.primary',
                     actions: { type: 'announce', params: { reason: Reasons.PRIMARY_RECOVERED } },
                   },
@@ -782,34 +719,16 @@ export const playerMachine = setup({
                     actions: { type: 'markFailed', params: { role: 'primary' } },
                   },
                   {
-                    guard: and(['fromFallback', not('mayShowPrimary')]),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                  {
                     guard: 'fromFallback',
                     target: 'probingPrimary',
                     actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
                   },
                 ],
-                'SOURCE.STOPPED': [
-                  {
-                    guard: and(['fromFallback', not('mayShowPrimary')]),
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                  {
-                    guard: 'fromFallback',
-                    target: 'probingPrimary',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                  },
-                ],
+                'SOURCE.STOPPED': {
+                  guard: 'fromFallback',
+                  target: 'probingPrimary',
+                  actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
+                },
               },
             },
             /**

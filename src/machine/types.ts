@@ -62,7 +62,7 @@ export interface MachineTiming {
   backoffBaseMs: number;
   /** Upper bound of the prelive retry delay. */
   backoffCapMs: number;
-  /** How long a recovered primary must stay healthy before `prefer-primary` returns to it; also the shortest time between two switches of source. */
+  /** How long a recovered primary must stay healthy before `prefer-primary` returns to it. */
   hysteresisMs: number;
   /** Source of randomness for jitter, in [0, 1). */
   random: () => number;

@@ -34,7 +34,7 @@ export interface HealthThresholds {
   retryBaseMs: number;
   /** Longest retry delay while nothing is live, in ms (each delay is drawn from 40–100 % of it). Default 36000: see src/machine/backoff.ts for why. */
   retryCapMs: number;
-  /** The hysteresis window, in ms: with `prefer-primary`, how long a recovered primary must stay healthy before the player returns to it; for every player, the shortest time between two switches of source. Default 15000. */
+  /** The hysteresis window, in ms: with `prefer-primary`, how long a recovered primary must stay healthy (with a frame ready) before the player returns to it. Default 15000. */
   preferPrimaryAfterMs: number;
 }
 

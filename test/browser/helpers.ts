@@ -6,7 +6,6 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../../src/define.js';
 import type { LivePlayer } from '../../src/live-player.js';
 import type { PlayerState } from '../../src/constants.js';
-import { DEFAULT_TIMING } from '../../src/machine/player-machine.js';
 
 export interface OriginInfo {
   controlUrl: string;
@@ -221,18 +220,6 @@ export function unmountAll() {
 
 export function recordFigure(figure: Record<string, unknown>) {
   return executeServerCommand('record-figure', figure);
-}
-
-/** The hysteresis window: a player switches source at most once per window. */
-export const SWITCH_WINDOW_MS = DEFAULT_TIMING.hysteresisMs;
-
-/**
- * Waits until the one-switch-per-window lock that began at `switchedAt` (performance.now()
- * when the player entered the source it switched to) is over, so the next failure switches
- * back at once rather than through prelive.
- */
-export async function waitOutSwitchWindow(switchedAt: number): Promise<void> {
-  await sleep(Math.max(0, switchedAt + SWITCH_WINDOW_MS + 300 - performance.now()));
 }
 
 export { sleep };

@@ -22,7 +22,6 @@ import {
   waitForState,
   whep,
   resetServers,
-  waitOutSwitchWindow,
 } from './helpers.js';
 
 function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
@@ -119,12 +118,9 @@ describe('make before break', function () {
     const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
     await waitForState(player, 'primary', 20000);
     await setFault('primary', '404');
-    await waitForState(player, 'fallback', 30000);
-    const switchedAt = performance.now();
     await waitForSeen('blue', 30000);
     await setFault('primary', 'none');
-    // One switch per hysteresis window: the fallback dies after it, as in a real outage.
-    await waitOutSwitchWindow(switchedAt);
+    await sleep(2500);
 
     const failover = nextFailover(player);
     await setFault('fallback', '404');

@@ -44,8 +44,6 @@ const allEvents: AnyEventObject[] = [
   { type: 'xstate.after.hysteresis.player.fallback.health.recovering' },
   { type: 'xstate.after.hysteresis.player.primary.view.playing' },
   { type: 'xstate.after.hysteresis.player.fallback.view.playing' },
-  // Raised by the machine itself a window after a switch between the sources.
-  { type: 'SWITCH.UNLOCK' },
 ];
 // The graph API is typed with the machine's own events; XState's internal ones are extra.
 const events = allEvents as unknown as EventFromLogic<typeof playerMachine>[];
@@ -64,8 +62,6 @@ function serializeState(snapshot: PlayerSnapshot): string {
     fv: context.fallbackVerdict?.status ?? null,
     fast: context.fastStart,
     failed: context.failedRecently,
-    last: context.lastPlayed,
-    locked: context.switchLocked,
   });
 }
 
