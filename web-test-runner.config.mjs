@@ -7,6 +7,7 @@ import { playwrightLauncher } from '@web/test-runner-playwright';
 import { hlsOriginPlugin, screenPlugin, summaryLineReporter, whepServerPlugin } from './test/support/wtr-plugins.mjs';
 import { reactPlugin } from './test/support/react-plugin.mjs';
 import { snapshotPlugin } from './test/support/snapshot-plugin.mjs';
+import { soakMinutes, soakPlugin } from './test/support/soak-plugin.mjs';
 
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
@@ -57,6 +58,8 @@ export default {
         ),
       ],
     },
+    // The chaos soak (test/soak/soak.test.ts), last: SOAK_MINUTES long (default 2).
+    { name: 'soak', files: 'test/soak/**/*.test.ts' },
   ],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
@@ -66,12 +69,15 @@ export default {
     reactPlugin(),
     // UPDATE_SCREENSHOTS=1 rewrites the references in test/screenshots/.
     snapshotPlugin(),
+    // SOAK_MINUTES, SOAK_SEED; screenshots of both soak players at once; GC; the soak report.
+    soakPlugin(),
   ],
   browsers: [chromium(chromiumArgs)],
   // The browser tests share one origin and a 2-core machine: one file at a time.
   concurrency: 1,
   concurrentBrowsers: 1,
-  testsFinishTimeout: 15 * 60 * 1000,
+  // Longer when a long soak runs (npm run soak -- --minutes N).
+  testsFinishTimeout: Math.max(15, soakMinutes() + 10) * 60 * 1000,
   browserStartTimeout: 60 * 1000,
   testFramework: { config: { timeout: 120000 } },
   reporters: [defaultReporter(), summaryLineReporter()],
