@@ -44,7 +44,7 @@ export const SWEEP_OUTAGES_S = [10, 20, 30, 45, 60, 90, 180, 600];
 export const GOALS = {
   /** Largest share of the return requests in any 1 s window. */
   peakReturnShare: 0.05,
-  /** Requests per 10 s of prelive, per origin, averaged over all prelive time. */
+  /** Requests per 10 s (both origins) of an idle player: prelive after its first minute. */
   idleRequestsPer10s: 1,
 };
 

@@ -56,6 +56,13 @@ export interface CrowdResult {
   /** Requests sent by players while in prelive, per origin, and the time they spent there. */
   preliveRequests: { primary: number; fallback: number };
   preliveMs: number;
+  /**
+   * The same for idle players only: prelive time and requests after a player's first
+   * IDLE_AFTER_MS in prelive (the fast retries right after a failure are not idling) and
+   * before the origin's recovery (from then on its requests are return requests).
+   */
+  idleRequests: { primary: number; fallback: number };
+  idleMs: number;
   /** Requests sent before the Retry-After of an earlier answer had passed. */
   retryAfterViolations: number;
   /** Players that never came back before `endMs`. */
@@ -83,6 +90,8 @@ const PRIMARY = { url: 'https://origin.example/live/primary.m3u8', kind: 'hls' a
 const FALLBACK = { url: 'https://backup.example/live/fallback.m3u8', kind: 'hls' as const };
 const PROBE_LATENCY_MS = 40;
 const FIRST_FRAME_MS = 400;
+/** A player counts as idle once it has been in prelive this long. */
+export const IDLE_AFTER_MS = 60_000;
 
 /**
  * Simulates players [from, to) of the scenario (each player's randomness depends only on
@@ -105,6 +114,8 @@ export async function simulateCrowd(
     returnDelays: new Float64Array(scenario.players).fill(-1),
     preliveRequests: { primary: 0, fallback: 0 },
     preliveMs: 0,
+    idleRequests: { primary: 0, fallback: 0 },
+    idleMs: 0,
     retryAfterViolations: 0,
     stranded: 0,
   };
@@ -148,7 +159,10 @@ async function runBatch(
   const request = (log: PlayerLog, role: 'primary' | 'fallback', kind: 'probe' | 'return'): ProbeVerdict => {
     const now = clock.now();
     if (now < log.notBefore[role]) result.retryAfterViolations += 1;
-    if (log.preliveSince !== null) result.preliveRequests[role] += 1;
+    if (log.preliveSince !== null) {
+      result.preliveRequests[role] += 1;
+      if (now - log.preliveSince >= IDLE_AFTER_MS && now < scenario.upAgainAtMs) result.idleRequests[role] += 1;
+    }
     if (role === 'fallback') {
       result.fallbackProbes[second(now)] += 1;
       return { status: 'not-live', cause: 'fallback playlist HTTP 404' };
@@ -163,6 +177,15 @@ async function runBatch(
     return retryAfterMs !== undefined
       ? { status: 'not-live', cause: `playlist HTTP ${status}`, retryAfterMs }
       : { status: 'not-live', cause: `playlist HTTP ${status}` };
+  };
+
+  const leavePrelive = (log: PlayerLog, now: number) => {
+    const spent = now - (log.preliveSince ?? now);
+    result.preliveMs += spent;
+    // Idle: waiting for a stream that is not there, once the first minute is over.
+    const idleFrom = (log.preliveSince ?? now) + IDLE_AFTER_MS;
+    result.idleMs += Math.max(0, Math.min(now, scenario.upAgainAtMs) - idleFrom);
+    log.preliveSince = null;
   };
 
   const actors: Array<{ stop(): void }> = [];
@@ -262,8 +285,7 @@ async function runBatch(
         const now = clock.now();
         if (inPrelive && log.preliveSince === null) log.preliveSince = now;
         if (!inPrelive && log.preliveSince !== null) {
-          result.preliveMs += now - log.preliveSince;
-          log.preliveSince = null;
+          leavePrelive(log, now);
         }
       });
       actor.start();
@@ -274,8 +296,7 @@ async function runBatch(
   await clock.runUntil(scenario.endMs, settleMicrotasks);
   for (const log of logs) {
     if (log.preliveSince !== null) {
-      result.preliveMs += scenario.endMs - log.preliveSince;
-      log.preliveSince = null;
+      leavePrelive(log, scenario.endMs);
     }
     if (log.playingSince !== null) {
       addPlayback(log.playingSince, scenario.endMs);
