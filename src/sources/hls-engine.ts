@@ -11,7 +11,10 @@
  * a playhead stalled for half the limit is only a suspicion (the machine warms the other
  * source; it does not switch) — until the buffer runs dry under suspicion: less than
  * `BUFFER_EXHAUSTED_S` ahead while suspected is a failure, so the switch happens before the
- * picture freezes rather than after the stall limit. #EXT-X-ENDLIST is a stop.
+ * picture freezes rather than after the stall limit. Before the first frame there is no
+ * picture to protect: a suspicion that no fragment clears within the stall limit is a
+ * failure (hung or corrupt segments would otherwise hold the screen until the startup
+ * limit, even after the origin is back). #EXT-X-ENDLIST is a stop.
  * After its first failure or stop the engine stops loading and reports nothing more.
  */
 import type HlsClass from 'hls.js';
@@ -81,8 +84,11 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
   let firstFrameSeen = false;
   /** The latest suspicion, cleared when the playlist advances and a fragment buffers again. */
   let suspicion: string | null = null;
+  /** When the current suspicion began. */
+  let suspectedAt = 0;
   const suspect = (cause: string) => {
     if (destroyed || settled) return;
+    if (suspicion === null) suspectedAt = performance.now();
     suspicion = cause;
     context.send({ type: 'SOURCE.SUSPECT', role, cause });
   };
@@ -113,6 +119,8 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
       suspect('playlist stale');
     } else if (suspicion && firstFrameSeen && !video.paused && bufferAhead(video) < BUFFER_EXHAUSTED_S) {
       settle('SOURCE.FAILED', `buffer exhausted (${suspicion})`);
+    } else if (suspicion && !firstFrameSeen && performance.now() - suspectedAt > limits.stallMs) {
+      settle('SOURCE.FAILED', `no picture: ${suspicion}`);
     }
   }, CHECK_EVERY_MS);
 

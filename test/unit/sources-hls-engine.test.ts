@@ -203,6 +203,31 @@ describe('createHlsEngine', () => {
       hls.emit(Events.ERROR, fatal('fragLoadError', 502));
       expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.SUSPECT', 'SOURCE.FAILED']);
     });
+
+    it('before the first frame, fails a suspicion that no fragment clears within the stall limit', () => {
+      // Stall limit: max(500 ms, 2 × 0.1 s) = 500 ms; the playlist keeps advancing.
+      start({ minStallMs: 500 });
+      let sn = 1;
+      hls.emit(Events.LEVEL_LOADED, level(sn));
+      hls.emit(Events.ERROR, nonFatal('fragLoadTimeOut'));
+      run(400, () => hls.emit(Events.LEVEL_LOADED, level((sn += 1))));
+      expect(sent.map((e) => e.type), 'not before the limit').to.deep.equal(['SOURCE.SUSPECT']);
+      run(400, () => hls.emit(Events.LEVEL_LOADED, level((sn += 1))));
+      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.FAILED']);
+      expect(sent[1]).to.deep.include({ cause: 'no picture: fragLoadTimeOut' });
+      expect(hls.count('stopLoad')).to.equal(1);
+    });
+
+    it('before the first frame, a fragment that buffers clears the suspicion', () => {
+      start({ minStallMs: 500 });
+      let sn = 1;
+      hls.emit(Events.LEVEL_LOADED, level(sn));
+      hls.emit(Events.ERROR, nonFatal('fragLoadTimeOut'));
+      run(200, () => hls.emit(Events.LEVEL_LOADED, level((sn += 1))));
+      hls.emit(Events.FRAG_BUFFERED, {});
+      run(2000, () => hls.emit(Events.LEVEL_LOADED, level((sn += 1))));
+      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT']);
+    });
   });
 
   describe('playlists', () => {
