@@ -18,6 +18,7 @@ class FakeHls {
     LEVEL_LOADED: 'hlsLevelLoaded',
     LEVEL_UPDATED: 'hlsLevelUpdated',
     MANIFEST_PARSED: 'hlsManifestParsed',
+    FRAG_BUFFERED: 'hlsFragBuffered',
   };
   static instances: FakeHls[] = [];
 
