@@ -47,6 +47,7 @@ import {
   type RecordedChange,
   type Seen,
   type WhepFaultKind,
+  whepLog,
 } from './helpers.js';
 
 const HYSTERESIS_MS = DEFAULT_TIMING.hysteresisMs;
@@ -145,18 +146,6 @@ function flapSteps(kinds: string[], totalMs: number, downMs = [3000, 2500, 4000,
 // ---------------------------------------------------------------------------------------------
 // What the servers saw
 
-interface WhepLogEntry {
-  t: number;
-  stream: string;
-  method: string;
-  path: string;
-  status: number;
-}
-async function whepLog(since: number, stream?: Role): Promise<WhepLogEntry[]> {
-  const { controlUrl } = await whep();
-  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
-  return (await fetch(`${controlUrl}/log?${query}`)).json();
-}
 
 /**
  * The origin's live window is wall-clock driven and shared by every stream: segment n is

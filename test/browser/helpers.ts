@@ -117,6 +117,21 @@ export async function requestLog(since: number, stream?: StreamName): Promise<Lo
   return (await fetch(`${controlUrl}/log?${query}`)).json();
 }
 
+export interface WhepLogEntry {
+  t: number;
+  stream: string;
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** What the WHEP server saw since `since` (epoch ms), for one stream or all. */
+export async function whepLog(since: number, stream?: 'primary' | 'fallback'): Promise<WhepLogEntry[]> {
+  const { controlUrl } = await whep();
+  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
+  return (await fetch(`${controlUrl}/log?${query}`)).json();
+}
+
 export type Seen = 'red' | 'blue' | 'green' | 'poster' | 'black' | 'other' | 'none';
 
 /** The test streams: primary red, fallback blue, spare green; the poster is grey. */

@@ -24,24 +24,13 @@ import {
   whep,
   type StreamName,
   resetServers,
+  whepLog,
 } from './helpers.js';
 
 const uncaught: unknown[] = [];
 window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
 window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
 
-interface WhepLogEntry {
-  t: number;
-  stream: string;
-  method: string;
-  path: string;
-  status: number;
-}
-async function whepLog(since: number, stream?: 'primary' | 'fallback'): Promise<WhepLogEntry[]> {
-  const { controlUrl } = await whep();
-  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
-  return (await fetch(`${controlUrl}/log?${query}`)).json();
-}
 
 /** Counts `failover` events (the new source's first frame on screen). */
 function countFailovers(player: LivePlayer): { count: number } {

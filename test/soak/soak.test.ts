@@ -77,6 +77,7 @@ import {
   whep,
   type FaultKind,
   type WhepFaultKind,
+  whepLog,
 } from '../browser/helpers.js';
 import { checkPicture, fmt, isPicture, setEpoch, type FaultChange, type PlayerSpec, type Sample, type StreamId, type Violation } from './analysis.js';
 
@@ -192,18 +193,6 @@ const healthy = (stream: StreamId): FaultDef =>
 // ---------------------------------------------------------------------------------------------
 // Server logs
 
-interface WhepLogEntry {
-  t: number;
-  stream: string;
-  method: string;
-  path: string;
-  status: number;
-}
-async function whepLog(since: number, stream?: string): Promise<WhepLogEntry[]> {
-  const { controlUrl } = await whep();
-  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
-  return (await fetch(`${controlUrl}/log?${query}`)).json();
-}
 async function whepSessionsOn(stream: 'primary' | 'fallback'): Promise<number> {
   const { controlUrl } = await whep();
   return (await (await fetch(`${controlUrl}/sessions`)).json())[stream];
