@@ -1,21 +1,25 @@
 /**
- * Turns the element's attributes into source descriptors, or into one clear error.
- * Policy: only absolute http(s) URLs (relative ones resolve against the page) are played;
- * anything else is refused before a single request is made. The same URL as primary and
- * fallback is reported and the fallback ignored (a fallback that shares the primary's fate
- * is no fallback).
+ * Turns the element's attributes into the two ladders of endpoints, or into one clear error.
+ * Policy: `primary` and `fallback` are ordered, space-separated lists of endpoints (as token
+ * lists are), or arrays when set as properties; one URL is a one-step ladder. Only absolute
+ * http(s) URLs (relative ones resolve against the page) are played; anything else is refused
+ * before a single request is made. A URL listed twice in a ladder, or a fallback endpoint that
+ * is also a primary endpoint (it would share the primary's fate), is reported and dropped.
  */
 import { ErrorCodes, WarningCodes, type ErrorCode, type WarningCode } from './constants.js';
-import type { SourceDescriptor } from './machine/types.js';
+import type { SourceDescriptor, SourceRole } from './machine/types.js';
 
 export type SourceType = 'hls' | 'whep';
 
+/** A list option as an attribute gives it (space-separated) or as a property may (an array). */
+export type ListValue = string | readonly string[] | null | undefined;
+
 export interface SourceAttributes {
-  primary: string | null | undefined;
-  fallback: string | null | undefined;
-  primaryType?: string | null;
-  fallbackType?: string | null;
-  /** Status endpoint of a WHEP primary. */
+  primary: ListValue;
+  fallback: ListValue;
+  primaryType?: ListValue;
+  fallbackType?: ListValue;
+  /** Status endpoint of the primary stream's WHEP endpoints. */
   primaryStatus?: string | null;
 }
 
@@ -23,31 +27,41 @@ export interface ConfigError {
   code: ErrorCode;
   message: string;
   /** Which attribute is at fault. */
-  source: 'primary' | 'fallback';
+  source: SourceRole;
 }
 
 /** Playable, but not as configured. */
 export interface ConfigWarning {
   code: WarningCode;
   message: string;
-  source: 'primary' | 'fallback';
+  source: SourceRole;
 }
 
 export type ResolvedConfig =
-  | { ok: true; primary: SourceDescriptor; fallback: SourceDescriptor | null; warnings: ConfigWarning[] }
+  | { ok: true; primary: SourceDescriptor[]; fallback: SourceDescriptor[]; warnings: ConfigWarning[] }
   | { ok: false; error: ConfigError };
 
 const SOURCE_TYPES: readonly SourceType[] = ['hls', 'whep'];
 
-/** `.m3u8` is HLS; anything else is WebRTC over WHEP unless the type says otherwise. */
+/** Longest ladder per stream: each endpoint gets a <video> of its own. */
+export const MAX_ENDPOINTS = 8;
+
+/** The items of a list option, trimmed, empty ones dropped. */
+export function listOf(value: ListValue): string[] {
+  if (value === null || value === undefined) return [];
+  const items = typeof value === 'string' ? value.split(/\s+/) : [...value].map((item) => String(item ?? '').trim());
+  return items.filter((item) => item !== '');
+}
+
+/** `.m3u8` is HLS; anything else is WebRTC over WHEP unless the type says otherwise (`auto`: from the URL). */
 export function sourceTypeOf(url: URL, explicit?: string | null): SourceType | null {
   const wanted = explicit?.trim().toLowerCase();
-  if (wanted) return (SOURCE_TYPES as readonly string[]).includes(wanted) ? (wanted as SourceType) : null;
+  if (wanted && wanted !== 'auto') return (SOURCE_TYPES as readonly string[]).includes(wanted) ? (wanted as SourceType) : null;
   return url.pathname.toLowerCase().endsWith('.m3u8') ? 'hls' : 'whep';
 }
 
 /** An absolute http(s) URL, or the error that names what is wrong with it. */
-function httpUrl(role: 'primary' | 'fallback', what: string, value: string, baseUrl: string): URL | ConfigError {
+function httpUrl(role: SourceRole, what: string, value: string, baseUrl: string): URL | ConfigError {
   let url: URL;
   try {
     url = new URL(value.trim(), baseUrl);
@@ -64,56 +78,78 @@ function httpUrl(role: 'primary' | 'fallback', what: string, value: string, base
   return url;
 }
 
-function resolveOne(
-  role: 'primary' | 'fallback',
-  value: string,
-  explicitType: string | null | undefined,
+const isError = <T extends object>(value: T | ConfigError): value is ConfigError => 'code' in value;
+
+/** One stream's ladder: every URL with its type (one type for all, one per URL, or none). */
+function resolveLadder(
+  role: SourceRole,
+  urls: string[],
+  typesValue: ListValue,
   baseUrl: string,
-): SourceDescriptor | ConfigError {
-  const url = httpUrl(role, `${role} URL`, value, baseUrl);
-  if (!(url instanceof URL)) return url;
-  const kind = sourceTypeOf(url, explicitType);
-  if (!kind) {
+  warnings: ConfigWarning[],
+): SourceDescriptor[] | ConfigError {
+  if (urls.length > MAX_ENDPOINTS) {
+    return { code: ErrorCodes.TOO_MANY_ENDPOINTS, source: role, message: `The ${role} lists more than ${MAX_ENDPOINTS} endpoints.` };
+  }
+  const types = listOf(typesValue);
+  if (types.length > 1 && types.length !== urls.length) {
     return {
       code: ErrorCodes.UNSUPPORTED_SOURCE_TYPE,
       source: role,
-      message: `The ${role}-type must be "hls" or "whep".`,
+      message: `The ${role}-type lists ${types.length} types for ${urls.length} endpoints (give one type, or one per endpoint).`,
     };
   }
-  return { url: url.href, kind };
+  const ladder: SourceDescriptor[] = [];
+  for (const [position, value] of urls.entries()) {
+    const what = urls.length > 1 ? `${role} URL #${position + 1}` : `${role} URL`;
+    const url = httpUrl(role, what, value, baseUrl);
+    if (isError(url)) return url;
+    const kind = sourceTypeOf(url, types.length > 1 ? types[position] : types[0]);
+    if (!kind) {
+      return { code: ErrorCodes.UNSUPPORTED_SOURCE_TYPE, source: role, message: `The ${role}-type must be "hls", "whep" or "auto".` };
+    }
+    if (ladder.some((endpoint) => endpoint.url === url.href)) {
+      warnings.push({
+        code: WarningCodes.DUPLICATE_ENDPOINT,
+        source: role,
+        message: `The ${role} lists the same URL twice; the second is ignored.`,
+      });
+      continue;
+    }
+    ladder.push({ url: url.href, kind });
+  }
+  return ladder;
 }
-
-const isError = (value: SourceDescriptor | ConfigError): value is ConfigError => 'code' in value;
 
 export function resolveConfig(attrs: SourceAttributes, baseUrl: string): ResolvedConfig {
   const warnings: ConfigWarning[] = [];
-  if (!attrs.primary?.trim()) {
+  const primaryUrls = listOf(attrs.primary);
+  if (!primaryUrls.length) {
     return {
       ok: false,
       error: { code: ErrorCodes.MISSING_PRIMARY, source: 'primary', message: 'No primary stream is set.' },
     };
   }
-  const primary = resolveOne('primary', attrs.primary, attrs.primaryType, baseUrl);
+  const primary = resolveLadder('primary', primaryUrls, attrs.primaryType, baseUrl, warnings);
   if (isError(primary)) return { ok: false, error: primary };
   if (attrs.primaryStatus?.trim()) {
     const statusUrl = httpUrl('primary', 'primary-status URL', attrs.primaryStatus, baseUrl);
-    if (!(statusUrl instanceof URL)) return { ok: false, error: statusUrl };
-    primary.statusUrl = statusUrl.href;
+    if (isError(statusUrl)) return { ok: false, error: statusUrl };
+    // The status is the stream's: every WebRTC endpoint of the primary can ask it.
+    for (const endpoint of primary) if (endpoint.kind === 'whep') endpoint.statusUrl = statusUrl.href;
   }
 
-  let fallback: SourceDescriptor | null = null;
-  if (attrs.fallback?.trim()) {
-    const resolved = resolveOne('fallback', attrs.fallback, attrs.fallbackType, baseUrl);
-    if (isError(resolved)) return { ok: false, error: resolved };
-    if (resolved.url === primary.url) {
-      warnings.push({
-        code: WarningCodes.FALLBACK_SAME_AS_PRIMARY,
-        source: 'fallback',
-        message: 'The fallback is the same URL as the primary; it is ignored.',
-      });
-    } else {
-      fallback = resolved;
-    }
+  const candidates = resolveLadder('fallback', listOf(attrs.fallback), attrs.fallbackType, baseUrl, warnings);
+  if (isError(candidates)) return { ok: false, error: candidates };
+  const fallback = candidates.filter((endpoint) => !primary.some((p) => p.url === endpoint.url));
+  if (fallback.length < candidates.length) {
+    warnings.push({
+      code: WarningCodes.FALLBACK_SAME_AS_PRIMARY,
+      source: 'fallback',
+      message: fallback.length
+        ? 'A fallback endpoint is also a primary endpoint; it is ignored.'
+        : 'The fallback is the same URL as the primary; it is ignored.',
+    });
   }
   return { ok: true, primary, fallback, warnings };
 }

@@ -22,6 +22,7 @@ export const Attributes = {
 export const Events = {
   STATE_CHANGE: 'statechange',
   FAILOVER: 'failover',
+  SOURCE_CHANGE: 'sourcechange',
   ERROR: 'error',
   WARNING: 'warning',
 } as const;
@@ -46,7 +47,6 @@ export const Reasons = {
   FALLBACK_LIVE: 'fallback-live',
   PRIMARY_FAILED: 'primary-failed',
   FALLBACK_FAILED: 'fallback-failed',
-  NOTHING_LIVE: 'nothing-live',
   PRIMARY_STOPPED: 'primary-stopped',
   PRIMARY_RECOVERED: 'primary-recovered',
   CONFIG_CHANGED: 'config-changed',
@@ -62,6 +62,8 @@ export const ErrorCodes = {
   INVALID_URL: 'invalid-url',
   UNSUPPORTED_SCHEME: 'unsupported-scheme',
   UNSUPPORTED_SOURCE_TYPE: 'unsupported-source-type',
+  /** A ladder longer than `MAX_ENDPOINTS` (8): each endpoint gets a <video> of its own. */
+  TOO_MANY_ENDPOINTS: 'too-many-endpoints',
   HLS_UNSUPPORTED: 'hls-unsupported',
   WEBRTC_UNSUPPORTED: 'webrtc-unsupported',
 } as const;
@@ -71,5 +73,9 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export const WarningCodes = {
   /** `fallback` names the same stream as `primary` (after URL normalisation): no fallback. */
   FALLBACK_SAME_AS_PRIMARY: 'fallback-same-as-primary',
+  /** A ladder lists the same URL twice: the second is ignored. */
+  DUPLICATE_ENDPOINT: 'duplicate-endpoint',
+  /** This browser cannot play some endpoints of a ladder (e.g. WebRTC without RTCPeerConnection): they are skipped. */
+  UNSUPPORTED_ENDPOINT: 'unsupported-endpoint',
 } as const;
 export type WarningCode = (typeof WarningCodes)[keyof typeof WarningCodes];

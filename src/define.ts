@@ -1,6 +1,12 @@
 /** Defines <live-player> (once) and types it for querySelector and createElement. */
 import { TAG_NAME } from './constants.js';
-import { LivePlayer, type FailoverDetail, type PlayerWarningDetail, type StateChangeDetail } from './live-player.js';
+import {
+  LivePlayer,
+  type FailoverDetail,
+  type PlayerWarningDetail,
+  type SourceChangeDetail,
+  type StateChangeDetail,
+} from './live-player.js';
 
 if (!customElements.get(TAG_NAME)) customElements.define(TAG_NAME, LivePlayer);
 
@@ -13,6 +19,7 @@ declare global {
   interface GlobalEventHandlersEventMap {
     statechange: CustomEvent<StateChangeDetail>;
     failover: CustomEvent<FailoverDetail>;
+    sourcechange: CustomEvent<SourceChangeDetail>;
     warning: CustomEvent<PlayerWarningDetail>;
   }
 }

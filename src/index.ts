@@ -2,8 +2,16 @@
 export { LivePlayer } from './live-player.js';
 export { DEFAULT_STRINGS, stringsFor } from './strings.js';
 export type { LivePlayerStrings, StringsOption } from './strings.js';
-export type { FailoverDetail, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from './live-player.js';
+export type {
+  FailoverDetail,
+  PlayerErrorDetail,
+  PlayerWarningDetail,
+  SourceChangeDetail,
+  SourceInfo,
+  StateChangeDetail,
+  TokenOption,
+} from './live-player.js';
 export { TAG_NAME, Attributes, Events, States, Reasons, ErrorCodes, WarningCodes } from './constants.js';
 export type { PlayerState, StateChangeReason, ErrorCode, WarningCode } from './constants.js';
-export { DEFAULT_THRESHOLDS } from './sources/thresholds.js';
-export type { HealthThresholds } from './sources/thresholds.js';
+export { DEFAULT_THRESHOLDS } from './policy/thresholds.js';
+export type { HealthThresholds } from './policy/thresholds.js';

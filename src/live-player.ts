@@ -6,15 +6,25 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { Reasons, States, type PlayerState } from './constants.js';
-import { PlayerController } from './controller/player-controller.js';
-import type { SourceRole } from './machine/types.js';
-import type { HealthThresholds } from './sources/thresholds.js';
+import type { ListValue } from './config.js';
+import { PlayerController, type SourceInfo, type TokenOption } from './controller/player-controller.js';
+import { keyOf, sameEndpoint } from './machine/ladder.js';
+import type { EndpointRef } from './machine/types.js';
+import type { HealthThresholds } from './policy/thresholds.js';
 import { forwardMediaEvents } from './media-events.js';
 import { autoplay } from './sources/autoplay.js';
 import { stringsFor, type LivePlayerStrings, type StringsOption } from './strings.js';
 import { livePlayerStyles } from './styles.js';
 
-export type { FailoverDetail, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from './controller/player-controller.js';
+export type {
+  FailoverDetail,
+  PlayerErrorDetail,
+  PlayerWarningDetail,
+  SourceChangeDetail,
+  SourceInfo,
+  StateChangeDetail,
+  TokenOption,
+} from './controller/player-controller.js';
 
 
 /** Attributes whose change restarts the player with the new sources. */
@@ -33,11 +43,11 @@ const RESTARTING_PROPERTIES = [
  *
  * @tagname live-player
  *
- * @attr {string} primary - URL of the primary stream (http or https). A path ending in `.m3u8` is HLS; anything else is a WebRTC (WHEP) endpoint. `primary-type` overrides.
- * @attr {string} fallback - URL of the fallback stream, played while the primary is unavailable. Optional.
- * @attr {'hls' | 'whep'} primary-type - Overrides how the primary URL is played.
- * @attr {'hls' | 'whep'} fallback-type - Overrides how the fallback URL is played.
- * @attr {string} primary-status - Optional status endpoint of a WHEP primary, answering JSON `{"status": "live" | "offline" | "stopped"}`; `stopped` ends the player (`stopped` state) where the WHEP server sends no stop event.
+ * @attr {string} primary - The primary stream: one URL (http or https), or a space-separated list of endpoints of the same stream in order of preference (a ladder: e.g. a WebRTC endpoint, then HLS on two CDNs). A path ending in `.m3u8` is HLS; anything else is a WebRTC (WHEP) endpoint; `primary-type` overrides.
+ * @attr {string} fallback - The fallback stream, played while the primary is unavailable: one URL or a space-separated list of its endpoints, like `primary`. Optional.
+ * @attr {string} primary-type - How to play the primary's endpoints where the URL does not say: `hls`, `whep` or `auto` (from the URL); one type for all endpoints, or a space-separated list with one per endpoint.
+ * @attr {string} fallback-type - The same for the fallback's endpoints.
+ * @attr {string} primary-status - Optional status endpoint of the primary stream (asked by its WebRTC endpoints), answering JSON `{"status": "live" | "offline" | "stopped"}`; `stopped` ends the player (`stopped` state) where the WHEP server sends no stop event.
  * @attr {string} poster - Image shown before the stream starts, after it ends and while loading.
  * @attr {boolean} muted - Start without sound. Without it, sound is tried and, if the browser refuses it, playback starts muted with an "Unmute" button.
  * @attr {boolean} controls - Show the browser's video controls.
@@ -46,14 +56,15 @@ const RESTARTING_PROPERTIES = [
  * @attr {'idle' | 'prelive' | 'primary' | 'fallback' | 'stopped' | 'error'} data-state - Reflects the current state (read-only; set by the element).
  *
  * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
- * @fires {CustomEvent<FailoverDetail>} failover - The picture switched from one source to the other. `detail: {from, to, reason, cause?, detectedAt, switchStartedAt, firstFrameAt, freezeMs}` (times in `performance.now()` ms). Bubbles, composed.
- * @fires {CustomEvent<PlayerWarningDetail>} warning - The sources play, but not as configured: `detail: {code, message, source}`; `code` is `fallback-same-as-primary` when `fallback` names the same stream as `primary` (compared after URL normalisation), which then counts as no fallback. Also logged with `console.warn`. Bubbles, composed.
- * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, an unknown source type, no way to play the stream in this browser). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
+ * @fires {CustomEvent<FailoverDetail>} failover - The picture switched from one endpoint to another (to the other stream, or within one stream's ladder). `detail: {from, to, fromSource, toSource, reason, cause?, detectedAt, switchStartedAt, firstFrameAt, freezeMs}`: `from`/`to` are the streams, `fromSource`/`toSource` the endpoints (as `source`); times in `performance.now()` ms. Bubbles, composed.
+ * @fires {CustomEvent<SourceChangeDetail>} sourcechange - The endpoint on screen changed (see `source`): `detail: {source, previous, reason, cause?}`, `source` null when nothing is on screen. Bubbles, composed.
+ * @fires {CustomEvent<PlayerWarningDetail>} warning - The sources play, but not as configured: `detail: {code, message, source}`. `fallback-same-as-primary`: a fallback endpoint is also a primary endpoint (compared after URL normalisation) and is ignored; `duplicate-endpoint`: a list names one URL twice; `unsupported-endpoint`: this browser cannot play some endpoints of a list (e.g. WebRTC without RTCPeerConnection), which are skipped. Also logged with `console.warn`. Bubbles, composed.
+ * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, an unknown source type or a type list that does not match the endpoints, more than 8 endpoints in a list, no way to play a stream in this browser). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
  *
  * @slot prelive - Replaces the "The live stream has not started yet" message.
  * @slot stopped - Replaces the "The live stream has ended" message.
  *
- * @csspart video - Each of the two video elements (only the one on screen is visible).
+ * @csspart video - The video elements, one per endpoint (only the one on screen is visible).
  * @csspart poster - The poster image.
  * @csspart overlay - The layer above the video holding messages and the spinner.
  * @csspart message - The pre-live or stopped message box.
@@ -76,20 +87,20 @@ const RESTARTING_PROPERTIES = [
 export class LivePlayer extends LitElement {
   static override styles = livePlayerStyles;
 
-  /** URL of the primary stream. */
-  @property({ reflect: false }) primary: string | null = null;
+  /** The primary stream's endpoints: a URL, a space-separated list, or an array of URLs. */
+  @property({ reflect: false }) primary: ListValue = null;
 
-  /** URL of the fallback stream. */
-  @property({ reflect: false }) fallback: string | null = null;
+  /** The fallback stream's endpoints: a URL, a space-separated list, or an array of URLs. */
+  @property({ reflect: false }) fallback: ListValue = null;
 
-  /** `'hls'` or `'whep'`: how to play the primary when its URL does not say. */
-  @property({ attribute: 'primary-type' }) primaryType: string | null = null;
+  /** `'hls'`, `'whep'` or `'auto'` for every primary endpoint, or a list with one per endpoint. */
+  @property({ attribute: 'primary-type' }) primaryType: ListValue = null;
 
-  /** `'hls'` or `'whep'`: how to play the fallback when its URL does not say. */
-  @property({ attribute: 'fallback-type' }) fallbackType: string | null = null;
+  /** `'hls'`, `'whep'` or `'auto'` for every fallback endpoint, or a list with one per endpoint. */
+  @property({ attribute: 'fallback-type' }) fallbackType: ListValue = null;
 
   /**
-   * Status endpoint of a WHEP primary: JSON `{"status": "live" | "offline" | "stopped"}`.
+   * Status endpoint of the primary stream: JSON `{"status": "live" | "offline" | "stopped"}`.
    * Lets the player tell a deliberate stop where the WHEP server sends no events.
    */
   @property({ attribute: 'primary-status' }) primaryStatus: string | null = null;
@@ -118,12 +129,14 @@ export class LivePlayer extends LitElement {
 
   /**
    * Bearer token sent with the primary's WHEP requests (property only: never an attribute,
-   * never rendered, never logged). Applies from the next start.
+   * never rendered, never logged): one string for every WHEP endpoint of the primary, or an
+   * array with one entry per endpoint of its list (entries of HLS endpoints are ignored).
+   * Applies from the next start.
    */
-  @property({ attribute: false }) primaryToken: string | null = null;
+  @property({ attribute: false }) primaryToken: TokenOption = null;
 
-  /** Bearer token sent with the fallback's WHEP requests (property only). */
-  @property({ attribute: false }) fallbackToken: string | null = null;
+  /** Bearer token(s) sent with the fallback's WHEP requests (property only), like `primaryToken`. */
+  @property({ attribute: false }) fallbackToken: TokenOption = null;
 
   /**
    * Texts shown and announced, over the built-in English: `prelive`, `stopped`, `loading`,
@@ -132,12 +145,13 @@ export class LivePlayer extends LitElement {
    */
   @property({ attribute: false }) strings: StringsOption | null = null;
 
-  private get primaryVideo(): HTMLVideoElement | null {
-    return this.renderRoot?.querySelector<HTMLVideoElement>('video[data-role="primary"]') ?? null;
+  private videoOf(endpoint: EndpointRef | null): HTMLVideoElement | null {
+    if (!endpoint) return null;
+    return this.renderRoot?.querySelector<HTMLVideoElement>(`video[data-key="${keyOf(endpoint)}"]`) ?? null;
   }
 
-  private get fallbackVideo(): HTMLVideoElement | null {
-    return this.renderRoot?.querySelector<HTMLVideoElement>('video[data-role="fallback"]') ?? null;
+  private get videos(): HTMLVideoElement[] {
+    return [...(this.renderRoot?.querySelectorAll<HTMLVideoElement>('video') ?? [])];
   }
 
   private readonly player = new PlayerController(this);
@@ -145,6 +159,14 @@ export class LivePlayer extends LitElement {
   /** The current state: `idle`, `prelive`, `primary`, `fallback`, `stopped` or `error`. */
   get state(): PlayerState {
     return this.player.view.state;
+  }
+
+  /**
+   * The endpoint on screen: `{ stream, index, url, type }` (`index` is its position in the
+   * stream's list), or null when nothing is on screen. Never carries a token.
+   */
+  get source(): SourceInfo | null {
+    return this.player.source;
   }
 
   /** Starts over at `prelive` with the current sources (also after `stopped`). */
@@ -171,13 +193,13 @@ export class LivePlayer extends LitElement {
     return this.videoOnScreen?.duration ?? NaN;
   }
 
-  /** Volume of both videos, 0 to 1. */
+  /** Volume of every video, 0 to 1. */
   get volume(): number {
-    return this.primaryVideo?.volume ?? 1;
+    return this.videos[0]?.volume ?? 1;
   }
 
   set volume(value: number) {
-    for (const video of [this.primaryVideo, this.fallbackVideo]) if (video) video.volume = value;
+    for (const video of this.videos) video.volume = value;
   }
 
   /** Resumes the video on screen (after a pause by the viewer). */
@@ -191,10 +213,7 @@ export class LivePlayer extends LitElement {
   }
 
   private get videoOnScreen(): HTMLVideoElement | null {
-    const { shown } = this.player.view;
-    if (shown === 'primary') return this.primaryVideo;
-    if (shown === 'fallback') return this.fallbackVideo;
-    return null;
+    return this.videoOf(this.player.view.shown);
   }
 
   private get texts(): LivePlayerStrings {
@@ -203,14 +222,21 @@ export class LivePlayer extends LitElement {
   }
 
   /** The video that was on screen at the last render, to notice a switch. */
-  private lastShown: SourceRole | null = null;
+  private lastShown: HTMLVideoElement | null = null;
+  /** Videos whose media events are forwarded from the host. */
+  private readonly forwarding = new WeakSet<HTMLVideoElement>();
 
   protected override updated(): void {
-    const { shown, autoplayMuted } = this.player.view;
+    const { autoplayMuted } = this.player.view;
+    const shown = this.videoOnScreen;
     // Set on every update, not bound: engines mute a video themselves (autoplay policy), so
     // the element's last rendered value says nothing about the video's current one.
-    for (const [role, video] of [['primary', this.primaryVideo], ['fallback', this.fallbackVideo]] as const) {
-      if (video) video.muted = this.muted || autoplayMuted || shown !== role;
+    for (const video of this.videos) {
+      video.muted = this.muted || autoplayMuted || video !== shown;
+      if (!this.forwarding.has(video)) {
+        this.forwarding.add(video);
+        forwardMediaEvents(this, video, () => video.hasAttribute('data-visible'));
+      }
     }
     if (shown === this.lastShown) return;
     this.lastShown = shown;
@@ -223,16 +249,10 @@ export class LivePlayer extends LitElement {
     }
   }
 
-  protected override firstUpdated(): void {
-    for (const video of [this.primaryVideo, this.fallbackVideo]) {
-      if (video) forwardMediaEvents(this, video, () => video.hasAttribute('data-visible'));
-    }
-  }
-
   /** @internal */
-  async videoFor(role: SourceRole): Promise<HTMLVideoElement> {
+  async videoFor(endpoint: EndpointRef): Promise<HTMLVideoElement> {
     await this.updateComplete;
-    const video = role === 'primary' ? this.primaryVideo : this.fallbackVideo;
+    const video = this.videoOf(endpoint);
     if (!video) throw new Error('the player is not rendered');
     return video;
   }
@@ -248,12 +268,12 @@ export class LivePlayer extends LitElement {
     this.player.acknowledgeUnmute();
   }
 
-  private renderVideo(role: SourceRole) {
-    const { shown } = this.player.view;
-    const visible = shown === role;
+  private renderVideo(endpoint: EndpointRef) {
+    const visible = sameEndpoint(this.player.view.shown, endpoint);
     return html`<video
       part="video"
-      data-role=${role}
+      data-role=${endpoint.role}
+      data-key=${keyOf(endpoint)}
       ?data-visible=${visible}
       ?controls=${this.controls && visible}
       playsinline
@@ -286,7 +306,7 @@ export class LivePlayer extends LitElement {
     const showPoster = this.poster && !shown;
     const playing = shown !== null;
     return html`
-      ${this.renderVideo('primary')} ${this.renderVideo('fallback')}
+      ${this.player.endpoints.map((endpoint) => this.renderVideo(endpoint))}
       ${showPoster ? html`<img part="poster" src=${this.poster!} alt="" />` : nothing}
       <div part="overlay">${this.renderMessage(texts)}</div>
       ${playing ? html`<span part="live-badge">${texts.live}</span>` : nothing}

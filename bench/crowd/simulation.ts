@@ -14,8 +14,8 @@
  */
 import { createActor, fromCallback, fromPromise, type EventObject } from 'xstate';
 import { playerMachine } from '../../src/machine/index.js';
-import type { PlayInput, ProbeInput, ProbeVerdict, SourceEvent } from '../../src/machine/types.js';
-import { DEFAULT_THRESHOLDS } from '../../src/sources/thresholds.js';
+import type { PlayInput, ProbeInput, ProbeVerdict, SourceEvent, StreamVerdict } from '../../src/machine/types.js';
+import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
 import { EventClock } from './event-clock.js';
 
 /** What the origin answers while it is down. */
@@ -197,21 +197,23 @@ async function runBatch(
 
   const machine = playerMachine.provide({
     actors: {
-      probe: fromPromise<ProbeVerdict, ProbeInput>(
+      // One endpoint per stream here: a probe's verdict is its first step's.
+      probe: fromPromise<StreamVerdict, ProbeInput>(
         ({ input, signal, system }) =>
-          new Promise<ProbeVerdict>((resolve) => {
+          new Promise<StreamVerdict>((resolve) => {
             const log = logOf.get(system)!;
             const timers: unknown[] = [];
             signal.addEventListener('abort', () => timers.forEach((id) => clock.clearTimeout(id)));
+            const index = input.steps[0]?.index ?? 0;
             const firstAnswer = request(log, input.role, 'probe');
             if (firstAnswer.status !== 'live' || !input.confirmAdvance) {
-              timers.push(clock.setTimeout(() => resolve(firstAnswer), PROBE_LATENCY_MS));
+              timers.push(clock.setTimeout(() => resolve({ ...firstAnswer, index }), PROBE_LATENCY_MS));
               return;
             }
             timers.push(
               clock.setTimeout(() => {
                 const secondAnswer = request(log, input.role, 'probe');
-                timers.push(clock.setTimeout(() => resolve(secondAnswer), PROBE_LATENCY_MS));
+                timers.push(clock.setTimeout(() => resolve({ ...secondAnswer, index }), PROBE_LATENCY_MS));
               }, scenario.targetDurationMs),
             );
           }),
@@ -229,7 +231,7 @@ async function runBatch(
           timers.push(
             clock.setTimeout(() => {
               log.playingSince = clock.now();
-              send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+              send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
             }, FIRST_FRAME_MS),
           );
           if (scenario.downFromMs > now) {
@@ -238,12 +240,12 @@ async function runBatch(
               clock.setTimeout(() => {
                 if (log.playingSince !== null) addPlayback(log.playingSince, scenario.downFromMs);
                 log.playingSince = null;
-                send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError (HTTP 404)' });
+                send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'levelLoadError (HTTP 404)' });
               }, scenario.downFromMs + detectMsOf.get(log)! - now),
             );
           }
         } else {
-          timers.push(clock.setTimeout(() => send({ type: 'SOURCE.FAILED', role: input.role, cause: 'manifest HTTP 404' }), 1000));
+          timers.push(clock.setTimeout(() => send({ type: 'SOURCE.FAILED', role: input.role, index: input.index, cause: 'manifest HTTP 404' }), 1000));
         }
         return () => {
           timers.forEach((id) => clock.clearTimeout(id));
@@ -268,15 +270,11 @@ async function runBatch(
       const actor = createActor(machine, {
         clock,
         input: {
-          primary: PRIMARY,
-          fallback: scenario.fallbackDown ? FALLBACK : null,
+          primary: [PRIMARY],
+          fallback: scenario.fallbackDown ? [FALLBACK] : [],
           preferPrimary: false,
-          timing: {
-            backoffBaseMs: DEFAULT_THRESHOLDS.retryBaseMs,
-            backoffCapMs: DEFAULT_THRESHOLDS.retryCapMs,
-            hysteresisMs: DEFAULT_THRESHOLDS.preferPrimaryAfterMs,
-            random: seeded(scenario.seed * 7919 + index * 2),
-          },
+          // The element's defaults (src/policy/thresholds.ts), with a seeded jitter.
+          timing: { random: seeded(scenario.seed * 7919 + index * 2) },
         },
       });
       logOf.set(actor.system, log);

@@ -1,23 +1,24 @@
 /**
  * Runs the player machine for one <live-player>: validates the configuration, creates the
  * actor with the real sources, turns snapshots into what the element renders, reflects the
- * state on the host (`data-state`) and dispatches `statechange`, `failover` and `error`.
- * Make before break: the video on screen (`shown`) changes only when the machine's source
+ * state on the host (`data-state`) and dispatches `statechange`, `sourcechange`, `failover`,
+ * `warning` and `error`.
+ * Make before break: the video on screen (`shown`) changes only when the machine's endpoint
  * has a frame; until then the old video keeps its picture (its engine lingers in the pool).
  * Lifecycle: starts when the host is connected, stops when it is removed (not when it is
  * merely moved: the stop waits a microtask), restarts on a new configuration or `reload()`.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { createActor, type Actor } from 'xstate';
-import { resolveConfig, type ConfigError, type ConfigWarning } from '../config.js';
-import { Attributes, ErrorCodes, Events, Reasons, States, type PlayerState, type StateChangeReason } from '../constants.js';
-import { playerMachine, toPublicView } from '../machine/index.js';
-import type { SourceDescriptor, SourceRole } from '../machine/types.js';
+import { resolveConfig, type ConfigError, type ConfigWarning, type ListValue } from '../config.js';
+import { Attributes, ErrorCodes, Events, Reasons, States, WarningCodes, type PlayerState, type StateChangeReason } from '../constants.js';
+import { playerMachine, sameEndpoint, toPublicView } from '../machine/index.js';
+import type { EndpointRef, SourceDescriptor, SourceRole } from '../machine/types.js';
+import { resolveThresholds, type HealthThresholds } from '../policy/thresholds.js';
 import { createSourceActors } from '../sources/actors.js';
 import type { EnginePool } from '../sources/engine-pool.js';
-import { FrameClock } from './frame-clock.js';
 import { loaderFor } from '../sources/loaders.js';
-import { resolveThresholds, type HealthThresholds } from '../sources/thresholds.js';
+import { FrameClock } from './frame-clock.js';
 
 export interface StateChangeDetail {
   state: PlayerState;
@@ -27,11 +28,33 @@ export interface StateChangeDetail {
   cause?: string;
 }
 
-/** A switch of the picture from one source to the other, for the page's analytics. */
+/** An endpoint as the page sees it: which stream, which entry of its list, what is played. No token. */
+export interface SourceInfo {
+  stream: SourceRole;
+  /** Position in the page's list for that stream (0-based). */
+  index: number;
+  url: string;
+  type: SourceDescriptor['kind'];
+}
+
+/** The endpoint on screen changed (within a stream, or to the other stream). */
+export interface SourceChangeDetail {
+  source: SourceInfo | null;
+  previous: SourceInfo | null;
+  /** Why: the machine's reason for the change (e.g. `primary-failed`, `primary-recovered`). */
+  reason: StateChangeReason;
+  cause?: string;
+}
+
+/** A switch of the picture from one endpoint to another, for the page's analytics. */
 export interface FailoverDetail {
+  /** The streams: equal when the switch stayed within one stream's ladder. */
   from: SourceRole;
   to: SourceRole;
-  /** Why: the `reason` of the state change behind the switch. */
+  /** The endpoints. */
+  fromSource: SourceInfo;
+  toSource: SourceInfo;
+  /** Why: the machine's reason for the switch. */
   reason: StateChangeReason;
   cause?: string;
   /** When the player decided to leave `from` (performance.now() ms). */
@@ -56,20 +79,23 @@ export interface PlayerWarningDetail {
   source: ConfigWarning['source'];
 }
 
+/** A bearer token for every WHEP endpoint of a stream, or one per entry of its list. */
+export type TokenOption = string | readonly (string | null | undefined)[] | null;
+
 /** What the element needs from its host to run the player. */
 export interface PlayerHost extends ReactiveControllerHost, HTMLElement {
-  primary: string | null;
-  fallback: string | null;
-  primaryType: string | null;
-  fallbackType: string | null;
+  primary: ListValue;
+  fallback: ListValue;
+  primaryType: ListValue;
+  fallbackType: ListValue;
   primaryStatus: string | null;
   preferPrimary: boolean;
   standby: string | null;
   thresholds: Partial<HealthThresholds> | null;
-  primaryToken: string | null;
-  fallbackToken: string | null;
-  /** The video that shows this role's source (available after the first render). */
-  videoFor(role: SourceRole): Promise<HTMLVideoElement>;
+  primaryToken: TokenOption;
+  fallbackToken: TokenOption;
+  /** The video that shows this endpoint (available after the render that lists it). */
+  videoFor(endpoint: EndpointRef): Promise<HTMLVideoElement>;
 }
 
 export interface PlayerView {
@@ -78,10 +104,10 @@ export interface PlayerView {
   cause?: string;
   /** Waiting for the first answer or the first frame: show a quiet spinner. */
   loading: boolean;
-  /** Which source the machine plays (its video is shown once it has a frame). */
-  onScreen: SourceRole | null;
+  /** Which endpoint the machine plays (its video is shown once it has a frame). */
+  onScreen: EndpointRef | null;
   /** Which video is on screen now: the old one keeps its picture until the new one has a frame. */
-  shown: SourceRole | null;
+  shown: EndpointRef | null;
   error: ConfigError | null;
   /** Sound was refused by the browser's autoplay policy: offer "Unmute". */
   autoplayMuted: boolean;
@@ -101,14 +127,26 @@ const IDLE_VIEW: PlayerView = {
 };
 
 type PlayerActor = Actor<typeof playerMachine>;
+type Ladders = Record<SourceRole, SourceDescriptor[]>;
+
+/** The token of the entry at `position` of a stream's list. */
+function tokenAt(option: TokenOption, position: number): string | null {
+  if (typeof option === 'string') return option;
+  return option?.[position] ?? null;
+}
 
 export class PlayerController implements ReactiveController {
   view: PlayerView = IDLE_VIEW;
+  /** The endpoints of the running configuration, each with a <video> of its own. */
+  endpoints: EndpointRef[] = [];
+  private ladders: Ladders = { primary: [], fallback: [] };
+  /** Each endpoint's position in the page's list (entries this browser cannot play are left out). */
+  private positions: Record<SourceRole, number[]> = { primary: [], fallback: [] };
   private actor: PlayerActor | null = null;
   private pool: EnginePool | null = null;
   private readonly frames = new FrameClock();
-  /** When the current state was entered (performance.now()). */
-  private stateChangedAt = 0;
+  /** When the machine last chose another endpoint to play (performance.now()). */
+  private onScreenChangedAt = 0;
   /** Why the current actor was started; reported with its first snapshot, then cleared. */
   private pendingReason: StateChangeReason | null = null;
 
@@ -146,6 +184,22 @@ export class PlayerController implements ReactiveController {
     this.start(reason);
   }
 
+  /** The endpoint shown now, as the page sees it. */
+  get source(): SourceInfo | null {
+    return this.infoOf(this.view.shown);
+  }
+
+  private infoOf(endpoint: EndpointRef | null): SourceInfo | null {
+    const descriptor = endpoint && this.ladders[endpoint.role][endpoint.index];
+    if (!endpoint || !descriptor) return null;
+    return {
+      stream: endpoint.role,
+      index: this.positions[endpoint.role][endpoint.index] ?? endpoint.index,
+      url: descriptor.url,
+      type: descriptor.kind,
+    };
+  }
+
   private start(reason: StateChangeReason): void {
     const config = resolveConfig(
       {
@@ -161,15 +215,19 @@ export class PlayerController implements ReactiveController {
       this.fail(config.error);
       return;
     }
-    const unplayable = this.unplayable(config.primary, 'primary') ?? this.unplayable(config.fallback, 'fallback');
-    if (unplayable) {
-      this.fail(unplayable);
+    const warnings = [...config.warnings];
+    const playable = this.playableLadders({ primary: config.primary, fallback: config.fallback }, warnings);
+    if (!playable.ok) {
+      this.fail(playable.error);
       return;
     }
+    this.ladders = playable.ladders;
+    this.positions = playable.positions;
+    this.endpoints = (['primary', 'fallback'] as const).flatMap((role) => this.ladders[role].map((_, index) => ({ role, index })));
 
     this.pendingReason = reason;
     // The messages never include the URLs, which may carry tokens.
-    for (const warning of config.warnings) {
+    for (const warning of warnings) {
       console.warn(`<live-player>: ${warning.message}`);
       this.host.dispatchEvent(
         new CustomEvent<PlayerWarningDetail>(Events.WARNING, {
@@ -181,30 +239,29 @@ export class PlayerController implements ReactiveController {
     }
     const thresholds = resolveThresholds(this.host.thresholds);
     const { actors, pool } = createSourceActors({
-      videoFor: async (role) => {
-        const video = await this.host.videoFor(role);
+      videoFor: async (endpoint) => {
+        const video = await this.host.videoFor(endpoint);
         this.frames.track(video);
         return video;
       },
       thresholds: () => thresholds,
-      credentialsFor: (role) => ({ token: role === 'primary' ? this.host.primaryToken : this.host.fallbackToken }),
+      credentialsFor: (endpoint) => ({
+        token: tokenAt(endpoint.role === 'primary' ? this.host.primaryToken : this.host.fallbackToken, this.positions[endpoint.role][endpoint.index] ?? endpoint.index),
+      }),
       onAutoplayMuted: () => this.markAutoplayMuted(),
-      onEngineGone: (role) => {
-        if (this.pool === pool && this.view.shown === role) this.update({ shown: null });
+      onEngineGone: (endpoint) => {
+        if (this.pool === pool && sameEndpoint(this.view.shown, endpoint)) this.update({ shown: null });
       },
     });
     this.pool = pool;
+    const { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs } = thresholds;
     const actor = createActor(playerMachine.provide({ actors }), {
       input: {
-        primary: config.primary,
-        fallback: config.fallback,
+        primary: this.ladders.primary,
+        fallback: this.ladders.fallback,
         preferPrimary: this.host.preferPrimary,
         standby: this.host.standby === 'warm' ? 'warm' : 'cold',
-        timing: {
-          backoffBaseMs: thresholds.retryBaseMs,
-          backoffCapMs: thresholds.retryCapMs,
-          hysteresisMs: thresholds.preferPrimaryAfterMs,
-        },
+        timing: { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs },
       },
     });
     this.actor = actor;
@@ -221,7 +278,44 @@ export class PlayerController implements ReactiveController {
     actor.start();
   }
 
-  /** Shows the machine's source once it has a frame; nothing at all outside primary/fallback. */
+  /**
+   * Leaves out the endpoints that no engine in this browser can play (a WebRTC endpoint where
+   * there is no RTCPeerConnection: the ladder's HLS endpoint plays instead), with a warning;
+   * a stream with none left is a configuration error.
+   */
+  private playableLadders(
+    ladders: Ladders,
+    warnings: ConfigWarning[],
+  ): { ok: true; ladders: Ladders; positions: Record<SourceRole, number[]> } | { ok: false; error: ConfigError } {
+    const probeVideo = document.createElement('video');
+    const result = { ladders: { primary: [], fallback: [] } as Ladders, positions: { primary: [], fallback: [] } as Record<SourceRole, number[]> };
+    for (const role of ['primary', 'fallback'] as const) {
+      ladders[role].forEach((descriptor, position) => {
+        if (!loaderFor(descriptor, probeVideo)) return;
+        result.ladders[role].push(descriptor);
+        result.positions[role].push(position);
+      });
+      const dropped = ladders[role].filter((descriptor) => !loaderFor(descriptor, probeVideo));
+      if (!dropped.length) continue;
+      if (!result.ladders[role].length) {
+        const whep = dropped[0]!.kind === 'whep';
+        return {
+          ok: false,
+          error: whep
+            ? { code: ErrorCodes.WEBRTC_UNSUPPORTED, source: role, message: 'This browser cannot play WebRTC streams.' }
+            : { code: ErrorCodes.HLS_UNSUPPORTED, source: role, message: 'This browser cannot play HLS streams.' },
+        };
+      }
+      warnings.push({
+        code: WarningCodes.UNSUPPORTED_ENDPOINT,
+        source: role,
+        message: `This browser cannot play ${dropped.length === 1 ? 'one endpoint' : `${dropped.length} endpoints`} of the ${role}; the others play.`,
+      });
+    }
+    return { ok: true, ...result };
+  }
+
+  /** Shows the machine's endpoint once it has a frame; nothing at all outside primary/fallback. */
   private syncShown(playing: boolean): void {
     const { onScreen, shown } = this.view;
     if (!onScreen) {
@@ -230,28 +324,34 @@ export class PlayerController implements ReactiveController {
       if (shown || this.view.notice) this.update({ shown: null, notice: null });
       return;
     }
-    if (!playing || shown === onScreen) return;
+    if (!playing || sameEndpoint(shown, onScreen)) return;
     if (!shown) {
       this.update({ shown: onScreen });
       return;
     }
-    this.update({ shown: onScreen, notice: onScreen === 'fallback' ? 'switchedToBackup' : 'backToMain' });
+    // Within one stream the viewer sees the same stream: nothing to announce.
+    const notice = shown.role === onScreen.role ? this.view.notice : onScreen.role === 'fallback' ? 'switchedToBackup' : 'backToMain';
+    this.update({ shown: onScreen, notice });
     void this.announceFailover(shown, onScreen);
   }
 
-  private async announceFailover(from: SourceRole, to: SourceRole): Promise<void> {
+  private async announceFailover(from: EndpointRef, to: EndpointRef): Promise<void> {
     const actor = this.actor;
     const pool = this.pool;
-    const detectedAt = this.stateChangedAt;
+    const detectedAt = this.onScreenChangedAt;
     const { reason, cause } = this.view;
+    const fromSource = this.infoOf(from)!;
+    const toSource = this.infoOf(to)!;
     const [oldVideo, newVideo] = await Promise.all([this.host.videoFor(from), this.host.videoFor(to)]);
     const lastOldFrame = this.frames.lastPresentedAt(oldVideo) ?? detectedAt;
-    // The first frame the viewer sees from the new source, now that its video is visible.
+    // The first frame the viewer sees from the new endpoint, now that its video is visible.
     const firstSeen = await this.frames.nextFrame(newVideo);
     if (this.actor !== actor) return;
     const detail: FailoverDetail = {
-      from,
-      to,
+      from: from.role,
+      to: to.role,
+      fromSource,
+      toSource,
       reason,
       ...(cause ? { cause } : {}),
       detectedAt,
@@ -262,16 +362,9 @@ export class PlayerController implements ReactiveController {
     this.host.dispatchEvent(new CustomEvent<FailoverDetail>(Events.FAILOVER, { detail, bubbles: true, composed: true }));
   }
 
-  /** Names a source that no engine here can play, as a configuration error. */
-  private unplayable(source: SourceDescriptor | null, role: SourceRole): ConfigError | null {
-    if (!source || loaderFor(source, document.createElement('video'))) return null;
-    return source.kind === 'whep'
-      ? { code: ErrorCodes.WEBRTC_UNSUPPORTED, source: role, message: 'This browser cannot play WebRTC streams.' }
-      : { code: ErrorCodes.HLS_UNSUPPORTED, source: role, message: 'This browser cannot play HLS streams.' };
-  }
-
   private fail(error: ConfigError): void {
     this.stopActor();
+    this.endpoints = [];
     this.update({ state: States.ERROR, reason: Reasons.INVALID_CONFIG, cause: error.message, loading: false, onScreen: null, error });
     this.host.dispatchEvent(
       new CustomEvent<PlayerErrorDetail>(Events.ERROR, {
@@ -305,15 +398,15 @@ export class PlayerController implements ReactiveController {
     actor?.stop();
     this.pool?.destroyAll();
     this.pool = null;
-    if (this.view.shown) this.view = { ...this.view, shown: null };
+    if (this.view.shown) this.update({ shown: null });
   }
 
-  /** Applies a change to the view; reflects and announces a change of state. */
+  /** Applies a change to the view; reflects and announces a change of state or of the endpoint shown. */
   private update(change: Partial<PlayerView>): void {
     const previous = this.view;
     this.view = { ...previous, ...change };
+    if (!sameEndpoint(this.view.onScreen, previous.onScreen)) this.onScreenChangedAt = performance.now();
     if (this.view.state !== previous.state) {
-      this.stateChangedAt = performance.now();
       if (this.view.state === States.PRELIVE || this.view.state === States.STOPPED || this.view.state === States.ERROR) {
         this.view.autoplayMuted = false;
       }
@@ -331,6 +424,21 @@ export class PlayerController implements ReactiveController {
         }),
       );
     }
+    if (!sameEndpoint(this.view.shown, previous.shown) && (this.view.shown || previous.shown)) {
+      this.host.dispatchEvent(
+        new CustomEvent<SourceChangeDetail>(Events.SOURCE_CHANGE, {
+          detail: {
+            source: this.infoOf(this.view.shown),
+            previous: this.infoOf(previous.shown),
+            reason: this.view.reason,
+            ...(this.view.cause ? { cause: this.view.cause } : {}),
+          },
+          bubbles: true,
+          composed: true,
+        }),
+      );
+    }
     this.host.requestUpdate();
   }
 }
+

@@ -16,5 +16,5 @@ export {
   type WatchLogic,
 } from './player-machine.js';
 export { toPublicView, type PublicView, type MachineState } from './public-state.js';
-export { backoffDelay, type BackoffPolicy } from './backoff.js';
+export { keyOf, otherRole, rank, sameEndpoint, settleLadder, ROLES } from './ladder.js';
 export type * from './types.js';

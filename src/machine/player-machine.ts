@@ -1,35 +1,47 @@
 /**
  * The failover policy of <live-player> as an XState v5 machine (pure: no DOM, no media, no
- * timers other than XState `after` delays; effects are the `probe`, `play` and `watch`
- * actors that the element supplies with `playerMachine.provide({ actors })`).
+ * timers other than XState delays; effects are the `probe`, `play`, `warm` and `watch` actors
+ * that the element supplies with `playerMachine.provide({ actors })`).
+ *
+ * The top-level states are exactly the public states. `primary` and `fallback` are built by
+ * one function, `onAir(role)`: every rule of a stream on screen is written once, and which
+ * endpoint is on screen, which one comes next and which ones failed are context.
  *
  * Policy:
- * - prelive probes primary and fallback in parallel. The primary wins as soon as it is live
- *   (the fallback probe is not awaited); the fallback wins only once the primary is known to
- *   be not live. A stopped primary ends everything; a stopped fallback is just not live.
- * - Nothing live: retry the round after `backoffDelay` (equal jitter, capped, Retry-After as
- *   a floor), forever: a late event start must still be picked up. The attempt counter
- *   resets when a source puts its first frame on screen, so a source that probes live but
- *   never plays backs off instead of looping hot.
- * - Only the first round probes fast (confirmAdvance false); every later probe also checks
- *   that the stream advances, since a failed stream often still serves a stale playlist.
- * - A source that fails gets one probe of the other source (the failing player is kept
- *   alive meanwhile: its buffer may still be on screen); if that is not live, prelive waits
- *   one backoff step before probing again.
- * - The fallback is sticky unless `preferPrimary`, which returns to the primary once the
- *   watcher has seen it live for `hysteresisMs` without a DOWN in between.
- * - No ping-pong between two broken sources: a source that failed counts as "failed
- *   recently" until it proves healthy (plays for `hysteresisMs`, or the watcher sees it live
- *   and advancing). Switching back to such a source needs its probe AND a frame from its
- *   warming engine; without both the player goes to prelive (and its backoff).
- * - prefer-primary returns only to a primary that stayed healthy for the window with a frame
- *   ready in its hidden video; a failure of that hidden primary starts the wait over. So a
- *   flapping source causes at most one switch per window (away from it); the only other
- *   switches are forced ones (the source on screen failed and the other one proved live),
- *   because a live picture beats the poster.
- * - A deliberate stop of the primary, seen by any probe, player or watcher, is final.
+ * - prelive probes both streams' ladders in parallel. The primary wins as soon as one of its
+ *   endpoints is live (the fallback's answer is not awaited); the fallback wins only once the
+ *   primary is known to be not live. A stopped primary ends everything; a stopped fallback is
+ *   just not live.
+ * - Nothing live: retry the round after `backoffDelay` (capped, jittered, Retry-After as a
+ *   floor), forever: a late event start must still be picked up. The attempt counter resets
+ *   when an endpoint puts its first frame on screen, so an endpoint that probes live but
+ *   never plays backs off instead of looping hot. Only the first round skips the advance
+ *   check, so a stream starts fast.
+ * - Make before break: at the first sign of trouble (SUSPECT) the next endpoint starts
+ *   warming in its hidden video; the switch itself waits for FAILED. The candidates after a
+ *   failure are the same stream's other endpoints, unless the failure is the stream's own
+ *   (then straight to the other stream), then the other stream's (ladder.ts). Each candidate
+ *   must prove itself (its probe, or a frame from its warming engine) before the switch;
+ *   one that does not is passed over for the next; with none left, prelive.
+ * - A WebRTC endpoint's own failure (frames stopped, connection lost) reaches every viewer at
+ *   the same instant: the next endpoint is started after a random 0–`failoverSpreadMs`, so a
+ *   crowd does not land on it in one second. HLS failures are spread by each player's own
+ *   playlist refresh; a stream's own failure (publisher gone) moves at once.
+ * - No ping-pong between two broken endpoints: an endpoint that failed counts as "failed
+ *   recently" until it proves healthy (plays for the hysteresis window, or a watcher sees it
+ *   live and advancing). Switching to such an endpoint needs its probe AND a frame.
+ * - An endpoint this viewer cannot reach (`path`: ICE never connected) is left alone for the
+ *   crowd-safe backoff, and at least the hysteresis window, before it is tried again.
+ * - Sticky: the player stays where it works. `prefer-primary` returns to a better endpoint
+ *   (any primary endpoint from the fallback; an earlier one within the primary) once a
+ *   watcher has seen it live for the hysteresis window, with a frame ready in its hidden
+ *   video; a failure or DOWN of it starts the wait over. So a flapping endpoint causes at
+ *   most one unforced switch per window; forced switches (the endpoint on screen failed and
+ *   another proved live) are never held back, because a live picture beats the poster.
+ * - A deliberate stop seen on any endpoint of the primary stream, by a probe, a player or a
+ *   watcher, is final. A stopped fallback endpoint only counts as a failed one.
  */
-import { and, assign, fromCallback, fromPromise, setup, stateIn } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, fromPromise, raise, setup } from 'xstate';
 import type {
   ActorRefFrom,
   AnyEventObject,
@@ -39,24 +51,30 @@ import type {
   SnapshotFrom,
 } from 'xstate';
 import { Reasons, type StateChangeReason } from '../constants.js';
-import { backoffDelay, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from './backoff.js';
+import { backoffDelay } from '../policy/backoff.js';
+import { DEFAULT_THRESHOLDS } from '../policy/thresholds.js';
+import { candidates, keyOf, otherRole, rank, ROLES, sameEndpoint, type Streams } from './ladder.js';
 import type {
+  EndpointRef,
+  FailureScope,
+  LadderStep,
   MachineInput,
   MachineTiming,
   PlayInput,
   ProbeInput,
-  ProbeVerdict,
-  SourceDescriptor,
+  RetryEvent,
   SourceEvent,
   SourceRole,
   StandbyMode,
+  StreamVerdict,
   WatchInput,
 } from './types.js';
 
 export const DEFAULT_TIMING: Readonly<MachineTiming> = {
-  backoffBaseMs: DEFAULT_RETRY_BASE_MS,
-  backoffCapMs: DEFAULT_RETRY_CAP_MS,
-  hysteresisMs: 15000,
+  retryBaseMs: DEFAULT_THRESHOLDS.retryBaseMs,
+  retryCapMs: DEFAULT_THRESHOLDS.retryCapMs,
+  preferPrimaryAfterMs: DEFAULT_THRESHOLDS.preferPrimaryAfterMs,
+  failoverSpreadMs: DEFAULT_THRESHOLDS.failoverSpreadMs,
   random: Math.random,
 };
 
@@ -64,64 +82,88 @@ export const DEFAULT_TIMING: Readonly<MachineTiming> = {
 export type PlayerTag = 'loading' | 'playing';
 
 export interface PlayerContext {
-  readonly primary: SourceDescriptor;
-  readonly fallback: SourceDescriptor | null;
+  readonly streams: Streams;
   readonly preferPrimary: boolean;
   readonly standby: StandbyMode;
   readonly timing: MachineTiming;
-  /** Why the last change of top-level state happened. */
+  /** Why the last change of top-level state (or of the endpoint on screen) happened. */
   reason: StateChangeReason;
   /** The engine's or probe's failure text behind `reason`, when there is one. */
   cause?: string;
-  /** Failed prelive rounds since a source last put a frame on screen. */
+  /** Failed prelive rounds since an endpoint last put a frame on screen. */
   attempt: number;
   /** True until the first probe round is over: that round skips the advance check. */
   fastStart: boolean;
-  /** Not-live verdicts of the current round (cleared whenever a round starts or a source plays). */
-  primaryVerdict: ProbeVerdict | null;
-  fallbackVerdict: ProbeVerdict | null;
-  /** Target durations reported by the last live probe of each source, for `play`. */
-  targetDurationMs: Partial<Record<SourceRole, number>>;
-  /** Cause of the failure being handled while the other source is probed. */
-  failure?: string;
-  /**
-   * Sources that failed and have not proven healthy since (played for the hysteresis window,
-   * or seen live and advancing by the watcher). A probe alone cannot tell hung or corrupt
-   * segments: switching to such a source also needs a frame (strictFallback/strictPrimary).
-   */
-  failedRecently: Record<SourceRole, boolean>;
+  /** This round's verdict per stream (cleared when a round starts or a stream plays). */
+  verdicts: Record<SourceRole, StreamVerdict | null>;
+  /** Target durations reported by the last live probe of each endpoint, by key. */
+  targetDurationMs: Record<string, number | undefined>;
+  /** The endpoint played on screen (`primary` and `fallback` states). */
+  onScreen: EndpointRef | null;
+  /** The endpoint to switch to next: warming, being tried, or (prefer-primary) proving itself. */
+  next: EndpointRef | null;
+  /** `next` has a frame in its hidden video. */
+  nextReady: boolean;
+  /** `next` passed its probe. */
+  nextProbed: boolean;
+  /** How long to wait before `next` is started (the crowd spread). */
+  spreadMs: number;
+  /** Keys of the endpoints tried, and found wanting, for the failure being handled. */
+  tried: string[];
+  /** The failure of the endpoint on screen being handled. */
+  failure: { cause: string; scope: FailureScope } | null;
+  /** Keys of endpoints that failed and have not proven healthy since. */
+  failedRecently: Record<string, boolean>;
+  /** Consecutive `path` failures per endpoint: the backoff step of its next try. */
+  pathFailures: Record<string, number>;
+  /** Endpoints left alone after a `path` failure, until their ENDPOINT.RETRY. */
+  benched: Record<string, boolean>;
 }
 
 /** Logic types the element's real actors must satisfy. */
-export type ProbeLogic = PromiseActorLogic<ProbeVerdict, ProbeInput>;
+export type ProbeLogic = PromiseActorLogic<StreamVerdict, ProbeInput>;
 export type PlayLogic = CallbackActorLogic<EventObject, PlayInput>;
 export type WatchLogic = CallbackActorLogic<EventObject, WatchInput>;
 
 /** Invocation ids: the graph test and debugging tools address probe results by them. */
 export const ActorIds = {
-  PROBE_PRIMARY: 'probePrimary',
-  PROBE_FALLBACK: 'probeFallback',
-  FAILOVER_PROBE: 'failoverProbe',
-  RECOVERY_PROBE: 'recoveryProbe',
+  PROBE: { primary: 'probePrimary', fallback: 'probeFallback' },
+  TRY: 'tryNext',
   PLAY: 'play',
   WARM: 'warm',
   WATCH: 'watch',
 } as const;
 
+const MACHINE_ID = 'player';
+/** An absolute target: `#player.<path>`. */
+const at = (path: string) => `#${MACHINE_ID}.${path}`;
+
+type MachineEvent = SourceEvent | RetryEvent;
+
 /**
  * The verdict carried by a probe's done or error event. A probe that rejects counts as not
  * live, with the error as cause: a broken probe must not stop the retries.
  */
-function verdictOf(event: AnyEventObject): ProbeVerdict {
-  if (event.type.startsWith('xstate.error.actor.')) {
-    return { status: 'not-live', cause: String(event.error) };
-  }
-  return event.output as ProbeVerdict;
+function verdictOf(event: AnyEventObject): StreamVerdict {
+  if (event.type.startsWith('xstate.error.actor.')) return { status: 'not-live', cause: String(event.error), index: 0 };
+  return event.output as StreamVerdict;
 }
 
 /** A stopped fallback is only an unavailable fallback: the stop signal is the primary's. */
-function asFallbackVerdict(verdict: ProbeVerdict): ProbeVerdict {
-  return verdict.status === 'stopped' ? { status: 'not-live', cause: verdict.cause } : verdict;
+function asStreamVerdict(role: SourceRole, verdict: StreamVerdict): StreamVerdict {
+  return role === 'fallback' && verdict.status === 'stopped' ? { ...verdict, status: 'not-live' } : verdict;
+}
+
+function refOf(event: AnyEventObject): EndpointRef | null {
+  return typeof event.role === 'string' && typeof event.index === 'number' ? { role: event.role as SourceRole, index: event.index } : null;
+}
+
+function causeOf(verdict: StreamVerdict | null): string | undefined {
+  return verdict && verdict.status !== 'live' ? verdict.cause : undefined;
+}
+
+function retryAfterOf(verdict: StreamVerdict | null): number {
+  return verdict?.status === 'not-live' ? (verdict.retryAfterMs ?? 0) : 0;
 }
 
 /** Defaults, overridden only by values actually given (an explicit `undefined` keeps the default). */
@@ -134,24 +176,70 @@ function resolveTiming(timing: Partial<MachineTiming> | undefined): MachineTimin
   return resolved;
 }
 
-function causeOf(verdict: ProbeVerdict | null): string | undefined {
-  return verdict && verdict.status !== 'live' ? verdict.cause : undefined;
+const stepOf = (context: PlayerContext, ref: EndpointRef): LadderStep => ({
+  ...ref,
+  source: context.streams[ref.role][ref.index]!,
+});
+
+/** The candidates after a failure of `scope` of the endpoint on screen (excluding `next` when asked). */
+function candidatesFor(context: PlayerContext, scope: FailureScope, besides: EndpointRef | null = null): EndpointRef[] {
+  if (!context.onScreen) return [];
+  const skip = (key: string) => context.tried.includes(key) || !!context.benched[key] || (besides !== null && key === keyOf(besides));
+  return candidates({ streams: context.streams, onScreen: context.onScreen, skip }, scope);
 }
 
-function retryAfterOf(verdict: ProbeVerdict | null): number {
-  return verdict?.status === 'not-live' ? (verdict.retryAfterMs ?? 0) : 0;
+/** The warm standby: the next endpoint in line that has not just failed (warming that one again would only repeat the failure). */
+function standbyFor(context: PlayerContext): EndpointRef | null {
+  return candidatesFor(context, 'endpoint').find((ref) => !context.failedRecently[keyOf(ref)]) ?? null;
 }
 
-export const playerMachine = setup({
+/** `next` is worth keeping for a failure of `scope`: a stream's own failure rules out its other endpoints. */
+function nextFits(context: PlayerContext, scope: FailureScope): boolean {
+  const { next, onScreen } = context;
+  return !!next && !!onScreen && !(scope === 'stream' && next.role === onScreen.role);
+}
+
+/** What the endpoints the watcher looks at: the primary's while the fallback plays (its stop
+ * signal and recovery); with prefer-primary, the primary's earlier endpoints. */
+function watchedSteps(context: PlayerContext): LadderStep[] {
+  const { onScreen } = context;
+  if (!onScreen) return [];
+  const indices = context.streams.primary
+    .map((_, index) => index)
+    .filter((index) => onScreen.role === 'fallback' || (context.preferPrimary && index < onScreen.index));
+  return indices.map((index) => stepOf(context, { role: 'primary', index }));
+}
+
+/** The spread before `next` starts after a trouble of `scope` on screen (see the policy). */
+function spreadFor(context: PlayerContext, scope: FailureScope): number {
+  const onScreen = context.onScreen && context.streams[context.onScreen.role][context.onScreen.index];
+  if (!onScreen || onScreen.kind !== 'whep' || scope === 'stream') return 0;
+  return Math.floor(context.timing.random() * context.timing.failoverSpreadMs);
+}
+
+const scopeOfEvent = (event: AnyEventObject): FailureScope => (event.scope as FailureScope | undefined) ?? 'endpoint';
+
+/** Records `next` as the endpoint to switch to, not yet ready nor probed. */
+const withNext = (
+  next: EndpointRef | null,
+  spreadMs = 0,
+): Pick<PlayerContext, 'next' | 'nextReady' | 'nextProbed' | 'spreadMs'> => ({
+  next,
+  nextReady: false,
+  nextProbed: false,
+  spreadMs,
+});
+
+const machineSetup = setup({
   types: {
     context: {} as PlayerContext,
-    events: {} as SourceEvent,
+    events: {} as MachineEvent,
     input: {} as MachineInput,
     tags: {} as PlayerTag,
   },
   actors: {
     // Placeholders: the element provides the real effects.
-    probe: fromPromise<ProbeVerdict, ProbeInput>(async () => {
+    probe: fromPromise<StreamVerdict, ProbeInput>(async () => {
       throw new Error('probe not provided');
     }),
     play: fromCallback<EventObject, PlayInput>(() => undefined),
@@ -159,74 +247,396 @@ export const playerMachine = setup({
     watch: fromCallback<EventObject, WatchInput>(() => undefined),
   },
   guards: {
-    // Source events carry their role: the machine never trusts an event from the wrong source.
-    fromPrimary: ({ event }) => 'role' in event && event.role === 'primary',
-    fromFallback: ({ event }) => 'role' in event && event.role === 'fallback',
-    // On a probe's done/error event (a rejected probe is never live nor stopped).
-    verdictLive: ({ event }) => verdictOf(event).status === 'live',
-    verdictStopped: ({ event }) => verdictOf(event).status === 'stopped',
-    hasFallback: ({ context }) => context.fallback !== null,
-    fallbackFailedRecently: ({ context }) => context.failedRecently.fallback,
-    primaryFailedRecently: ({ context }) => context.failedRecently.primary,
-    preferPrimary: ({ context }) => context.preferPrimary,
-    warmStandby: ({ context }) => context.standby === 'warm',
-    primaryKnownNotLive: ({ context }) => context.primaryVerdict !== null,
-    fallbackKnownLive: ({ context }) => context.fallbackVerdict?.status === 'live',
-    /** The fallback has answered this round, or there is none to wait for. */
-    fallbackSettled: ({ context }) => context.fallback === null || context.fallbackVerdict !== null,
+    // Source events carry their endpoint: the machine never trusts an event from another one.
+    fromOnScreen: ({ context, event }) => sameEndpoint(refOf(event), context.onScreen),
+    fromNext: ({ context, event }) => sameEndpoint(refOf(event), context.next),
+    fromPrimaryStream: ({ event }) => refOf(event)?.role === 'primary',
+    hasFallback: ({ context }) => context.streams.fallback.length > 0,
+    /** This round's verdict of `role` (a stopped fallback counts as not live). */
+    streamIs: ({ context }, params: { role: SourceRole; status: StreamVerdict['status'] }) =>
+      context.verdicts[params.role]?.status === params.status,
+    /** `role` has answered this round, or has no endpoints to answer for. */
+    streamSettled: ({ context }, params: { role: SourceRole }) =>
+      context.verdicts[params.role] !== null || context.streams[params.role].length === 0,
+    /** On a probe's done/error event (a rejected probe is never live nor stopped). */
+    verdictIs: ({ event }, params: { status: StreamVerdict['status'] }) => verdictOf(event).status === params.status,
+    nextIsPrimary: ({ context }) => context.next?.role === 'primary',
+    nextRoleIs: ({ context }, params: { role: SourceRole }) => context.next?.role === params.role,
+    /** The endpoint on screen failed and there is somewhere to go for this failure. */
+    canFailOver: ({ context, event }) => candidatesFor(context, scopeOfEvent(event)).length > 0,
+    /** Another candidate besides `next` for the failure being handled. */
+    hasAnother: ({ context }) => candidatesFor(context, context.failure?.scope ?? 'endpoint', context.next).length > 0,
+    /** SUSPECT: `next` does not fit this trouble, and another endpoint would. */
+    needsOtherNext: ({ context, event }) =>
+      !nextFits(context, scopeOfEvent(event)) && candidatesFor(context, scopeOfEvent(event)).length > 0,
+    /**
+     * `next` proved itself: its probe or a frame; both for an endpoint that failed recently.
+     */
+    canSwitch: ({ context }) => {
+      const { next, nextReady, nextProbed } = context;
+      if (!next) return false;
+      return context.failedRecently[keyOf(next)] ? nextReady && nextProbed : nextReady || nextProbed;
+    },
+    nextReady: ({ context }) => context.nextReady,
+    noSpread: ({ context }) => context.spreadMs <= 0,
+    /** With a warm standby, the next endpoint in line is kept warm all along. */
+    warmStandby: ({ context }) => context.standby === 'warm' && standbyFor(context) !== null,
+    /** prefer-primary: a watcher saw a better endpoint than the one on screen live (and it is not benched). */
+    betterEndpointLive: ({ context, event }) => {
+      const ref = refOf(event);
+      if (!context.preferPrimary || !ref || !context.onScreen || context.benched[keyOf(ref)]) return false;
+      return rank(ref) < rank(context.onScreen);
+    },
   },
   delays: {
     backoff: ({ context }) =>
       backoffDelay(
         context.attempt,
-        {
-          baseMs: context.timing.backoffBaseMs,
-          capMs: context.timing.backoffCapMs,
-          random: context.timing.random,
-        },
-        Math.max(retryAfterOf(context.primaryVerdict), retryAfterOf(context.fallbackVerdict)) || undefined,
+        { baseMs: context.timing.retryBaseMs, capMs: context.timing.retryCapMs, random: context.timing.random },
+        Math.max(...ROLES.map((role) => retryAfterOf(context.verdicts[role]))) || undefined,
       ),
-    hysteresis: ({ context }) => context.timing.hysteresisMs,
+    hysteresis: ({ context }) => context.timing.preferPrimaryAfterMs,
+    spread: ({ context }) => context.spreadMs,
   },
   actions: {
-    /** Records why the top-level state is changing (read by the element for `statechange`). */
+    /** Records why the top-level state (or the endpoint on screen) is changing. */
     announce: assign((_, params: { reason: StateChangeReason; cause?: string }) => ({
       reason: params.reason,
       cause: params.cause,
     })),
-    /** Announces the failure being handled (noted by `noteFailure`) as the reason of the change. */
-    announceFailure: assign(({ context }, params: { reason: StateChangeReason }) => ({
-      reason: params.reason,
-      cause: context.failure,
+    /** Announces the failure being handled as the reason of the change: `<stream>-failed`. */
+    announceFailure: assign(({ context }) => ({
+      reason: context.onScreen?.role === 'fallback' ? Reasons.FALLBACK_FAILED : Reasons.PRIMARY_FAILED,
+      cause: context.failure?.cause,
     })),
-    recordPrimary: assign(({ event }) => ({ primaryVerdict: verdictOf(event) })),
-    recordFallback: assign(({ event }) => ({ fallbackVerdict: asFallbackVerdict(verdictOf(event)) })),
-    clearVerdicts: assign({ primaryVerdict: null, fallbackVerdict: null }),
+    recordVerdict: assign(({ context, event }, params: { role: SourceRole }) => ({
+      verdicts: { ...context.verdicts, [params.role]: asStreamVerdict(params.role, verdictOf(event)) },
+    })),
+    /** A candidate's probe said not live: its Retry-After must hold if prelive follows. */
+    recordNextVerdict: assign(({ context, event }) => {
+      const role = context.next?.role ?? 'primary';
+      return { verdicts: { ...context.verdicts, [role]: asStreamVerdict(role, verdictOf(event)) } };
+    }),
+    clearVerdicts: assign({ verdicts: { primary: null, fallback: null } }),
     endFastStart: assign({ fastStart: false }),
     countAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
     resetAttempt: assign({ attempt: 0 }),
-    markFailed: assign(({ context }, params: { role: SourceRole }) => ({
-      failedRecently: { ...context.failedRecently, [params.role]: true },
-    })),
-    markHealthy: assign(({ context }, params: { role: SourceRole }) => ({
-      failedRecently: { ...context.failedRecently, [params.role]: false },
-    })),
-    noteFailure: assign(({ event }) => ({ failure: 'cause' in event ? event.cause : undefined })),
-    keepTargetDuration: assign(({ context, event }, params: { role: SourceRole }) => {
+    /** The target duration that `next`'s live probe reported, for its player. */
+    keepNextTargetDuration: assign(({ context, event }) => {
       const verdict = verdictOf(event);
+      if (!context.next || verdict.status !== 'live') return {};
+      return { targetDurationMs: { ...context.targetDurationMs, [keyOf(context.next)]: verdict.targetDurationMs } };
+    }),
+    /** Puts this round's live endpoint of `role` on screen. */
+    adoptVerdict: assign(({ context }, params: { role: SourceRole }) => {
+      const verdict = context.verdicts[params.role]!;
+      const ref = { role: params.role, index: verdict.index };
+      const targetDurationMs = verdict.status === 'live' ? verdict.targetDurationMs : undefined;
       return {
-        targetDurationMs: {
-          ...context.targetDurationMs,
-          [params.role]: verdict.status === 'live' ? verdict.targetDurationMs : undefined,
-        },
+        onScreen: ref,
+        ...withNext(null),
+        tried: [],
+        failure: null,
+        targetDurationMs: { ...context.targetDurationMs, [keyOf(ref)]: targetDurationMs },
       };
     }),
+    /** Puts `next` on screen. */
+    adoptNext: assign(({ context }) => ({ onScreen: context.next, ...withNext(null), tried: [], failure: null })),
+    noteFailure: assign(({ event }) => ({
+      failure: { cause: 'cause' in event ? String(event.cause) : 'failed', scope: scopeOfEvent(event) },
+      tried: [],
+    })),
+    /**
+     * The endpoint of a FAILED event counts as failed recently; after a `path` failure it is
+     * also left alone until an ENDPOINT.RETRY, after the backoff of its failure count (at
+     * least the hysteresis window).
+     */
+    markFailed: enqueueActions(({ context, event, enqueue }) => {
+      const ref = refOf(event);
+      if (!ref) return;
+      const key = keyOf(ref);
+      enqueue.assign({ failedRecently: { ...context.failedRecently, [key]: true } });
+      if (scopeOfEvent(event) !== 'path') return;
+      const failures = (context.pathFailures[key] ?? 0) + 1;
+      const { retryBaseMs: baseMs, retryCapMs: capMs, random, preferPrimaryAfterMs } = context.timing;
+      enqueue.assign({
+        pathFailures: { ...context.pathFailures, [key]: failures },
+        benched: { ...context.benched, [key]: true },
+      });
+      enqueue.cancel(`retry:${key}`);
+      enqueue.raise(
+        { type: 'ENDPOINT.RETRY', ...ref },
+        { id: `retry:${key}`, delay: Math.max(preferPrimaryAfterMs, backoffDelay(failures - 1, { baseMs, capMs, random })) },
+      );
+    }),
+    unbench: assign(({ context, event }) => ({ benched: { ...context.benched, [keyOf(refOf(event)!)]: false } })),
+    /** An endpoint seen healthy (a watcher's LIVE) no longer counts as failed recently. */
+    markEventHealthy: assign(({ context, event }) => ({
+      failedRecently: { ...context.failedRecently, [keyOf(refOf(event)!)]: false },
+    })),
+    /** The endpoint on screen played for the hysteresis window: healthy, and its path too. */
+    markOnScreenHealthy: assign(({ context }) => {
+      const key = keyOf(context.onScreen!);
+      return {
+        failedRecently: { ...context.failedRecently, [key]: false },
+        pathFailures: { ...context.pathFailures, [key]: 0 },
+      };
+    }),
+    /** The first candidate for a trouble of this event's scope, with its spread. */
+    pickNext: assign(({ context, event }) => {
+      const scope = scopeOfEvent(event);
+      return withNext(candidatesFor(context, scope)[0] ?? null, spreadFor(context, scope));
+    }),
+    /** On a failure: keep a `next` that fits it (it may be warm already), else pick one. */
+    keepOrPickNext: assign(({ context }) => {
+      const scope = context.failure?.scope ?? 'endpoint';
+      if (nextFits(context, scope)) return { spreadMs: 0 };
+      return withNext(candidatesFor(context, scope)[0] ?? null, spreadFor(context, scope));
+    }),
+    /** `next` did not prove itself for this failure: the next candidate, started at once. */
+    pickAnother: assign(({ context }) => {
+      const tried = [...context.tried, keyOf(context.next!)];
+      const scope = context.failure?.scope ?? 'endpoint';
+      return { tried, ...withNext(candidatesFor({ ...context, tried }, scope)[0] ?? null) };
+    }),
+    /** A standby for the next endpoint in line. */
+    pickStandby: assign(({ context }) => withNext(standbyFor(context))),
+    /** prefer-primary: the endpoint a watcher saw live is the one to prove itself. */
+    nextFromEvent: assign(({ event }) => withNext(refOf(event))),
+    clearNext: assign(withNext(null)),
+    /** Nothing on screen any more (prelive): no endpoint, no candidate, no failure in hand. */
+    leaveScreen: assign({ onScreen: null, ...withNext(null), tried: [], failure: null }),
+    markNextReady: assign({ nextReady: true }),
+    markNextProbed: assign({ nextProbed: true }),
   },
-}).createMachine({
-  id: 'player',
+});
+
+/** One stream's probe region of a prelive round. The fallback may have no endpoints at all. */
+function streamProbe(role: SourceRole) {
+  const running = {
+    description: `Probing every endpoint of the ${role} stream; the first live one in ladder order wins.`,
+    invoke: {
+      id: ActorIds.PROBE[role],
+      src: 'probe' as const,
+      input: ({ context }: { context: PlayerContext }): ProbeInput => ({
+        role,
+        steps: context.streams[role].map((_, index) => stepOf(context, { role, index })),
+        confirmAdvance: !context.fastStart,
+      }),
+      onDone: { actions: { type: 'recordVerdict' as const, params: { role } } },
+      onError: { actions: { type: 'recordVerdict' as const, params: { role } } },
+    },
+  };
+  if (role === 'primary') return machineSetup.createStateConfig({ initial: 'running', states: { running } });
+  return machineSetup.createStateConfig({
+    // XState cannot invoke conditionally, so the absence of a fallback is a state.
+    initial: 'choosing' as const,
+    states: {
+      choosing: { always: [{ guard: 'hasFallback' as const, target: 'running' }, { target: 'absent' }] },
+      running,
+      absent: { description: 'No fallback stream is configured.' },
+    },
+  });
+}
+
+/** The transitions that put `next` on screen, whichever stream it belongs to. */
+function switchToNext() {
+  return (['primary', 'fallback'] as const).map((role) => ({
+    guard: and(['canSwitch', { type: 'nextRoleIs' as const, params: { role } }]),
+    target: at(role),
+    reenter: true,
+    actions: ['announceFailure' as const, 'adoptNext' as const],
+  }));
+}
+
+/** Keeps `next` ready in its hidden video (its engine is the pool's: restarting this actor keeps it). */
+const warmNext = {
+  id: ActorIds.WARM,
+  src: 'warm' as const,
+  input: ({ context }: { context: PlayerContext }): PlayInput => ({
+    ...stepOf(context, context.next!),
+    targetDurationMs: context.targetDurationMs[keyOf(context.next!)],
+  }),
+};
+
+/**
+ * A stream on screen, on any of its endpoints (`context.onScreen`). Regions: `view` (the
+ * picture: loading until the first frame), `health` (steady, failing over, or recovering a
+ * better endpoint). The player and the watcher run at this level, so the failing endpoint's
+ * buffer keeps playing while the next one proves itself.
+ */
+function onAir(role: SourceRole) {
+  const other = otherRole(role);
+  return machineSetup.createStateConfig({
+    description: `The ${role} stream is on screen (on any of its endpoints).`,
+    type: 'parallel',
+    entry: 'clearVerdicts',
+    invoke: [
+      {
+        id: ActorIds.PLAY,
+        src: 'play',
+        input: ({ context }) => ({
+          ...stepOf(context, context.onScreen!),
+          targetDurationMs: context.targetDurationMs[keyOf(context.onScreen!)],
+        }),
+      },
+      {
+        // The primary's endpoints, for its stop signal and (prefer-primary) its recovery.
+        id: ActorIds.WATCH,
+        src: 'watch',
+        input: ({ context }) => ({ steps: watchedSteps(context) }),
+      },
+    ],
+    // A watcher's LIVE: that endpoint is healthy again (steady also considers returning to it).
+    on: { 'SOURCE.LIVE': { actions: 'markEventHealthy' } },
+    states: {
+      view: {
+        description: 'The picture of the endpoint on screen.',
+        initial: 'loading',
+        states: {
+          loading: {
+            tags: ['loading'],
+            on: { 'SOURCE.FIRST_FRAME': { guard: 'fromOnScreen', target: 'playing', actions: 'resetAttempt' } },
+          },
+          playing: {
+            tags: ['playing'],
+            after: { hysteresis: { actions: 'markOnScreenHealthy' } },
+          },
+        },
+      },
+      health: {
+        initial: 'steady',
+        on: {
+          // The endpoint on screen failed: to the next candidate, or to prelive when there is none.
+          'SOURCE.FAILED': [
+            { guard: and(['fromOnScreen', 'canFailOver']), target: '.failing', actions: ['noteFailure', 'markFailed', 'keepOrPickNext'] },
+            { guard: 'fromOnScreen', target: at('prelive.waiting'), actions: ['noteFailure', 'markFailed', 'announceFailure'] },
+          ],
+          'SOURCE.READY': { guard: 'fromNext', actions: 'markNextReady' },
+        },
+        states: {
+          steady: {
+            description: 'Playing; at the first sign of trouble (or all along with a warm standby) the next endpoint warms.',
+            initial: 'choosing',
+            on: {
+              'SOURCE.LIVE': [
+                { guard: 'betterEndpointLive', target: 'recovering', actions: ['markEventHealthy', 'nextFromEvent'] },
+                { actions: 'markEventHealthy' },
+              ],
+            },
+            states: {
+              choosing: {
+                always: [{ guard: 'warmStandby', target: 'warming', actions: 'pickStandby' }, { target: 'calm' }],
+              },
+              calm: {
+                on: {
+                  'SOURCE.SUSPECT': { guard: and(['fromOnScreen', 'needsOtherNext']), target: 'warming', actions: 'pickNext' },
+                },
+              },
+              warming: {
+                description: 'The next endpoint starts (after the crowd spread) in its hidden video.',
+                on: {
+                  // A trouble of another kind (the stream's own, not the endpoint's): warm what fits it.
+                  'SOURCE.SUSPECT': {
+                    guard: and(['fromOnScreen', 'needsOtherNext']),
+                    target: 'warming',
+                    reenter: true,
+                    actions: 'pickNext',
+                  },
+                  'SOURCE.FAILED': { guard: 'fromNext', target: 'calm', actions: ['markFailed', 'clearNext'] },
+                },
+                initial: 'spreading',
+                states: {
+                  spreading: { always: { guard: 'noSpread', target: 'started' }, after: { spread: 'started' } },
+                  started: { invoke: warmNext },
+                },
+              },
+            },
+          },
+          failing: {
+            description: `The endpoint on screen failed: candidates are tried in order (its stream first, unless the failure is the stream's own, then the ${other}); the first to prove itself goes on screen.`,
+            always: switchToNext(),
+            on: {
+              'SOURCE.FAILED': [
+                { guard: 'fromNext', actions: 'markFailed', target: '.tryingAnother' },
+                // Reported again while failing over: already in hand.
+                { guard: 'fromOnScreen' },
+              ],
+            },
+            initial: 'spreading',
+            states: {
+              spreading: { always: { guard: 'noSpread', target: 'trying' }, after: { spread: 'trying' } },
+              trying: {
+                description: 'The candidate warms in its hidden video while its probe asks whether it is live and advancing.',
+                invoke: [
+                  {
+                    id: ActorIds.TRY,
+                    src: 'probe',
+                    input: ({ context }) => ({
+                      role: context.next!.role,
+                      steps: [stepOf(context, context.next!)],
+                      confirmAdvance: true,
+                    }),
+                    onDone: [
+                      {
+                        guard: and([{ type: 'verdictIs', params: { status: 'stopped' } as const }, 'nextIsPrimary']),
+                        target: at('stopped'),
+                        actions: {
+                          type: 'announce',
+                          params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
+                        },
+                      },
+                      {
+                        guard: { type: 'verdictIs', params: { status: 'live' } as const },
+                        actions: ['markNextProbed', 'keepNextTargetDuration'],
+                      },
+                      { target: 'tryingAnother', actions: 'recordNextVerdict' },
+                    ],
+                    onError: { target: 'tryingAnother', actions: 'recordNextVerdict' },
+                  },
+                  warmNext,
+                ],
+              },
+              tryingAnother: {
+                description: 'The candidate did not prove itself: the next one, at once; none left: prelive.',
+                always: [
+                  { guard: 'hasAnother', target: 'trying', actions: 'pickAnother' },
+                  { target: at('prelive.waiting'), actions: 'announceFailure' },
+                ],
+              },
+            },
+          },
+          recovering: {
+            description:
+              'prefer-primary: a better primary endpoint is live again. It warms in its hidden video; after the hysteresis window with a frame ready, it goes on screen.',
+            invoke: warmNext,
+            after: {
+              hysteresis: [
+                {
+                  guard: 'nextReady',
+                  target: at('primary'),
+                  reenter: true,
+                  actions: [{ type: 'announce', params: { reason: Reasons.PRIMARY_RECOVERED } }, 'adoptNext'],
+                },
+                // No frame from it in all that time: not healthy after all.
+                { target: 'steady', actions: 'clearNext' },
+              ],
+            },
+            on: {
+              'SOURCE.DOWN': { guard: 'fromNext', target: 'steady', actions: 'clearNext' },
+              'SOURCE.FAILED': { guard: 'fromNext', target: 'steady', actions: ['markFailed', 'clearNext'] },
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+export const playerMachine = machineSetup.createMachine({
+  id: MACHINE_ID,
   context: ({ input }) => ({
-    primary: input.primary,
-    fallback: input.fallback,
+    streams: { primary: [...input.primary], fallback: [...input.fallback] },
     preferPrimary: input.preferPrimary,
     standby: input.standby ?? 'cold',
     timing: resolveTiming(input.timing),
@@ -234,662 +644,106 @@ export const playerMachine = setup({
     cause: undefined,
     attempt: 0,
     fastStart: true,
-    primaryVerdict: null,
-    fallbackVerdict: null,
+    verdicts: { primary: null, fallback: null },
     targetDurationMs: {},
-    failure: undefined,
-    failedRecently: { primary: false, fallback: false },
+    onScreen: null,
+    ...withNext(null),
+    tried: [],
+    failure: null,
+    failedRecently: {},
+    pathFailures: {},
+    benched: {},
   }),
   initial: 'prelive',
+  on: {
+    // The stop signal belongs to the primary stream, whoever sees it; a fallback endpoint's
+    // stop is only its failure (handled where a failure is).
+    'SOURCE.STOPPED': [
+      {
+        guard: 'fromPrimaryStream',
+        target: '.stopped',
+        actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: event.cause }) },
+      },
+      { actions: raise(({ event }) => ({ ...event, type: 'SOURCE.FAILED' as const, scope: 'stream' as const })) },
+    ],
+    'ENDPOINT.RETRY': { actions: 'unbench' },
+  },
   states: {
     prelive: {
+      description: 'Nothing is on screen: the poster, then the pre-live message. Both ladders are probed, in rounds paced by the backoff.',
+      entry: 'leaveScreen',
       initial: 'probing',
       states: {
-        /** One probe round: both sources at once, decided as soon as the answers allow. */
         probing: {
+          description: 'One probe round: both streams at once, decided as soon as the answers allow.',
           type: 'parallel',
           entry: 'clearVerdicts',
           exit: 'endFastStart',
-          invoke: {
-            id: ActorIds.PROBE_PRIMARY,
-            src: 'probe',
-            input: ({ context }) => ({
-              role: 'primary',
-              source: context.primary,
-              confirmAdvance: !context.fastStart,
-            }),
-            onDone: [
-              {
-                guard: 'verdictStopped',
-                target: '#player.stopped',
-                actions: {
+          always: [
+            {
+              guard: { type: 'streamIs', params: { role: 'primary', status: 'stopped' } as const },
+              target: at('stopped'),
+              actions: {
+                type: 'announce',
+                params: ({ context }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(context.verdicts.primary) }),
+              },
+            },
+            {
+              // The primary is preferred: no need to wait for the fallback's answer.
+              guard: { type: 'streamIs', params: { role: 'primary', status: 'live' } as const },
+              target: at('primary'),
+              actions: [
+                { type: 'adoptVerdict', params: { role: 'primary' } as const },
+                { type: 'announce', params: { reason: Reasons.PRIMARY_LIVE } },
+              ],
+            },
+            {
+              guard: and([
+                { type: 'streamIs', params: { role: 'primary', status: 'not-live' } as const },
+                { type: 'streamIs', params: { role: 'fallback', status: 'live' } as const },
+              ]),
+              target: at('fallback'),
+              actions: [
+                { type: 'adoptVerdict', params: { role: 'fallback' } as const },
+                {
                   type: 'announce',
-                  params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
+                  params: ({ context }) => ({ reason: Reasons.FALLBACK_LIVE, cause: causeOf(context.verdicts.primary) }),
                 },
-              },
-              {
-                // The primary is preferred: no need to wait for the fallback's answer.
-                guard: 'verdictLive',
-                target: '#player.primary',
-                actions: [
-                  { type: 'keepTargetDuration', params: { role: 'primary' } },
-                  { type: 'announce', params: { reason: Reasons.PRIMARY_LIVE } },
-                ],
-              },
-              {
-                guard: 'fallbackKnownLive',
-                target: '#player.fallback',
-                actions: [
-                  'recordPrimary',
-                  {
-                    type: 'announce',
-                    params: ({ event }) => ({ reason: Reasons.FALLBACK_LIVE, cause: causeOf(event.output) }),
-                  },
-                ],
-              },
-              { guard: 'fallbackSettled', target: 'waiting', actions: 'recordPrimary' },
-              { actions: 'recordPrimary' },
-            ],
-            onError: [
-              {
-                guard: 'fallbackKnownLive',
-                target: '#player.fallback',
-                actions: [
-                  'recordPrimary',
-                  {
-                    type: 'announce',
-                    params: ({ event }) => ({ reason: Reasons.FALLBACK_LIVE, cause: String(event.error) }),
-                  },
-                ],
-              },
-              { guard: 'fallbackSettled', target: 'waiting', actions: 'recordPrimary' },
-              { actions: 'recordPrimary' },
-            ],
-          },
+              ],
+            },
+            {
+              guard: and([
+                { type: 'streamIs', params: { role: 'primary', status: 'not-live' } as const },
+                { type: 'streamSettled', params: { role: 'fallback' } as const },
+              ]),
+              target: 'waiting',
+            },
+          ],
           states: {
             round: {
-              // `first` only carries the loading tag of the very first round.
+              description: 'Which round this is: only the very first carries the loading tag.',
               initial: 'first',
               states: {
                 first: { tags: ['loading'] },
                 again: {},
               },
             },
-            fallbackProbe: {
-              // XState cannot invoke conditionally, so the absence of a fallback is a state.
-              initial: 'choosing',
-              states: {
-                choosing: {
-                  always: [{ guard: 'hasFallback', target: 'running' }, { target: 'absent' }],
-                },
-                running: {
-                  invoke: {
-                    id: ActorIds.PROBE_FALLBACK,
-                    src: 'probe',
-                    input: ({ context }) => ({
-                      role: 'fallback',
-                      // `running` is only entered when there is a fallback.
-                      source: context.fallback ?? context.primary,
-                      confirmAdvance: !context.fastStart,
-                    }),
-                    onDone: [
-                      {
-                        guard: and(['primaryKnownNotLive', 'verdictLive']),
-                        target: '#player.fallback',
-                        actions: [
-                          { type: 'keepTargetDuration', params: { role: 'fallback' } },
-                          {
-                            type: 'announce',
-                            params: ({ context }) => ({
-                              reason: Reasons.FALLBACK_LIVE,
-                              cause: causeOf(context.primaryVerdict),
-                            }),
-                          },
-                        ],
-                      },
-                      { guard: 'primaryKnownNotLive', target: '#player.prelive.waiting', actions: 'recordFallback' },
-                      // The primary has not answered yet: remember, and let its answer decide.
-                      { actions: ['recordFallback', { type: 'keepTargetDuration', params: { role: 'fallback' } }] },
-                    ],
-                    onError: [
-                      { guard: 'primaryKnownNotLive', target: '#player.prelive.waiting', actions: 'recordFallback' },
-                      { actions: 'recordFallback' },
-                    ],
-                  },
-                },
-                absent: {},
-              },
-            },
+            primaryProbe: streamProbe('primary'),
+            fallbackProbe: streamProbe('fallback'),
           },
         },
         waiting: {
-          after: {
-            backoff: { target: 'probing.round.again', actions: 'countAttempt' },
-          },
+          description: 'Nothing live this round: wait one backoff step (Retry-After as a floor).',
+          after: { backoff: { target: 'probing.round.again', actions: 'countAttempt' } },
         },
       },
     },
-
-    primary: {
-      type: 'parallel',
-      entry: 'clearVerdicts',
-      // At this level, not in `health`: the player keeps running (and its buffer keeps
-      // playing) while the fallback is probed after a failure.
-      invoke: {
-        id: ActorIds.PLAY,
-        src: 'play',
-        input: ({ context }) => ({
-          role: 'primary',
-          source: context.primary,
-          targetDurationMs: context.targetDurationMs.primary,
-        }),
-      },
-      on: {
-        'SOURCE.STOPPED': {
-          guard: 'fromPrimary',
-          target: '#player.stopped',
-          actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: event.cause }) },
-        },
-        // SOURCE.SUSPECT only starts warming the fallback (standby region): the switch
-        // itself waits for FAILED, so one lost request does not cause a switch.
-      },
-      states: {
-        view: {
-          initial: 'loading',
-          states: {
-            loading: {
-              tags: ['loading'],
-              on: {
-                'SOURCE.FIRST_FRAME': {
-                  guard: 'fromPrimary',
-                  target: 'playing',
-                  actions: 'resetAttempt',
-                },
-              },
-            },
-            playing: {
-              tags: ['playing'],
-              after: { hysteresis: { actions: { type: 'markHealthy', params: { role: 'primary' } } } },
-            },
-          },
-        },
-        health: {
-          initial: 'steady',
-          states: {
-            steady: {
-              on: {
-                'SOURCE.FAILED': [
-                  {
-                    // The fallback failed too and has not proven healthy since: it must pass its
-                    // probe AND show a frame before it is switched to (no ping-pong).
-                    guard: and(['fromPrimary', 'hasFallback', 'fallbackFailedRecently']),
-                    target: 'strictFallback',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'primary' } }],
-                  },
-                  {
-                    // The fallback is already playing in its hidden video: switch now.
-                    guard: and(['fromPrimary', stateIn('#player.primary.standby.active.ready')]),
-                    target: '#player.fallback',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'primary' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                  {
-                    guard: and(['fromPrimary', 'hasFallback']),
-                    target: 'probingFallback',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'primary' } }],
-                  },
-                  {
-                    guard: 'fromPrimary',
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'primary' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                ],
-              },
-            },
-            /**
-             * Switching to a fallback that failed recently: its probe must say live (and
-             * advancing) and its warming engine must show a frame, in either order. A probe
-             * that says not live, or a warm engine that fails, means nothing is live: prelive.
-             */
-            strictFallback: {
-              invoke: {
-                id: ActorIds.FAILOVER_PROBE,
-                src: 'probe',
-                input: ({ context }) => ({
-                  role: 'fallback',
-                  source: context.fallback ?? context.primary,
-                  confirmAdvance: true,
-                }),
-                onDone: [
-                  {
-                    guard: and(['verdictLive', stateIn('#player.primary.standby.active.ready')]),
-                    target: '#player.fallback',
-                    actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                  },
-                  { guard: 'verdictLive', target: '.probed' },
-                  {
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      'recordFallback',
-                      { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                    ],
-                  },
-                ],
-                onError: {
-                  target: '#player.prelive.waiting',
-                  actions: [
-                    'recordFallback',
-                    { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                  ],
-                },
-              },
-              on: {
-                'SOURCE.FAILED': {
-                  guard: 'fromFallback',
-                  target: '#player.prelive.waiting',
-                  actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                },
-              },
-              initial: 'probing',
-              states: {
-                probing: {},
-                probed: {
-                  on: {
-                    'SOURCE.READY': {
-                      guard: 'fromFallback',
-                      target: '#player.fallback',
-                      actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                    },
-                  },
-                },
-              },
-            },
-            probingFallback: {
-              // A warming fallback that shows a frame first wins: see standby.active.starting.
-              invoke: {
-                id: ActorIds.FAILOVER_PROBE,
-                src: 'probe',
-                input: ({ context }) => ({
-                  role: 'fallback',
-                  source: context.fallback ?? context.primary,
-                  confirmAdvance: true,
-                }),
-                onDone: [
-                  {
-                    guard: 'verdictLive',
-                    target: '#player.fallback',
-                    actions: [
-                      { type: 'keepTargetDuration', params: { role: 'fallback' } },
-                      { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                    ],
-                  },
-                  {
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      'recordFallback',
-                      { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                    ],
-                  },
-                ],
-                onError: {
-                  target: '#player.prelive.waiting',
-                  actions: [
-                    'recordFallback',
-                    { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                  ],
-                },
-              },
-            },
-          },
-        },
-        /**
-         * Make before break: the fallback warms in its hidden video at the first sign of
-         * trouble (or all along with a warm standby), so a failure can switch at once.
-         * Last in document order on purpose: when one event both warms here and leaves the
-         * state in `health`, XState keeps the earlier region's transition, and leaving wins.
-         */
-        standby: {
-          initial: 'choosing',
-          states: {
-            choosing: {
-              always: [{ guard: and(['hasFallback', 'warmStandby']), target: 'active' }, { target: 'cold' }],
-            },
-            cold: {
-              on: {
-                'SOURCE.SUSPECT': { guard: and(['fromPrimary', 'hasFallback']), target: 'active' },
-                'SOURCE.FAILED': { guard: and(['fromPrimary', 'hasFallback']), target: 'active' },
-              },
-            },
-            active: {
-              invoke: {
-                id: ActorIds.WARM,
-                src: 'warm',
-                input: ({ context }) => ({
-                  role: 'fallback',
-                  source: context.fallback ?? context.primary,
-                  targetDurationMs: context.targetDurationMs.fallback,
-                }),
-              },
-              on: { 'SOURCE.FAILED': { guard: 'fromFallback', target: 'cold' } },
-              initial: 'starting',
-              states: {
-                starting: {
-                  on: {
-                    'SOURCE.READY': [
-                      {
-                        // Failing over and the fallback shows a frame before the probe answers:
-                        // a frame is the best proof of life, switch now.
-                        guard: and(['fromFallback', stateIn('#player.primary.health.probingFallback')]),
-                        target: '#player.fallback',
-                        actions: { type: 'announceFailure', params: { reason: Reasons.PRIMARY_FAILED } },
-                      },
-                      { guard: 'fromFallback', target: 'ready' },
-                    ],
-                  },
-                },
-                ready: {},
-              },
-            },
-          },
-        },
-      },
+    primary: onAir('primary'),
+    fallback: onAir('fallback'),
+    stopped: {
+      description: 'The primary stream was deliberately stopped: the end. No network at all.',
+      type: 'final',
     },
-
-    fallback: {
-      type: 'parallel',
-      entry: 'clearVerdicts',
-      invoke: [
-        {
-          id: ActorIds.PLAY,
-          src: 'play',
-          input: ({ context }) => ({
-            role: 'fallback',
-            source: context.fallback ?? context.primary,
-            targetDurationMs: context.targetDurationMs.fallback,
-          }),
-        },
-        {
-          // The primary is watched for its stop signal and, with preferPrimary, recovery.
-          id: ActorIds.WATCH,
-          src: 'watch',
-          input: ({ context }) => ({ role: 'primary', source: context.primary }),
-        },
-      ],
-      on: {
-        'SOURCE.STOPPED': {
-          guard: 'fromPrimary',
-          target: '#player.stopped',
-          actions: { type: 'announce', params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: event.cause }) },
-        },
-      },
-      states: {
-        view: {
-          initial: 'loading',
-          states: {
-            loading: {
-              tags: ['loading'],
-              on: {
-                'SOURCE.FIRST_FRAME': {
-                  guard: 'fromFallback',
-                  target: 'playing',
-                  actions: 'resetAttempt',
-                },
-              },
-            },
-            playing: {
-              tags: ['playing'],
-              after: { hysteresis: { actions: { type: 'markHealthy', params: { role: 'fallback' } } } },
-            },
-          },
-        },
-        health: {
-          initial: 'steady',
-          states: {
-            steady: {
-              on: {
-                'SOURCE.FAILED': [
-                  {
-                    // The primary failed too and has not proven healthy since: it must pass its
-                    // probe AND show a frame before it is switched to (no ping-pong).
-                    guard: and(['fromFallback', 'primaryFailedRecently']),
-                    target: 'strictPrimary',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                  },
-                  {
-                    // The primary is already playing in its hidden video: switch now.
-                    guard: and(['fromFallback', stateIn('#player.fallback.standby.active.ready')]),
-                    target: '#player.primary',
-                    actions: [
-                      { type: 'markFailed', params: { role: 'fallback' } },
-                      { type: 'announce', params: ({ event }) => ({ reason: Reasons.FALLBACK_FAILED, cause: event.cause }) },
-                    ],
-                  },
-                  {
-                    guard: 'fromFallback',
-                    target: 'probingPrimary',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                  },
-                ],
-                'SOURCE.STOPPED': {
-                  guard: 'fromFallback',
-                  target: 'probingPrimary',
-                  actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                },
-                // The watcher saw the primary live and advancing: it counts as healthy again.
-                'SOURCE.LIVE': [
-                  {
-                    guard: and(['preferPrimary', 'fromPrimary']),
-                    target: 'recovering',
-                    actions: { type: 'markHealthy', params: { role: 'primary' } },
-                  },
-                  { guard: 'fromPrimary', actions: { type: 'markHealthy', params: { role: 'primary' } } },
-                ],
-              },
-            },
-            /** prefer-primary: the primary is live again; switch if it stays so. */
-            recovering: {
-              after: {
-                hysteresis: [
-                  {
-                    // Seamless: the primary's first frame is ready in its hidden video.
-                    guard: stateIn('#player.fallback.standby.active.ready'),
-                    target: '#player.primary',
-                    actions: { type: 'announce', params: { reason: Reasons.PRIMARY_RECOVERED } },
-                  },
-                  // No frame from the primary in all that time: it is not healthy after all.
-                  { target: 'steady' },
-                ],
-              },
-              on: {
-                'SOURCE.DOWN': {
-                  guard: 'fromPrimary',
-                  target: 'steady',
-                },
-                // The primary failed in its hidden video (hung segments, a short freeze, a
-                // publisher gone between two watcher looks): what the watcher cannot see.
-                'SOURCE.FAILED': [
-                  {
-                    guard: 'fromPrimary',
-                    target: 'steady',
-                    actions: { type: 'markFailed', params: { role: 'primary' } },
-                  },
-                  {
-                    guard: 'fromFallback',
-                    target: 'probingPrimary',
-                    actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                  },
-                ],
-                'SOURCE.STOPPED': {
-                  guard: 'fromFallback',
-                  target: 'probingPrimary',
-                  actions: ['noteFailure', { type: 'markFailed', params: { role: 'fallback' } }],
-                },
-              },
-            },
-            /**
-             * Switching to a primary that failed recently: its probe must say live (and
-             * advancing) and its warming engine must show a frame, in either order. A probe
-             * that says not live, or a warm engine that fails, means nothing is live: prelive.
-             */
-            strictPrimary: {
-              invoke: {
-                id: ActorIds.RECOVERY_PROBE,
-                src: 'probe',
-                input: ({ context }) => ({
-                  role: 'primary',
-                  source: context.primary,
-                  confirmAdvance: true,
-                }),
-                onDone: [
-                  {
-                    guard: and(['verdictLive', stateIn('#player.fallback.standby.active.ready')]),
-                    target: '#player.primary',
-                    actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                  },
-                  { guard: 'verdictLive', target: '.probed' },
-                  {
-                    guard: 'verdictStopped',
-                    target: '#player.stopped',
-                    actions: {
-                      type: 'announce',
-                      params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
-                    },
-                  },
-                  {
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      'recordPrimary',
-                      { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                    ],
-                  },
-                ],
-                onError: {
-                  target: '#player.prelive.waiting',
-                  actions: [
-                    'recordPrimary',
-                    { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                  ],
-                },
-              },
-              on: {
-                'SOURCE.FAILED': {
-                  guard: 'fromPrimary',
-                  target: '#player.prelive.waiting',
-                  actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                },
-              },
-              initial: 'probing',
-              states: {
-                probing: {},
-                probed: {
-                  on: {
-                    'SOURCE.READY': {
-                      guard: 'fromPrimary',
-                      target: '#player.primary',
-                      actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                    },
-                  },
-                },
-              },
-            },
-            probingPrimary: {
-              // A warming primary that shows a frame first wins: see standby.active.starting.
-              invoke: {
-                id: ActorIds.RECOVERY_PROBE,
-                src: 'probe',
-                input: ({ context }) => ({ role: 'primary', source: context.primary, confirmAdvance: true }),
-                onDone: [
-                  {
-                    guard: 'verdictStopped',
-                    target: '#player.stopped',
-                    actions: {
-                      type: 'announce',
-                      params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
-                    },
-                  },
-                  {
-                    guard: 'verdictLive',
-                    target: '#player.primary',
-                    actions: [
-                      { type: 'keepTargetDuration', params: { role: 'primary' } },
-                      { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                    ],
-                  },
-                  {
-                    target: '#player.prelive.waiting',
-                    actions: [
-                      'recordPrimary',
-                      { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                    ],
-                  },
-                ],
-                onError: {
-                  target: '#player.prelive.waiting',
-                  actions: [
-                    'recordPrimary',
-                    { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                  ],
-                },
-              },
-            },
-          },
-        },
-        /**
-         * Make before break back to the primary: it warms in its hidden video when the
-         * fallback shows trouble, or (prefer-primary) while it proves healthy again.
-         */
-        standby: {
-          initial: 'cold',
-          states: {
-            cold: {
-              on: {
-                'SOURCE.SUSPECT': { guard: 'fromFallback', target: 'active' },
-                'SOURCE.FAILED': { guard: 'fromFallback', target: 'active' },
-                'SOURCE.LIVE': { guard: and(['preferPrimary', 'fromPrimary']), target: 'active' },
-              },
-            },
-            active: {
-              invoke: {
-                id: ActorIds.WARM,
-                src: 'warm',
-                input: ({ context }) => ({
-                  role: 'primary',
-                  source: context.primary,
-                  targetDurationMs: context.targetDurationMs.primary,
-                }),
-              },
-              on: {
-                'SOURCE.FAILED': { guard: 'fromPrimary', target: 'cold' },
-                'SOURCE.DOWN': { guard: and(['fromPrimary', stateIn('#player.fallback.health.recovering')]), target: 'cold' },
-              },
-              initial: 'starting',
-              states: {
-                starting: {
-                  on: {
-                    'SOURCE.READY': [
-                      {
-                        guard: and(['fromPrimary', stateIn('#player.fallback.health.probingPrimary')]),
-                        target: '#player.primary',
-                        actions: { type: 'announceFailure', params: { reason: Reasons.FALLBACK_FAILED } },
-                      },
-                      { guard: 'fromPrimary', target: 'ready' },
-                    ],
-                  },
-                },
-                ready: {},
-              },
-            },
-          },
-        },
-      },
-    },
-
-    stopped: { type: 'final' },
   },
 });
 

@@ -5,7 +5,7 @@
  */
 import type { StateChangeReason } from '../constants.js';
 import type { PlayerSnapshot } from './player-machine.js';
-import type { SourceRole } from './types.js';
+import type { EndpointRef } from './types.js';
 
 export type { PlayerSnapshot } from './player-machine.js';
 
@@ -22,8 +22,8 @@ export interface PublicView {
   loading: boolean;
   /** The on-screen source has rendered its first frame. */
   playing: boolean;
-  /** Which source's <video> should be visible. */
-  onScreen: SourceRole | null;
+  /** Which endpoint's <video> should be visible (once it has a frame). */
+  onScreen: EndpointRef | null;
 }
 
 const STATES: readonly MachineState[] = ['prelive', 'primary', 'fallback', 'stopped'];
@@ -35,7 +35,7 @@ export function toPublicView(snapshot: PlayerSnapshot): PublicView {
     reason: snapshot.context.reason,
     loading: snapshot.hasTag('loading'),
     playing: snapshot.hasTag('playing'),
-    onScreen: state === 'primary' || state === 'fallback' ? state : null,
+    onScreen: (state === 'primary' || state === 'fallback') && snapshot.context.onScreen ? { ...snapshot.context.onScreen } : null,
   };
   if (snapshot.context.cause !== undefined) view.cause = snapshot.context.cause;
   return view;

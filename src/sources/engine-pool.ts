@@ -1,27 +1,27 @@
 /**
- * Keeps at most one engine per role alive across the machine's actor boundaries, so a switch
- * can be made before it breaks: the next source starts (or is already warm) in its own
- * hidden <video> while the failing one keeps showing its buffer, and the old engine is torn
- * down only when the new one has its first frame.
- * Policy: an engine is shared by every lease on its role and source (a warm standby becomes
- * the played source without reconnecting); an engine with no lease lingers at most
+ * Keeps at most one engine per endpoint alive across the machine's actor boundaries, so a
+ * switch can be made before it breaks: the next endpoint starts (or is already warm) in its
+ * own hidden <video> while the failing one keeps showing its buffer, and the old engine is
+ * torn down only when the new one has its first frame.
+ * Policy: an engine is shared by every lease on its endpoint (a warm standby becomes the
+ * played endpoint without reconnecting); an engine with no lease lingers at most
  * `lingerMs`, or 1 s once the source taking over has a picture, then is destroyed;
  * `destroyIdle()` ends every unleased engine at once (nothing live, or stopped: no network
  * at all).
  */
-import type { SourceDescriptor, SourceEvent, SourceRole } from '../machine/types.js';
-import type { Engine, EngineContext } from './engine.js';
+import { keyOf } from '../machine/ladder.js';
+import type { EndpointRef, LadderStep, SourceEvent } from '../machine/types.js';
+import { limitsFor, type HealthThresholds } from '../policy/thresholds.js';
+import type { Engine, EngineContext, EngineEvent, SourceCredentials } from './engine.js';
 import { loaderFor } from './loaders.js';
-import { limitsFor, type HealthThresholds } from './thresholds.js';
-import type { SourceCredentials } from './engine.js';
 
 export interface EnginePoolEnvironment {
-  videoFor(role: SourceRole): Promise<HTMLVideoElement>;
+  videoFor(endpoint: EndpointRef): Promise<HTMLVideoElement>;
   thresholds(): HealthThresholds;
-  credentialsFor(role: SourceRole): SourceCredentials;
+  credentialsFor(endpoint: EndpointRef): SourceCredentials;
   onAutoplayMuted(): void;
-  /** The engine of `role` was destroyed: its video shows nothing any more. */
-  onEngineGone?(role: SourceRole): void;
+  /** The engine of this endpoint was destroyed: its video shows nothing any more. */
+  onEngineGone?(endpoint: EndpointRef): void;
 }
 
 type Listener = (event: SourceEvent) => void;
@@ -30,7 +30,8 @@ type Listener = (event: SourceEvent) => void;
 const HANDOVER_MS = 1000;
 
 interface Entry {
-  role: SourceRole;
+  endpoint: EndpointRef;
+  key: string;
   url: string;
   engine: Engine | null;
   /** performance.now() when the engine was asked to start. */
@@ -44,7 +45,7 @@ interface Entry {
 }
 
 export class EnginePool {
-  private readonly entries = new Map<SourceRole, Entry>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly environment: EnginePoolEnvironment,
@@ -52,22 +53,22 @@ export class EnginePool {
   ) {}
 
   /**
-   * Takes a share of the engine that plays `source` in `role`'s video, starting it if needed.
+   * Takes a share of the engine that plays this endpoint in its video, starting it if needed.
    * Events reach `listener` from then on (a first frame or a failure already seen is replayed).
    * Returns the release function.
    */
-  lease(role: SourceRole, source: SourceDescriptor, targetDurationMs: number | undefined, listener: Listener): () => void {
-    let entry = this.entries.get(role);
-    if (!entry || entry.destroyed || entry.settled || entry.url !== source.url) {
+  lease(step: LadderStep, targetDurationMs: number | undefined, listener: Listener): () => void {
+    let entry = this.entries.get(keyOf(step));
+    if (!entry || entry.destroyed || entry.settled || entry.url !== step.source.url) {
       if (entry) this.destroy(entry);
-      entry = this.start(role, source, targetDurationMs);
+      entry = this.start(step, targetDurationMs);
     }
     const current = entry;
     clearTimeout(current.lingerTimer);
     current.listeners.add(listener);
     queueMicrotask(() => {
       if (!current.listeners.has(listener)) return;
-      if (current.firstFrame) listener({ type: 'SOURCE.FIRST_FRAME', role });
+      if (current.firstFrame) listener({ type: 'SOURCE.FIRST_FRAME', ...current.endpoint });
       if (current.settled) listener(current.settled);
     });
     let released = false;
@@ -93,14 +94,17 @@ export class EnginePool {
     for (const entry of [...this.entries.values()]) this.destroy(entry);
   }
 
-  /** When the engine now playing `role` was started (for the `failover` event). */
-  startedAt(role: SourceRole): number | undefined {
-    return this.entries.get(role)?.startedAt;
+  /** When the engine now playing this endpoint was started (for the `failover` event). */
+  startedAt(endpoint: EndpointRef): number | undefined {
+    return this.entries.get(keyOf(endpoint))?.startedAt;
   }
 
-  private start(role: SourceRole, source: SourceDescriptor, targetDurationMs: number | undefined): Entry {
+  private start(step: LadderStep, targetDurationMs: number | undefined): Entry {
+    const { source } = step;
+    const endpoint: EndpointRef = { role: step.role, index: step.index };
     const entry: Entry = {
-      role,
+      endpoint,
+      key: keyOf(endpoint),
       url: source.url,
       engine: null,
       startedAt: performance.now(),
@@ -109,9 +113,10 @@ export class EnginePool {
       settled: null,
       listeners: new Set(),
     };
-    this.entries.set(role, entry);
-    const send = (event: SourceEvent) => {
+    this.entries.set(entry.key, entry);
+    const send = (report: EngineEvent) => {
       if (entry.destroyed) return;
+      const event = { ...report, ...endpoint } as SourceEvent;
       if (event.type === 'SOURCE.FIRST_FRAME') {
         if (entry.firstFrame) return;
         entry.firstFrame = true;
@@ -122,7 +127,7 @@ export class EnginePool {
     };
     void (async () => {
       try {
-        const video = await this.environment.videoFor(role);
+        const video = await this.environment.videoFor(endpoint);
         const loader = loaderFor(source, video);
         if (!loader) throw new Error(`no engine can play this ${source.kind} source here`);
         const factory = await loader.load();
@@ -130,17 +135,16 @@ export class EnginePool {
         const thresholds = this.environment.thresholds();
         const context: EngineContext = {
           video,
-          role,
           source,
           thresholds,
           limits: limitsFor(thresholds, targetDurationMs),
-          credentials: this.environment.credentialsFor(role),
+          credentials: this.environment.credentialsFor(endpoint),
           send,
           onAutoplayMuted: this.environment.onAutoplayMuted,
         };
         entry.engine = factory(context);
       } catch (error) {
-        send({ type: 'SOURCE.FAILED', role, cause: `engine did not start: ${(error as Error).message}` });
+        send({ type: 'SOURCE.FAILED', cause: `engine did not start: ${(error as Error).message}` });
       }
     })();
     return entry;
@@ -164,9 +168,9 @@ export class EnginePool {
     clearTimeout(entry.lingerTimer);
     entry.listeners.clear();
     entry.engine?.destroy();
-    if (this.entries.get(entry.role) === entry) {
-      this.entries.delete(entry.role);
-      this.environment.onEngineGone?.(entry.role);
+    if (this.entries.get(entry.key) === entry) {
+      this.entries.delete(entry.key);
+      this.environment.onEngineGone?.(entry.endpoint);
     }
   }
 }

@@ -15,14 +15,18 @@
  * picture to protect: a suspicion that no fragment clears within the stall limit is a
  * failure (hung or corrupt segments would otherwise hold the screen until the startup
  * limit, even after the origin is back). #EXT-X-ENDLIST is a stop.
+ * Whose fault (for the ladder): a playlist that keeps loading but stops advancing is the
+ * stream's own (the encoder died); everything else (HTTP errors, timeouts, CORS, hung or
+ * corrupt segments, a playlist that no longer loads) is the endpoint's (one CDN).
  * After its first failure or stop the engine stops loading and reports nothing more.
  */
 import type HlsClass from 'hls.js';
 import type { ErrorData, LevelLoadedData, LevelUpdatedData } from 'hls.js';
 import { autoplay } from './autoplay.js';
+import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
 import { watchPlayback } from './playback-watchdog.js';
-import { limitsFor } from './thresholds.js';
+import { limitsFor } from '../policy/thresholds.js';
 
 const CHECK_EVERY_MS = 250;
 /** Seconds of buffer ahead below which a suspected source is failed before it freezes. */
@@ -43,7 +47,7 @@ function describeError(data: ErrorData): string {
 }
 
 export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context) => {
-  const { video, role, thresholds } = context;
+  const { video, thresholds } = context;
   let limits = context.limits;
   let settled = false;
   let destroyed = false;
@@ -68,37 +72,50 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     backBufferLength: 30,
   });
 
-  /** Reports a failure or a stop once, then goes quiet but keeps the last frame on screen. */
-  const settle = (type: 'SOURCE.FAILED' | 'SOURCE.STOPPED', cause: string) => {
+  /** Reports a failure once, then goes quiet but keeps the last frame on screen. */
+  const fail = (cause: string, scope: FailureScope = 'endpoint') => {
     if (settled || destroyed) return;
+    quiet();
+    context.send({ type: 'SOURCE.FAILED', cause, scope });
+  };
+  const stop = (cause: string) => {
+    if (settled || destroyed) return;
+    quiet();
+    context.send({ type: 'SOURCE.STOPPED', cause });
+  };
+  const quiet = () => {
     settled = true;
     stopWatching();
     clearInterval(frozenTimer);
     hls.stopLoad();
-    context.send({ type, role, cause });
   };
 
   let lastEnd = -1;
   let lastAdvanceAt = performance.now();
+  /** When a playlist last loaded at all: stale but loading is the encoder, not loading is the CDN. */
+  let lastLoadAt = -Infinity;
   let staleReported = false;
   let firstFrameSeen = false;
   /** The latest suspicion, cleared when the playlist advances and a fragment buffers again. */
-  let suspicion: string | null = null;
+  let suspicion: { cause: string; scope: FailureScope } | null = null;
   /** When the current suspicion began. */
   let suspectedAt = 0;
-  const suspect = (cause: string) => {
+  const suspect = (cause: string, scope: FailureScope = 'endpoint') => {
     if (destroyed || settled) return;
     if (suspicion === null) suspectedAt = performance.now();
-    suspicion = cause;
-    context.send({ type: 'SOURCE.SUSPECT', role, cause });
+    suspicion = { cause, scope };
+    context.send({ type: 'SOURCE.SUSPECT', cause, scope });
   };
+  /** Playlists still load (within two target durations) while nothing new appears in them. */
+  const loadingButStale = () => performance.now() - lastLoadAt < 2 * limits.targetDurationMs;
   const onPlaylist = (_event: string, data: LevelLoadedData | LevelUpdatedData) => {
     if (destroyed || settled) return;
     const { details } = data;
     if (!details.live) {
-      settle('SOURCE.STOPPED', 'playlist has #EXT-X-ENDLIST');
+      stop('playlist has #EXT-X-ENDLIST');
       return;
     }
+    lastLoadAt = performance.now();
     if (details.targetduration > 0 && details.targetduration * 1000 !== limits.targetDurationMs) {
       limits = limitsFor(thresholds, details.targetduration * 1000);
     }
@@ -113,14 +130,16 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     const silentMs = performance.now() - lastAdvanceAt;
     if (silentMs > limits.frozenPlaylistMs) {
       const seconds = Math.round(silentMs / 100) / 10;
-      settle('SOURCE.FAILED', lastEnd < 0 ? `no playlist within ${seconds} s` : `playlist not advancing for ${seconds} s`);
+      if (lastEnd < 0) fail(`no playlist within ${seconds} s`);
+      else if (loadingButStale()) fail(`playlist not advancing for ${seconds} s`, 'stream');
+      else fail(`no playlist for ${seconds} s`);
     } else if (!staleReported && lastEnd >= 0 && silentMs > 2 * limits.targetDurationMs) {
       staleReported = true;
-      suspect('playlist stale');
+      suspect('playlist stale', loadingButStale() ? 'stream' : 'endpoint');
     } else if (suspicion && firstFrameSeen && !video.paused && bufferAhead(video) < BUFFER_EXHAUSTED_S) {
-      settle('SOURCE.FAILED', `buffer exhausted (${suspicion})`);
+      fail(`buffer exhausted (${suspicion.cause})`, suspicion.scope);
     } else if (suspicion && !firstFrameSeen && performance.now() - suspectedAt > limits.stallMs) {
-      settle('SOURCE.FAILED', `no picture: ${suspicion}`);
+      fail(`no picture: ${suspicion.cause}`, suspicion.scope);
     }
   }, CHECK_EVERY_MS);
 
@@ -128,7 +147,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
   hls.on(Hls.Events.LEVEL_UPDATED, onPlaylist);
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (destroyed || settled) return;
-    if (data.fatal) settle('SOURCE.FAILED', describeError(data));
+    if (data.fatal) fail(describeError(data));
     else suspect(describeError(data));
   });
   // A fragment that arrives and buffers clears a suspicion of the segment path.
@@ -145,9 +164,9 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     limits: () => limits,
     onFirstFrame: () => {
       firstFrameSeen = true;
-      if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME', role });
+      if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME' });
     },
-    onStalled: (cause) => settle('SOURCE.FAILED', cause),
+    onStalled: (cause) => fail(cause),
     onSuspect: suspect,
   });
 

@@ -9,7 +9,7 @@
 import type { ProbeVerdict } from '../machine/types.js';
 import { fetchText, sleep } from './http.js';
 import { hasAdvanced, parsePlaylist, type MediaPlaylistInfo } from './playlist.js';
-import { limitsFor, type HealthThresholds } from './thresholds.js';
+import { limitsFor, type HealthThresholds } from '../policy/thresholds.js';
 
 export interface HlsProbeOptions {
   confirmAdvance: boolean;

@@ -3,39 +3,42 @@
  * Policy: the browser loads and retries as it likes; the engine fails the source on a media
  * error, on a stall (see playback-watchdog.ts), on a frozen playlist, or when two playlist
  * looks in a row fail (its own light poll, one request per target duration). #EXT-X-ENDLIST
- * is a stop. After its first failure or stop it reports nothing more.
+ * is a stop. After its first failure or stop it reports nothing more. A playlist that loads
+ * but stops advancing is the stream's own failure; the rest are the endpoint's.
  */
 import { autoplay } from './autoplay.js';
-import type { EngineFactory } from './engine.js';
+import type { FailureScope } from '../machine/types.js';
+import type { EngineEvent, EngineFactory } from './engine.js';
 import { watchPlayback } from './playback-watchdog.js';
 import { watchPlaylist } from './playlist-watch.js';
 
 const FAILED_LOOKS_BEFORE_FAILURE = 2;
 
 export const createNativeHlsEngine: EngineFactory = (context) => {
-  const { video, role } = context;
+  const { video } = context;
   const watching = new AbortController();
   let settled = false;
   let destroyed = false;
 
-  const settle = (type: 'SOURCE.FAILED' | 'SOURCE.STOPPED', cause: string) => {
+  const settle = (event: EngineEvent & { type: 'SOURCE.FAILED' | 'SOURCE.STOPPED' }) => {
     if (settled || destroyed) return;
     settled = true;
     stopWatching();
     watching.abort();
-    context.send({ type, role, cause });
+    context.send(event);
   };
+  const fail = (cause: string, scope: FailureScope = 'endpoint') => settle({ type: 'SOURCE.FAILED', cause, scope });
 
-  const onMediaError = () => settle('SOURCE.FAILED', `media error ${video.error?.code ?? ''}`.trim());
+  const onMediaError = () => fail(`media error ${video.error?.code ?? ''}`.trim());
   video.addEventListener('error', onMediaError);
 
   const stopWatching = watchPlayback({
     video,
     limits: () => context.limits,
     onFirstFrame: () => {
-      if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME', role });
+      if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME' });
     },
-    onStalled: (cause) => settle('SOURCE.FAILED', cause),
+    onStalled: (cause) => fail(cause),
   });
 
   let failedLooks = 0;
@@ -47,11 +50,10 @@ export const createNativeHlsEngine: EngineFactory = (context) => {
       },
       onDown: (cause) => {
         failedLooks += 1;
-        if (cause === 'playlist not advancing' || failedLooks >= FAILED_LOOKS_BEFORE_FAILURE) {
-          settle('SOURCE.FAILED', cause);
-        }
+        if (cause === 'playlist not advancing') fail(cause, 'stream');
+        else if (failedLooks >= FAILED_LOOKS_BEFORE_FAILURE) fail(cause);
       },
-      onEnded: (cause) => settle('SOURCE.STOPPED', cause),
+      onEnded: (cause) => settle({ type: 'SOURCE.STOPPED', cause }),
     },
     { thresholds: context.thresholds, signal: watching.signal },
   );

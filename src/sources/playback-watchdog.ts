@@ -6,7 +6,7 @@
  * hls.js keeps nudging the playhead over the holes while nothing is shown.
  * A pause by the viewer is not a stall.
  */
-import type { StreamLimits } from './thresholds.js';
+import type { StreamLimits } from '../policy/thresholds.js';
 
 export interface PlaybackWatchdogOptions {
   video: HTMLVideoElement;

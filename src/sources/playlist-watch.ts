@@ -2,16 +2,16 @@
  * Watches an HLS playlist that is not (or not only) played by hls.js: the primary while
  * the fallback is on screen, and the stream under native HLS playback.
  * Policy: while the playlist loads (advancing or frozen), one request per target duration;
- * while it does not load, jittered exponential backoff from 1 s up to 14–36 s (src/machine/backoff.ts; Retry-After honoured), so a
+ * while it does not load, jittered exponential backoff from 1 s up to 14–36 s (src/policy/backoff.ts; Retry-After honoured), so a
  * crowd of viewers does not poll a recovering origin in lockstep. Reports LIVE only when a
  * newer segment appears, DOWN on every failed or frozen look, ENDED once on #EXT-X-ENDLIST
  * (and then stops). Runs until the signal aborts.
  */
-import { backoffDelay, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '../machine/backoff.js';
+import { backoffDelay } from '../policy/backoff.js';
 import { sleep } from './http.js';
 import { loadMediaPlaylist } from './hls-probe.js';
 import { hasAdvanced, hasRestarted, type MediaPlaylistInfo } from './playlist.js';
-import { limitsFor, type HealthThresholds } from './thresholds.js';
+import { limitsFor, type HealthThresholds } from '../policy/thresholds.js';
 
 export interface PlaylistWatchCallbacks {
   onLive(): void;
@@ -34,8 +34,8 @@ export async function watchPlaylist(
 ): Promise<void> {
   const { thresholds, signal } = options;
   const backoff = {
-    baseMs: options.backoffBaseMs ?? DEFAULT_RETRY_BASE_MS,
-    capMs: options.backoffCapMs ?? DEFAULT_RETRY_CAP_MS,
+    baseMs: options.backoffBaseMs ?? thresholds.retryBaseMs,
+    capMs: options.backoffCapMs ?? thresholds.retryCapMs,
     random: options.random ?? Math.random,
   };
   let limits = limitsFor(thresholds, undefined);

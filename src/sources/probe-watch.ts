@@ -5,7 +5,7 @@
  * honoured. Reports LIVE or DOWN after every probe, ENDED once on a `stopped` verdict (then
  * stops). Runs until the signal aborts.
  */
-import { backoffDelay } from '../machine/backoff.js';
+import { backoffDelay } from '../policy/backoff.js';
 import type { ProbeVerdict } from '../machine/types.js';
 import { sleep } from './http.js';
 import type { PlaylistWatchCallbacks } from './playlist-watch.js';

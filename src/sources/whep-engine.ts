@@ -8,10 +8,15 @@
  * `{"reason":"stopped"}` is a deliberate stop, and so is `stopped` from the source's status
  * endpoint (asked every 2 s while playing). The session is DELETEd when the engine is
  * destroyed, whatever ended it (after a failure it lingers only to keep its last frame).
+ * Whose fault (for the ladder): the server's `inactive` is the stream's own (the publisher
+ * is gone); a session whose ICE never connected is this viewer's path to the endpoint (UDP
+ * blocked); everything else, including frames that stop without a word from the server (a
+ * dead server and a dead publisher look alike), is the endpoint's.
  */
 import { autoplay } from './autoplay.js';
+import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
-import { STATUS_POLL_MS } from './thresholds.js';
+import { STATUS_POLL_MS } from '../policy/thresholds.js';
 import { openWhepSession, SSE_EXTENSION_REL, type WhepSession } from './whep-session.js';
 
 const CHECK_EVERY_MS = 250;
@@ -25,7 +30,7 @@ async function framesDecoded(pc: RTCPeerConnection): Promise<number> {
 }
 
 export const createWhepEngine: EngineFactory = (context) => {
-  const { video, role, thresholds } = context;
+  const { video, thresholds } = context;
   const ending = new AbortController();
   let session: WhepSession | null = null;
   let settled = false;
@@ -34,6 +39,8 @@ export const createWhepEngine: EngineFactory = (context) => {
   let checkTimer: ReturnType<typeof setInterval> | undefined;
   let onFirstFrame = () => {};
   let statusTimer: ReturnType<typeof setInterval> | undefined;
+  /** ICE and DTLS got through once: a later failure is not this viewer's path. */
+  let everConnected = false;
 
   const stopWatching = () => {
     clearTimeout(disconnectedTimer);
@@ -44,26 +51,34 @@ export const createWhepEngine: EngineFactory = (context) => {
 
   // A failed session keeps its peer connection until destroy(): its last frame stays on
   // screen until the next source has a picture (closing it now would show black).
-  const settle = (type: 'SOURCE.FAILED' | 'SOURCE.STOPPED', cause: string) => {
-    if (settled || destroyed) return;
+  const quiet = () => {
+    if (settled || destroyed) return false;
     settled = true;
     stopWatching();
-    context.send({ type, role, cause });
+    return true;
   };
+  const fail = (cause: string, scope: FailureScope = 'endpoint') => {
+    if (quiet()) context.send({ type: 'SOURCE.FAILED', cause, scope });
+  };
+  const stop = (cause: string) => {
+    if (quiet()) context.send({ type: 'SOURCE.STOPPED', cause });
+  };
+  /** Never connected: the viewer's path (ICE/DTLS) to this endpoint, not the endpoint. */
+  const connectionScope = (): FailureScope => (everConnected ? 'endpoint' : 'path');
 
   const watchConnection = (pc: RTCPeerConnection) => {
     pc.addEventListener('connectionstatechange', () => {
       if (settled || destroyed) return;
       const state = pc.connectionState;
-      if (state === 'failed') settle('SOURCE.FAILED', 'WebRTC connection failed');
+      if (state === 'failed') fail(everConnected ? 'WebRTC connection failed' : 'WebRTC connection failed (ICE/DTLS never connected)', connectionScope());
       else if (state === 'disconnected') {
-        context.send({ type: 'SOURCE.SUSPECT', role, cause: 'WebRTC connection disconnected' });
+        context.send({ type: 'SOURCE.SUSPECT', cause: 'WebRTC connection disconnected' });
         clearTimeout(disconnectedTimer);
-        disconnectedTimer = setTimeout(
-          () => settle('SOURCE.FAILED', 'WebRTC connection lost'),
-          thresholds.disconnectedGraceMs,
-        );
-      } else if (state === 'connected') clearTimeout(disconnectedTimer);
+        disconnectedTimer = setTimeout(() => fail('WebRTC connection lost'), thresholds.disconnectedGraceMs);
+      } else if (state === 'connected') {
+        everConnected = true;
+        clearTimeout(disconnectedTimer);
+      }
     });
   };
 
@@ -82,20 +97,21 @@ export const createWhepEngine: EngineFactory = (context) => {
         const now = performance.now();
         if (frames > lastFrames) {
           if (lastFrames === 0) {
-            context.send({ type: 'SOURCE.FIRST_FRAME', role });
+            context.send({ type: 'SOURCE.FIRST_FRAME' });
             onFirstFrame();
           }
           lastFrames = frames;
           lastFrameAt = now;
           suspected = false;
         } else if (lastFrames === 0 && now - startedAt > thresholds.whepStartupTimeoutMs) {
-          settle('SOURCE.FAILED', `no picture within ${thresholds.whepStartupTimeoutMs / 1000} s`);
+          const why = everConnected ? '' : ' (ICE/DTLS never connected)';
+          fail(`no picture within ${thresholds.whepStartupTimeoutMs / 1000} s${why}`, connectionScope());
         } else if (lastFrames > 0 && pc.connectionState === 'connected' && now - lastFrameAt > thresholds.frameStallMs) {
-          settle('SOURCE.FAILED', `no video frames for ${Math.round((now - lastFrameAt) / 100) / 10} s`);
+          fail(`no video frames for ${Math.round((now - lastFrameAt) / 100) / 10} s`);
         } else if (lastFrames > 0 && !suspected && now - lastFrameAt > thresholds.frameStallMs / 3) {
           // Frames come every 33 ms at 30 fps: a third of the limit without one is suspicious.
           suspected = true;
-          context.send({ type: 'SOURCE.SUSPECT', role, cause: 'video frames stalling' });
+          context.send({ type: 'SOURCE.SUSPECT', cause: 'video frames stalling' });
         }
       } finally {
         checking = false;
@@ -115,10 +131,10 @@ export const createWhepEngine: EngineFactory = (context) => {
         onEvent(name, data) {
           if (name === 'inactive') {
             const stopped = (data as { reason?: unknown } | null)?.reason === 'stopped';
-            if (stopped) settle('SOURCE.STOPPED', 'the server says the stream was stopped');
-            else settle('SOURCE.FAILED', 'the server says the publisher is inactive');
+            if (stopped) stop('the server says the stream was stopped');
+            else fail('the server says the publisher is inactive', 'stream');
           } else if (name === 'reconnect') {
-            settle('SOURCE.FAILED', 'the server asked the player to reconnect');
+            fail('the server asked the player to reconnect');
           }
         },
       },
@@ -134,7 +150,7 @@ export const createWhepEngine: EngineFactory = (context) => {
       const { fetchStatus } = await import('./status-endpoint.js');
       const status = await fetchStatus(statusUrl, context.limits.requestTimeoutMs, ending.signal);
       asking = false;
-      if (status === 'stopped') settle('SOURCE.STOPPED', 'the status endpoint says the stream was stopped');
+      if (status === 'stopped') stop('the status endpoint says the stream was stopped');
     }, STATUS_POLL_MS);
   };
 
@@ -147,7 +163,7 @@ export const createWhepEngine: EngineFactory = (context) => {
         timeoutMs: context.limits.requestTimeoutMs,
       });
     } catch (error) {
-      settle('SOURCE.FAILED', (error as Error).message);
+      fail((error as Error).message);
       return;
     }
     if (settled || destroyed) {

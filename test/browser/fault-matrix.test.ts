@@ -20,7 +20,7 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
-import type { HealthThresholds } from '../../src/sources/thresholds.js';
+import type { HealthThresholds } from '../../src/policy/thresholds.js';
 import {
   type FaultKind,
   type Seen,

@@ -10,7 +10,7 @@
  *   in between does not reset it). A switch is *forced* when the source it leaves failed
  *   (reason `primary-failed`/`fallback-failed`, and by the fault timeline that source had an
  *   outage begin at most a window before); any other switch (a return with `prefer-primary`)
- *   must come at least one hysteresis window (DEFAULT_TIMING.hysteresisMs, 15 s) after the
+ *   must come at least one hysteresis window (DEFAULT_THRESHOLDS.preferPrimaryAfterMs, 15 s) after the
  *   previous switch. Forced switches are never held back (a live picture beats the poster:
  *   the soak's 5 s rule), so with one flapping source and a healthy other one there is exactly
  *   one switch per window, and with both flapping the picture follows the working one;
@@ -26,7 +26,7 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
-import { DEFAULT_TIMING } from '../../src/machine/player-machine.js';
+import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
 import {
   mountPlayer,
   origin,
@@ -50,7 +50,7 @@ import {
   whepLog,
 } from './helpers.js';
 
-const HYSTERESIS_MS = DEFAULT_TIMING.hysteresisMs;
+const HYSTERESIS_MS = DEFAULT_THRESHOLDS.preferPrimaryAfterMs;
 /** How long after an outage begins a switch to that source still counts as a race, not a bug. */
 const DETECTION_LATENCY_MS = 1500;
 /** A state that lasts this long must show its source's colour. */

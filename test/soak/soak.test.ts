@@ -39,8 +39,8 @@
  *    video's position and decoded frames unchanged).
  *    Separately, prelive wait: a source recovered during a no-picture run must get a request
  *    from the player within backoff cap + 5 s (+ the due of the other source's faults, whose
- *    hung probe delays the next round). The cap is read from the sources, not hard-coded
- *    (DEFAULT_TIMING.backoffCapMs, DEFAULT_THRESHOLDS.retryCapMs: the larger).
+ *    hung probe delays the next round). The cap is read from the policy table, not hard-coded
+ *    (DEFAULT_THRESHOLDS.retryCapMs).
  * 2. Stop. After a deliberate stop is signalled: state `stopped` within 8 s + backoff cap +
  *    the due of the fallback's fault; from 0.5 s after `stopped` until the restart, no picture
  *    and the state stays `stopped`; from 1 s after `stopped`, no request for either of the
@@ -60,8 +60,7 @@
 import { counts, raw, type ResourceCounts } from './instrument.js'; // first: before the element loads
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { DEFAULT_TIMING } from '../../src/machine/player-machine.js';
-import { DEFAULT_THRESHOLDS } from '../../src/sources/thresholds.js';
+import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
 import type { LivePlayer } from '../../src/live-player.js';
 import {
   classify,
@@ -100,7 +99,7 @@ const QUIET_BUDGET_MS = 12000;
 const TIMER_SLACK = 2;
 const LISTENER_SLACK = 6;
 /** The larger of the machine's and the element's retry cap: another engineer is raising it. */
-const BACKOFF_CAP_MS = Math.max(DEFAULT_TIMING.backoffCapMs, DEFAULT_THRESHOLDS.retryCapMs);
+const BACKOFF_CAP_MS = DEFAULT_THRESHOLDS.retryCapMs;
 const PROBE_DUE_MS = DEFAULT_THRESHOLDS.requestTimeoutTargetDurations * DEFAULT_THRESHOLDS.assumedTargetDurationMs + 1000;
 const HLS_STARTUP_DUE_MS = DEFAULT_THRESHOLDS.startupTimeoutMs + 2000;
 const WHEP_STARTUP_DUE_MS = DEFAULT_THRESHOLDS.whepStartupTimeoutMs + 2000;

@@ -1,6 +1,6 @@
 // backoffDelay: jitter over 40–100 % of a capped exponential window; Retry-After as a floor, spread.
 import { expect } from '@open-wc/testing';
-import { backoffDelay, type BackoffPolicy } from '../../src/machine/backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../../src/policy/backoff.js';
 
 /** Deterministic PRNG (mulberry32) so the spread check cannot flake. */
 function seeded(seed: number): () => number {

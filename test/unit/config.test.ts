@@ -34,21 +34,19 @@ describe('resolveConfig', () => {
 
     it('trims surrounding whitespace of a valid URL', () => {
       const result = resolved({ primary: '  https://origin.example.com/live/index.m3u8\n', fallback: null });
-      expect(result.primary).to.deep.equal({ url: 'https://origin.example.com/live/index.m3u8', kind: 'hls' });
-      expect(result.fallback).to.equal(null);
+      expect(result.primary).to.deep.equal([{ url: 'https://origin.example.com/live/index.m3u8', kind: 'hls' }]);
+      expect(result.fallback).to.deep.equal([]);
       expect(result.warnings).to.deep.equal([]);
     });
 
     it('resolves a relative URL against the base', () => {
-      expect(resolved({ primary: 'live/stream.m3u8', fallback: null }).primary).to.deep.equal({
-        url: 'https://player.example.com/events/live/stream.m3u8',
-        kind: 'hls',
-      });
-      expect(resolved({ primary: '/whep/endpoint/abc', fallback: null }).primary).to.deep.equal({
-        url: 'https://player.example.com/whep/endpoint/abc',
-        kind: 'whep',
-      });
-      expect(resolved({ primary: '//cdn.example.net/a.m3u8', fallback: null }, 'http://x.test/').primary.url).to.equal(
+      expect(resolved({ primary: 'live/stream.m3u8', fallback: null }).primary).to.deep.equal([
+        { url: 'https://player.example.com/events/live/stream.m3u8', kind: 'hls' },
+      ]);
+      expect(resolved({ primary: '/whep/endpoint/abc', fallback: null }).primary).to.deep.equal([
+        { url: 'https://player.example.com/whep/endpoint/abc', kind: 'whep' },
+      ]);
+      expect(resolved({ primary: '//cdn.example.net/a.m3u8', fallback: null }, 'http://x.test/').primary[0]!.url).to.equal(
         'http://cdn.example.net/a.m3u8',
       );
     });
@@ -85,14 +83,14 @@ describe('resolveConfig', () => {
     }
 
     it('accepts plain http as well as https', () => {
-      expect(resolved({ primary: 'http://origin.example.com/live.m3u8', fallback: null }).primary.kind).to.equal('hls');
+      expect(resolved({ primary: 'http://origin.example.com/live.m3u8', fallback: null }).primary[0]!.kind).to.equal('hls');
     });
   });
 
   describe('types', () => {
     it('infers hls from .m3u8 and whep otherwise', () => {
-      expect(resolved({ primary: 'https://o.test/live.m3u8', fallback: null }).primary.kind).to.equal('hls');
-      expect(resolved({ primary: 'https://o.test/whep/live', fallback: null }).primary.kind).to.equal('whep');
+      expect(resolved({ primary: 'https://o.test/live.m3u8', fallback: null }).primary[0]!.kind).to.equal('hls');
+      expect(resolved({ primary: 'https://o.test/whep/live', fallback: null }).primary[0]!.kind).to.equal('whep');
     });
 
     it('honours an explicit type, case-insensitively and trimmed', () => {
@@ -102,14 +100,14 @@ describe('resolveConfig', () => {
         fallback: 'https://b.test/live.m3u8',
         fallbackType: ' Whep ',
       });
-      expect(result.primary.kind).to.equal('hls');
-      expect(result.fallback?.kind).to.equal('whep');
+      expect(result.primary[0]!.kind).to.equal('hls');
+      expect(result.fallback[0]?.kind).to.equal('whep');
     });
 
     it('falls back to inference when the explicit type is empty or blank', () => {
-      expect(resolved({ primary: 'https://o.test/a.m3u8', primaryType: '', fallback: null }).primary.kind).to.equal('hls');
-      expect(resolved({ primary: 'https://o.test/a.m3u8', primaryType: '  ', fallback: null }).primary.kind).to.equal('hls');
-      expect(resolved({ primary: 'https://o.test/a', primaryType: null, fallback: null }).primary.kind).to.equal('whep');
+      expect(resolved({ primary: 'https://o.test/a.m3u8', primaryType: '', fallback: null }).primary[0]!.kind).to.equal('hls');
+      expect(resolved({ primary: 'https://o.test/a.m3u8', primaryType: '  ', fallback: null }).primary[0]!.kind).to.equal('hls');
+      expect(resolved({ primary: 'https://o.test/a', primaryType: null, fallback: null }).primary[0]!.kind).to.equal('whep');
     });
 
     it('refuses an unknown explicit type, naming the attribute at fault', () => {
@@ -131,14 +129,14 @@ describe('resolveConfig', () => {
     it('is optional: null, undefined, empty and blank all mean none, without warnings', () => {
       for (const fallback of [null, undefined, '', '   ']) {
         const result = resolved({ primary: 'https://o.test/a.m3u8', fallback });
-        expect(result.fallback, JSON.stringify(fallback)).to.equal(null);
+        expect(result.fallback, JSON.stringify(fallback)).to.deep.equal([]);
         expect(result.warnings).to.deep.equal([]);
       }
     });
 
     it('is resolved like the primary', () => {
       const result = resolved({ primary: 'https://o.test/a.m3u8', fallback: 'backup/b.m3u8' });
-      expect(result.fallback).to.deep.equal({ url: 'https://player.example.com/events/backup/b.m3u8', kind: 'hls' });
+      expect(result.fallback).to.deep.equal([{ url: 'https://player.example.com/events/backup/b.m3u8', kind: 'hls' }]);
       expect(result.warnings).to.deep.equal([]);
     });
 
@@ -161,8 +159,8 @@ describe('resolveConfig', () => {
 
     it('is ignored, with a warning, when it is the same URL as the primary', () => {
       const result = resolved({ primary: 'https://o.test/a.m3u8', fallback: 'https://o.test/a.m3u8' });
-      expect(result.primary.url).to.equal('https://o.test/a.m3u8');
-      expect(result.fallback).to.equal(null);
+      expect(result.primary[0]!.url).to.equal('https://o.test/a.m3u8');
+      expect(result.fallback).to.deep.equal([]);
       expect(result.warnings).to.have.length(1);
       expect(result.warnings[0]).to.deep.include({ code: 'fallback-same-as-primary', source: 'fallback' });
       expect(result.warnings[0]!.message).to.match(/same URL/i);
@@ -173,7 +171,7 @@ describe('resolveConfig', () => {
         primary: 'live/a.m3u8',
         fallback: ' https://PLAYER.example.com/events/live/a.m3u8 ',
       });
-      expect(result.fallback).to.equal(null);
+      expect(result.fallback).to.deep.equal([]);
       expect(result.warnings).to.have.length(1);
     });
   });
@@ -182,12 +180,12 @@ describe('resolveConfig', () => {
 describe('resolveConfig: primary-status', () => {
   it('resolves the status endpoint against the page and attaches it to the primary only', () => {
     const result = resolved({ primary: 'https://origin.example.com/whep/main', fallback: 'https://b.example.com/x.m3u8', primaryStatus: '/status/main' });
-    expect(result.primary.statusUrl).to.equal('https://player.example.com/status/main');
-    expect(result.fallback?.statusUrl).to.equal(undefined);
+    expect(result.primary[0]!.statusUrl).to.equal('https://player.example.com/status/main');
+    expect(result.fallback[0]?.statusUrl).to.equal(undefined);
   });
 
   it('is left out when empty', () => {
-    expect(resolved({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: '  ' }).primary).to.not.have.property('statusUrl');
+    expect(resolved({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: '  ' }).primary[0]).to.not.have.property('statusUrl');
   });
 
   it('refuses a status endpoint that is not http(s)', () => {
@@ -199,6 +197,75 @@ describe('resolveConfig: primary-status', () => {
 
   it('refuses an unparsable status endpoint', () => {
     expect(failed({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: 'https://[nope' }).code).to.equal(ErrorCodes.INVALID_URL);
+  });
+});
+
+describe('resolveConfig: ladders', () => {
+  const WHEP = 'https://a.example.com/whep/main';
+  const CDN_A = 'https://cdn-a.example.com/main/index.m3u8';
+  const CDN_B = 'https://cdn-b.example.com/main/index.m3u8';
+
+  it('reads a space-separated list (any whitespace) as an ordered ladder; one URL is a one-step ladder', () => {
+    const result = resolved({ primary: `  ${WHEP}\n\t${CDN_A}  ${CDN_B} `, fallback: null });
+    expect(result.primary).to.deep.equal([
+      { url: WHEP, kind: 'whep' },
+      { url: CDN_A, kind: 'hls' },
+      { url: CDN_B, kind: 'hls' },
+    ]);
+  });
+
+  it('takes an array as well (a property set from JS or React)', () => {
+    const result = resolved({ primary: [WHEP, ` ${CDN_A} `, ''], fallback: ['backup.m3u8'] });
+    expect(result.primary.map((endpoint) => endpoint.url)).to.deep.equal([WHEP, CDN_A]);
+    expect(result.fallback).to.deep.equal([{ url: 'https://player.example.com/events/backup.m3u8', kind: 'hls' }]);
+  });
+
+  it('takes one type for every endpoint, or one per endpoint (`auto`: from the URL)', () => {
+    expect(resolved({ primary: 'https://a.test/x https://b.test/y', primaryType: 'hls', fallback: null }).primary.map((e) => e.kind)).to.deep.equal(['hls', 'hls']);
+    expect(
+      resolved({ primary: 'https://a.test/x https://b.test/y.m3u8 https://c.test/z', primaryType: 'whep auto hls', fallback: null }).primary.map((e) => e.kind),
+    ).to.deep.equal(['whep', 'hls', 'hls']);
+    expect(resolved({ primary: [WHEP, CDN_A], primaryType: ['auto', 'whep'], fallback: null }).primary.map((e) => e.kind)).to.deep.equal(['whep', 'whep']);
+  });
+
+  it('refuses a type list that does not match the endpoints, naming the attribute', () => {
+    const error = failed({ primary: `${WHEP} ${CDN_A} ${CDN_B}`, primaryType: 'whep hls', fallback: null });
+    expect(error.code).to.equal(ErrorCodes.UNSUPPORTED_SOURCE_TYPE);
+    expect(error.source).to.equal('primary');
+    expect(error.message).to.contain('2 types for 3 endpoints');
+    expect(failed({ primary: CDN_A, fallback: `${WHEP} ${CDN_B}`, fallbackType: 'whep dash' }).source).to.equal('fallback');
+  });
+
+  it('names the entry at fault in a list', () => {
+    const error = failed({ primary: `${WHEP} javascript:alert(1)`, fallback: null });
+    expect(error.code).to.equal(ErrorCodes.UNSUPPORTED_SCHEME);
+    expect(error.message).to.contain('#2');
+  });
+
+  it('refuses more than 8 endpoints in one list', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `https://cdn${i}.test/a.m3u8`);
+    const error = failed({ primary: nine, fallback: null });
+    expect(error.code).to.equal(ErrorCodes.TOO_MANY_ENDPOINTS);
+    expect(resolved({ primary: nine.slice(0, 8), fallback: null }).primary).to.have.length(8);
+  });
+
+  it('drops a URL listed twice in one ladder, with a warning', () => {
+    const result = resolved({ primary: `${CDN_A} ${CDN_B} ${CDN_A}`, fallback: null });
+    expect(result.primary.map((e) => e.url)).to.deep.equal([CDN_A, CDN_B]);
+    expect(result.warnings.map((w) => w.code)).to.deep.equal(['duplicate-endpoint']);
+  });
+
+  it('drops a fallback endpoint that is also a primary endpoint, keeping the others', () => {
+    const result = resolved({ primary: `${WHEP} ${CDN_A}`, fallback: `${CDN_A} https://backup.test/b.m3u8` });
+    expect(result.fallback.map((e) => e.url)).to.deep.equal(['https://backup.test/b.m3u8']);
+    expect(result.warnings).to.have.length(1);
+    expect(result.warnings[0]).to.deep.include({ code: 'fallback-same-as-primary', source: 'fallback' });
+  });
+
+  it("gives the primary's status endpoint to each of its WebRTC endpoints", () => {
+    const result = resolved({ primary: `${WHEP} ${CDN_A}`, primaryStatus: 'https://a.example.com/status', fallback: null });
+    expect(result.primary[0]!.statusUrl).to.equal('https://a.example.com/status');
+    expect(result.primary[1]).to.not.have.property('statusUrl');
   });
 });
 

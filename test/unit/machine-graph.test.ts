@@ -11,9 +11,9 @@ import {
   type AnyStateNode,
   type AnyTransitionDefinition,
 } from 'xstate';
-import { getAdjacencyMap, getShortestPaths, getStateNodes } from 'xstate/graph';
-import { ActorIds, playerMachine, type PlayerSnapshot } from '../../src/machine/index.js';
-import type { MachineInput, ProbeVerdict, SourceRole } from '../../src/machine/types.js';
+import { getShortestPaths, getStateNodes } from 'xstate/graph';
+import { ActorIds, keyOf, playerMachine, sameEndpoint, type PlayerSnapshot } from '../../src/machine/index.js';
+import type { EndpointRef, FailureScope, MachineInput, ProbeVerdict, SourceDescriptor } from '../../src/machine/types.js';
 
 const PUBLIC_STATES = ['prelive', 'primary', 'fallback', 'stopped'] as const;
 
@@ -22,74 +22,89 @@ const verdicts: ProbeVerdict[] = [
   { status: 'not-live', cause: 'HTTP 503', retryAfterMs: 3000 },
   { status: 'stopped', cause: '#EXT-X-ENDLIST' },
 ];
-const probeIds = [ActorIds.PROBE_PRIMARY, ActorIds.PROBE_FALLBACK, ActorIds.FAILOVER_PROBE, ActorIds.RECOVERY_PROBE];
-const roles: SourceRole[] = ['primary', 'fallback'];
+const probeIds = [ActorIds.PROBE.primary, ActorIds.PROBE.fallback, ActorIds.TRY];
+const scopes: FailureScope[] = ['endpoint', 'stream', 'path'];
 
-/** Every event the machine can receive, from its actors or from XState itself. */
-const allEvents: AnyEventObject[] = [
-  ...roles.flatMap((role) => [
-    { type: 'SOURCE.FIRST_FRAME', role },
-    { type: 'SOURCE.FAILED', role, cause: `${role} failed` },
-    { type: 'SOURCE.STOPPED', role, cause: `${role} stopped` },
-    { type: 'SOURCE.SUSPECT', role, cause: `${role} suspect` },
-    { type: 'SOURCE.READY', role },
-    { type: 'SOURCE.LIVE', role },
-    { type: 'SOURCE.DOWN', role, cause: `${role} down` },
-  ]),
-  ...probeIds.flatMap((id) => [
-    ...verdicts.map((output) => ({ type: `xstate.done.actor.${id}`, actorId: id, output })),
-    { type: `xstate.error.actor.${id}`, actorId: id, error: new Error('probe threw') },
-  ]),
-  { type: 'xstate.after.backoff.player.prelive.waiting' },
-  { type: 'xstate.after.hysteresis.player.fallback.health.recovering' },
-  { type: 'xstate.after.hysteresis.player.primary.view.playing' },
-  { type: 'xstate.after.hysteresis.player.fallback.view.playing' },
-];
-// The graph API is typed with the machine's own events; XState's internal ones are extra.
-const events = allEvents as unknown as EventFromLogic<typeof playerMachine>[];
+/** Every `after` delay of the machine, as the event XState delivers when it expires. */
+const afterEvents: AnyEventObject[] = [playerMachine.root, ...getStateNodes(playerMachine.root)].flatMap((node) =>
+  node.after.map((t) => ({ type: t.eventType })),
+);
+
+/** Every event the machine can receive for these ladders, from its actors or from XState itself. */
+function eventsFor(input: MachineInput): EventFromLogic<typeof playerMachine>[] {
+  const refs: EndpointRef[] = (['primary', 'fallback'] as const).flatMap((role) => input[role].map((_, index) => ({ role, index })));
+  const longest = Math.max(input.primary.length, input.fallback.length);
+  const all: AnyEventObject[] = [
+    ...refs.flatMap((ref) => [
+      { type: 'SOURCE.FIRST_FRAME', ...ref },
+      ...scopes.map((scope) => ({ type: 'SOURCE.FAILED', ...ref, cause: `${keyOf(ref)} failed`, scope })),
+      { type: 'SOURCE.STOPPED', ...ref, cause: `${keyOf(ref)} stopped` },
+      // SUSPECT's scope only picks what warms: a path suspicion warms like an endpoint one.
+      ...(['endpoint', 'stream'] as const).map((scope) => ({ type: 'SOURCE.SUSPECT', ...ref, cause: 'suspect', scope })),
+      { type: 'SOURCE.READY', ...ref },
+      { type: 'SOURCE.LIVE', ...ref },
+      { type: 'SOURCE.DOWN', ...ref, cause: `${keyOf(ref)} down` },
+      { type: 'ENDPOINT.RETRY', ...ref },
+    ]),
+    ...probeIds.flatMap((id) => [
+      ...verdicts.flatMap((verdict) =>
+        Array.from({ length: longest }, (_, index) => ({ type: `xstate.done.actor.${id}`, actorId: id, output: { ...verdict, index } })),
+      ),
+      { type: `xstate.error.actor.${id}`, actorId: id, error: new Error('probe threw') },
+    ]),
+    ...afterEvents,
+  ];
+  // The graph API is typed with the machine's own events; XState's internal ones are extra.
+  return all as unknown as EventFromLogic<typeof playerMachine>[];
+}
 
 /**
- * State identity for the traversal: the state value plus the context that guards read
- * (verdicts of the current round, fast start). The attempt counter and causes are left
- * out: they only feed delays and texts, and would make the graph infinite.
+ * State identity for the traversal: the state value plus the context that guards read. The
+ * attempt and path-failure counters and causes are left out: they only feed delays and texts,
+ * and would make the graph infinite.
  */
 function serializeState(snapshot: PlayerSnapshot): string {
   const { value, context, status } = snapshot;
+  const flags = (record: Record<string, boolean>) => Object.keys(record).filter((key) => record[key]).sort();
   return JSON.stringify({
     value,
     status,
-    pv: context.primaryVerdict?.status ?? null,
-    fv: context.fallbackVerdict?.status ?? null,
+    pv: context.verdicts.primary && [context.verdicts.primary.status, context.verdicts.primary.index],
+    fv: context.verdicts.fallback && [context.verdicts.fallback.status, context.verdicts.fallback.index],
     fast: context.fastStart,
-    failed: context.failedRecently,
+    on: context.onScreen && keyOf(context.onScreen),
+    next: context.next && keyOf(context.next),
+    ready: context.nextReady,
+    probed: context.nextProbed,
+    spread: context.spreadMs > 0,
+    tried: context.tried,
+    scope: context.failure?.scope,
+    failed: flags(context.failedRecently),
+    benched: flags(context.benched),
   });
 }
 
-/** The configurations that together open every branch (fallback or none, sticky or not). */
+const HLS_A: SourceDescriptor = { url: 'https://a.test/p.m3u8', kind: 'hls' };
+const WHEP_B: SourceDescriptor = { url: 'https://b.test/whep', kind: 'whep' };
+const WHEP_A: SourceDescriptor = { url: 'https://a.test/whep', kind: 'whep' };
+const HLS_B: SourceDescriptor = { url: 'https://b.test/f.m3u8', kind: 'hls' };
+
+/** The configurations that together open every branch (fallback or none, sticky or not, ladders). */
 const inputs: Record<string, MachineInput> = {
-  'fallback, prefer-primary': {
-    primary: { url: 'https://a.test/p.m3u8', kind: 'hls' },
-    fallback: { url: 'https://b.test/whep', kind: 'whep' },
-    preferPrimary: true,
-    timing: { random: () => 0.5 },
-  },
-  'fallback, sticky': {
-    primary: { url: 'https://a.test/p.m3u8', kind: 'hls' },
-    fallback: { url: 'https://b.test/whep', kind: 'whep' },
-    preferPrimary: false,
-    timing: { random: () => 0.5 },
-  },
+  'fallback, prefer-primary': { primary: [HLS_A], fallback: [WHEP_B], preferPrimary: true, timing: { random: () => 0.5 } },
+  'fallback, sticky': { primary: [HLS_A], fallback: [WHEP_B], preferPrimary: false, timing: { random: () => 0.5 } },
   'fallback, warm standby': {
-    primary: { url: 'https://a.test/p.m3u8', kind: 'hls' },
-    fallback: { url: 'https://b.test/whep', kind: 'whep' },
+    primary: [HLS_A],
+    fallback: [WHEP_B],
     preferPrimary: false,
     standby: 'warm',
     timing: { random: () => 0.5 },
   },
-  'no fallback': {
-    primary: { url: 'https://a.test/p.m3u8', kind: 'hls' },
-    fallback: null,
-    preferPrimary: false,
+  'no fallback': { primary: [HLS_A], fallback: [], preferPrimary: false, timing: { random: () => 0.5 } },
+  'ladders, prefer-primary': {
+    primary: [WHEP_A, HLS_A],
+    fallback: [WHEP_B, HLS_B],
+    preferPrimary: true,
     timing: { random: () => 0.5 },
   },
 };
@@ -122,37 +137,46 @@ function recordingScope(taken: Set<AnyTransitionDefinition>): AnyActorScope {
 
 interface Walk {
   snapshots: PlayerSnapshot[];
-  /** [from, event, to] for every non-trivial step. */
+  /** [from, event, to] for every step that changes the public state or the endpoint on screen. */
   steps: Array<[PlayerSnapshot, AnyEventObject, PlayerSnapshot]>;
   taken: Set<AnyTransitionDefinition>;
 }
 
-function walk(input: MachineInput): Walk {
+/**
+ * Breadth-first over every event in every distinct state, `maxDepth` events deep at most (the
+ * ladders' graph is too large to walk whole in a test; six events deep reaches every
+ * transition that the single-endpoint walks do not).
+ */
+function walk(input: MachineInput, maxDepth = Infinity): Walk {
   const taken = new Set<AnyTransitionDefinition>();
   const scope = recordingScope(taken);
+  const events = eventsFor(input);
   const initial = playerMachine.getInitialSnapshot(scope, input);
-  const adjacency = getAdjacencyMap(playerMachine, {
-    input,
-    fromState: initial,
-    events,
-    serializeState: (s) => serializeState(s as PlayerSnapshot),
-    // A final snapshot takes no events: don't feed it any.
-    stopWhen: (s) => s.status !== 'active',
-    limit: 100_000,
-  });
-  const snapshots: PlayerSnapshot[] = [];
+  const seen = new Map<string, PlayerSnapshot>([[serializeState(initial), initial]]);
   const steps: Walk['steps'] = [];
-  for (const { state, transitions } of Object.values(adjacency)) {
-    snapshots.push(state);
-    const edges = Object.values(transitions) as Array<{ event: EventFromLogic<typeof playerMachine> }>;
-    for (const { event } of edges) {
-      // Replay the step with the recording scope to learn which transitions it took.
-      const next = playerMachine.transition(state, event, scope);
-      steps.push([state, event as AnyEventObject, next]);
+  let frontier = [initial];
+  for (let depth = 0; depth < maxDepth && frontier.length; depth += 1) {
+    const next: PlayerSnapshot[] = [];
+    // A final snapshot takes no events: don't feed it any.
+    for (const from of frontier.filter((snapshot) => snapshot.status === 'active')) {
+      for (const event of events) {
+        const to = playerMachine.transition(from, event, scope);
+        if (topLevel(from) !== topLevel(to) || !sameEndpoint(from.context.onScreen, to.context.onScreen)) {
+          steps.push([from, event as AnyEventObject, to]);
+        }
+        const key = serializeState(to);
+        if (seen.has(key)) continue;
+        seen.set(key, to);
+        next.push(to);
+      }
     }
+    frontier = next;
   }
-  return { snapshots, steps, taken };
+  expect(seen.size, 'graph size').to.be.lessThan(100_000);
+  return { snapshots: [...seen.values()], steps, taken };
 }
+
+const topLevel = (s: PlayerSnapshot) => PUBLIC_STATES.find((name) => s.matches(name))!;
 
 function allTransitions(): AnyTransitionDefinition[] {
   const nodes: AnyStateNode[] = [playerMachine.root, ...getStateNodes(playerMachine.root)];
@@ -165,10 +189,11 @@ function describeTransition(t: AnyTransitionDefinition): string {
   return `${t.source.id} --${t.eventType || 'eventless'} [${guard}]--> ${targets}`;
 }
 
-const topLevel = (s: PlayerSnapshot) => PUBLIC_STATES.find((name) => s.matches(name))!;
 
 describe('player machine graph', () => {
-  const walks = Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, walk(input)]));
+  const walks = Object.fromEntries(
+    Object.entries(inputs).map(([name, input]) => [name, walk(input, name.startsWith('ladders') ? 6 : Infinity)]),
+  );
   const everything = Object.values(walks);
 
   it('has exactly the public states at the top level', () => {
@@ -221,7 +246,7 @@ describe('player machine graph', () => {
       const paths = getShortestPaths(playerMachine, {
         input,
         fromState: from,
-        events,
+        events: eventsFor(input),
         serializeState: (s) => serializeState(s as PlayerSnapshot),
         toState: (s) => (s as PlayerSnapshot).matches('stopped'),
       });
@@ -243,15 +268,14 @@ describe('player machine graph', () => {
 
   it('never leaves a healthy fallback for the primary unless prefer-primary is set', () => {
     const sticky = walks['fallback, sticky']!;
-    // Leaving is allowed only once the fallback itself failed: its FAILED event, or while
-    // the primary is being probed after that failure.
+    // Leaving is allowed only once the fallback itself failed: its FAILED (or STOPPED) event, or
+    // while a candidate is being tried after that failure.
     const returns = sticky.steps.filter(
       ([from, event, to]) =>
         from.matches('fallback') &&
         to.matches('primary') &&
-        !from.matches({ fallback: { health: 'probingPrimary' } }) &&
-        !from.matches({ fallback: { health: 'strictPrimary' } }) &&
-        !(event.type === 'SOURCE.FAILED' && 'role' in event && event.role === 'fallback'),
+        !from.matches({ fallback: { health: 'failing' } }) &&
+        !((event.type === 'SOURCE.FAILED' || event.type === 'SOURCE.STOPPED') && sameEndpoint(event as unknown as EndpointRef, from.context.onScreen)),
     );
     expect(returns.map(([, e]) => e.type)).to.deep.equal([]);
     const prefer = walks['fallback, prefer-primary']!;
@@ -260,25 +284,31 @@ describe('player machine graph', () => {
     ).to.equal(true);
   });
 
-  it('only switches to a source that passed a probe or a watch', () => {
+  it('only puts an endpoint on screen that passed a probe, showed a frame, or was seen live for the window', () => {
     for (const w of everything) {
       for (const [from, event, to] of w.steps) {
-        const before = topLevel(from);
-        const after = topLevel(to);
-        if (before === after || (after !== 'primary' && after !== 'fallback')) continue;
-        const warmedTarget = { [before]: { standby: { active: 'ready' } } } as never;
+        const target = to.context.onScreen;
+        if (!target || to.matches('prelive') || to.matches('stopped') || sameEndpoint(from.context.onScreen, target) && topLevel(from) === topLevel(to)) continue;
+        const wasNext = sameEndpoint(from.context.next, target);
         const passed =
           (event.type.startsWith('xstate.done.actor.') && (event.output as ProbeVerdict).status === 'live') ||
           // The target showed a frame in its hidden video: the strongest proof it is live.
-          (event.type === 'SOURCE.READY' && 'role' in event && event.role === after) ||
-          // The current source failed while the target was already playing, hidden.
-          (event.type === 'SOURCE.FAILED' && from.matches(warmedTarget)) ||
-          // The primary's not-live answer arrives after the fallback's live one was recorded.
-          (after === 'fallback' && from.context.fallbackVerdict?.status === 'live') ||
-          // The hysteresis timer only runs after the watcher reported the primary live.
-          (event.type.startsWith('xstate.after.hysteresis') && from.matches({ fallback: { health: 'recovering' } }));
-        expect(passed, `${before} → ${after} on ${event.type}`).to.equal(true);
+          (event.type === 'SOURCE.READY' && sameEndpoint(event as unknown as EndpointRef, target)) ||
+          // Proven before this step (its probe or its frame), switched to now.
+          (wasNext && (from.context.nextReady || from.context.nextProbed)) ||
+          // A prelive round whose live answer was recorded before the deciding one.
+          from.context.verdicts[target.role]?.status === 'live';
+        expect(passed, `${topLevel(from)} → ${keyOf(target)} on ${event.type}`).to.equal(true);
       }
+    }
+  });
+
+  it('never puts a benched endpoint (after a path failure) on screen except through a fresh probe round', () => {
+    const w = walks['ladders, prefer-primary']!;
+    for (const [from, event, to] of w.steps) {
+      const target = to.context.onScreen;
+      if (!target || from.matches('prelive') || sameEndpoint(from.context.onScreen, target)) continue;
+      expect(!!from.context.benched[keyOf(target)], `${keyOf(target)} on ${event.type}`).to.equal(false);
     }
   });
 });

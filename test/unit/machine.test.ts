@@ -11,6 +11,8 @@ import type {
   ProbeVerdict,
   SourceDescriptor,
   SourceEvent,
+  SourceRole,
+  StreamVerdict,
   WatchInput,
 } from '../../src/machine/types.js';
 
@@ -22,11 +24,16 @@ const notLive = (cause = 'playlist HTTP 404', retryAfterMs?: number): ProbeVerdi
   retryAfterMs === undefined ? { status: 'not-live', cause } : { status: 'not-live', cause, retryAfterMs };
 const STOPPED: ProbeVerdict = { status: 'stopped', cause: '#EXT-X-ENDLIST' };
 
+/** The probe of a one-endpoint stream, as the machine asks for it. */
+function probeInput(role: SourceRole, confirmAdvance: boolean): ProbeInput {
+  return { role, steps: [{ role, index: 0, source: role === 'primary' ? PRIMARY : FALLBACK }], confirmAdvance };
+}
+
 interface FakeProbe {
   input: ProbeInput;
   settled: boolean;
   aborted: boolean;
-  resolve(verdict: ProbeVerdict): void;
+  resolve(verdict: StreamVerdict): void;
   reject(error: unknown): void;
 }
 
@@ -39,7 +46,17 @@ interface FakeCallback<TInput> {
 /** Lets promise callbacks and the actor's mailbox run. */
 const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: boolean; standby?: 'cold' | 'warm' } = {}) {
+interface HarnessOptions {
+  fallback?: SourceDescriptor | null;
+  /** Whole ladders (override `fallback`). */
+  ladders?: { primary: SourceDescriptor[]; fallback: SourceDescriptor[] };
+  preferPrimary?: boolean;
+  standby?: 'cold' | 'warm';
+  /** The jitter source (default 0: every backoff is 40 % of its window, no spread). */
+  random?: () => number;
+}
+
+function harness(options: HarnessOptions = {}) {
   const probes: FakeProbe[] = [];
   const players: FakeCallback<PlayInput>[] = [];
   const warmers: FakeCallback<PlayInput>[] = [];
@@ -48,9 +65,9 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
 
   const machine = playerMachine.provide({
     actors: {
-      probe: fromPromise<ProbeVerdict, ProbeInput>(
+      probe: fromPromise<StreamVerdict, ProbeInput>(
         ({ input, signal }) =>
-          new Promise<ProbeVerdict>((resolve, reject) => {
+          new Promise<StreamVerdict>((resolve, reject) => {
             const probe: FakeProbe = {
               input,
               settled: false,
@@ -95,12 +112,12 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
   });
 
   const input: MachineInput = {
-    primary: PRIMARY,
-    fallback: options.fallback === undefined ? FALLBACK : options.fallback,
+    primary: options.ladders?.primary ?? [PRIMARY],
+    fallback: options.ladders?.fallback ?? (options.fallback === undefined ? [FALLBACK] : options.fallback ? [options.fallback] : []),
     preferPrimary: options.preferPrimary ?? false,
     standby: options.standby,
     // random 0: every backoff is exactly 40 % of its window (400, 800, 1600, 3200, 6400 ms).
-    timing: { random: () => 0, hysteresisMs: 15000 },
+    timing: { random: options.random ?? (() => 0), preferPrimaryAfterMs: 15000, failoverSpreadMs: 3000 },
   };
   const actor = createActor(machine, { input, clock });
   const seen: PlayerSnapshot[] = [];
@@ -124,11 +141,11 @@ function harness(options: { fallback?: SourceDescriptor | null; preferPrimary?: 
     pending,
     snap: () => actor.getSnapshot(),
     view: () => toPublicView(actor.getSnapshot()),
-    /** Answers the open probe of `role`, then lets the machine react. */
-    async answer(role: ProbeInput['role'], verdict: ProbeVerdict | Error) {
+    /** Answers the open probe of `role` (for its first endpoint), then lets the machine react. */
+    async answer(role: ProbeInput['role'], verdict: ProbeVerdict | Error, index = pending(role).input.steps[0]!.index) {
       const probe = pending(role);
       if (verdict instanceof Error) probe.reject(verdict);
-      else probe.resolve(verdict);
+      else probe.resolve({ ...verdict, index });
       await flush();
     },
     async advance(ms: number) {
@@ -172,8 +189,8 @@ describe('player machine', () => {
         onScreen: null,
       });
       expect(h.probes.map((p) => p.input)).to.deep.equal([
-        { role: 'primary', source: PRIMARY, confirmAdvance: false },
-        { role: 'fallback', source: FALLBACK, confirmAdvance: false },
+        probeInput('primary', false),
+        probeInput('fallback', false),
       ]);
       expect(h.players).to.have.length(0);
     });
@@ -182,22 +199,22 @@ describe('player machine', () => {
       const h = harness();
       const fallbackProbe = h.pending('fallback');
       await h.answer('primary', LIVE);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE, onScreen: 'primary' });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE, onScreen: { role: 'primary', index: 0 } });
       expect(h.view().cause).to.equal(undefined);
       expect(fallbackProbe.aborted, 'the fallback probe is stopped').to.equal(true);
-      expect(h.player('primary').input).to.deep.equal({ role: 'primary', source: PRIMARY, targetDurationMs: 2000 });
+      expect(h.player('primary').input).to.deep.equal({ role: 'primary', index: 0, source: PRIMARY, targetDurationMs: 2000 });
     });
 
     it('keeps loading in primary until the first frame, then plays', async () => {
       const h = harness();
       await toPrimary(h);
-      expect(h.view()).to.include({ loading: true, playing: false });
-      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback' });
+      expect(h.view()).to.deep.include({ loading: true, playing: false });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback', index: 0 });
       await flush();
       expect(h.view().loading, 'a frame of the other source does not count').to.equal(true);
-      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
       await flush();
-      expect(h.view()).to.include({ loading: false, playing: true, onScreen: 'primary' });
+      expect(h.view()).to.deep.include({ loading: false, playing: true, onScreen: { role: 'primary', index: 0 } });
     });
 
     it('stops for good when the primary probe says stopped', async () => {
@@ -230,15 +247,15 @@ describe('player machine', () => {
       expect(h.view().state, 'the primary is preferred: wait for its answer').to.equal('prelive');
       expect(h.view().loading).to.equal(true);
       await h.answer('primary', notLive('WHEP POST 503'));
-      expect(h.view()).to.include({
+      expect(h.view()).to.deep.include({
         state: 'fallback',
         reason: Reasons.FALLBACK_LIVE,
         cause: 'WHEP POST 503',
-        onScreen: 'fallback',
+        onScreen: { role: 'fallback', index: 0 },
         loading: true,
       });
-      expect(h.player('fallback').input).to.deep.equal({ role: 'fallback', source: FALLBACK, targetDurationMs: 2000 });
-      expect(h.watchers.map((w) => w.input)).to.deep.equal([{ role: 'primary', source: PRIMARY }]);
+      expect(h.player('fallback').input).to.deep.equal({ role: 'fallback', index: 0, source: FALLBACK, targetDurationMs: 2000 });
+      expect(h.watchers.map((w) => w.input)).to.deep.equal([{ steps: [{ role: 'primary', index: 0, source: PRIMARY }] }]);
     });
 
     it('plays the fallback when it is live and the primary is not (primary answers first)', async () => {
@@ -246,7 +263,7 @@ describe('player machine', () => {
       await h.answer('primary', notLive());
       expect(h.view().state).to.equal('prelive');
       await h.answer('fallback', LIVE);
-      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE, cause: 'playlist HTTP 404' });
+      expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE, cause: 'playlist HTTP 404' });
     });
 
     it('prefers the primary when both are live, whatever the order of answers', async () => {
@@ -260,15 +277,15 @@ describe('player machine', () => {
       const h = harness();
       await h.answer('primary', notLive());
       await h.answer('fallback', notLive());
-      expect(h.view()).to.include({ state: 'prelive', loading: false, reason: Reasons.START });
+      expect(h.view()).to.deep.include({ state: 'prelive', loading: false, reason: Reasons.START });
       expect(h.openProbes()).to.have.length(0);
 
       await h.advance(399);
       expect(h.openProbes(), 'not before the delay').to.have.length(0);
       await h.advance(1);
       expect(h.openProbes().map((p) => p.input)).to.deep.equal([
-        { role: 'primary', source: PRIMARY, confirmAdvance: true },
-        { role: 'fallback', source: FALLBACK, confirmAdvance: true },
+        probeInput('primary', true),
+        probeInput('fallback', true),
       ]);
       expect(h.view().loading, 'only the very first round shows the spinner').to.equal(false);
 
@@ -281,7 +298,7 @@ describe('player machine', () => {
       expect(h.openProbes()).to.have.length(2);
 
       await h.answer('primary', LIVE);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_LIVE });
     });
 
     it('honours the largest Retry-After of the round', async () => {
@@ -298,7 +315,7 @@ describe('player machine', () => {
       const h = harness();
       await h.answer('fallback', LIVE);
       await h.answer('primary', new Error('network down'));
-      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE, cause: 'Error: network down' });
+      expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE, cause: 'Error: network down' });
 
       const h2 = harness();
       await h2.answer('primary', new TypeError('Failed to fetch'));
@@ -311,7 +328,7 @@ describe('player machine', () => {
     it('rejects from the placeholder probe when no probe is provided, and keeps retrying', async () => {
       const clock = new SimulatedClock();
       const actor = createActor(playerMachine, {
-        input: { primary: PRIMARY, fallback: null, preferPrimary: false, timing: { random: () => 0 } },
+        input: { primary: [PRIMARY], fallback: [], preferPrimary: false, timing: { random: () => 0 } },
         clock,
       }).start();
       await flush();
@@ -320,14 +337,15 @@ describe('player machine', () => {
       actor.stop();
     });
 
-    it('defaults its timing (1 s base, 36 s cap, 15 s hysteresis, Math.random)', () => {
+    it('defaults its timing (1 s base, 36 s cap, 15 s hysteresis, 3 s spread, Math.random)', () => {
       const actor = createActor(playerMachine, {
-        input: { primary: PRIMARY, fallback: null, preferPrimary: false, timing: { hysteresisMs: undefined } },
+        input: { primary: [PRIMARY], fallback: [], preferPrimary: false, timing: { preferPrimaryAfterMs: undefined } },
       });
       expect(actor.getSnapshot().context.timing).to.deep.equal({
-        backoffBaseMs: 1000,
-        backoffCapMs: 36000,
-        hysteresisMs: 15000,
+        retryBaseMs: 1000,
+        retryCapMs: 36000,
+        preferPrimaryAfterMs: 15000,
+        failoverSpreadMs: 3000,
         random: Math.random,
       });
     });
@@ -348,9 +366,9 @@ describe('player machine', () => {
     it('goes to stopped when the primary player reports a deliberate stop', async () => {
       const h = harness();
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.STOPPED', role: 'primary', cause: '#EXT-X-ENDLIST' });
+      h.player('primary').send({ type: 'SOURCE.STOPPED', role: 'primary', index: 0, cause: '#EXT-X-ENDLIST' });
       await flush();
-      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: '#EXT-X-ENDLIST' });
+      expect(h.view()).to.deep.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: '#EXT-X-ENDLIST' });
       expect(h.players.every((p) => p.stopped)).to.equal(true);
     });
 
@@ -358,20 +376,20 @@ describe('player machine', () => {
       const h = harness();
       await toPrimary(h);
       const primaryPlayer = h.player('primary');
-      primaryPlayer.send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
-      primaryPlayer.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'playlist HTTP 404' });
+      primaryPlayer.send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      primaryPlayer.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'playlist HTTP 404' });
       await flush();
-      expect(h.view()).to.include({ state: 'primary', playing: true, onScreen: 'primary' });
-      expect(h.pending('fallback').input).to.deep.equal({ role: 'fallback', source: FALLBACK, confirmAdvance: true });
+      expect(h.view()).to.deep.include({ state: 'primary', playing: true, onScreen: { role: 'primary', index: 0 } });
+      expect(h.pending('fallback').input).to.deep.equal(probeInput('fallback', true));
       expect(primaryPlayer.stopped, 'the buffer may still be on screen').to.equal(false);
 
       await h.answer('fallback', LIVE);
-      expect(h.view()).to.include({
+      expect(h.view()).to.deep.include({
         state: 'fallback',
         reason: Reasons.PRIMARY_FAILED,
         cause: 'playlist HTTP 404',
         loading: true,
-        onScreen: 'fallback',
+        onScreen: { role: 'fallback', index: 0 },
       });
       expect(primaryPlayer.stopped).to.equal(true);
       expect(h.player('fallback').input.source).to.equal(FALLBACK);
@@ -381,8 +399,8 @@ describe('player machine', () => {
     it('on failure with the fallback not live goes to prelive, keeping the cause, and retries after a backoff', async () => {
       const h = harness();
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'frozen playlist' });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'frozen playlist' });
       await flush();
       await h.answer('fallback', notLive('WHEP 409', 2500));
       expect(h.view()).to.deep.equal({
@@ -403,16 +421,16 @@ describe('player machine', () => {
     it('a failover probe that rejects counts as not live', async () => {
       const h = harness();
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'fatal hls error' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'fatal hls error' });
       await flush();
       await h.answer('fallback', new Error('boom'));
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'fatal hls error' });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'fatal hls error' });
     });
 
     it('a stopped fallback during failover means prelive, not stopped', async () => {
       const h = harness();
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'x' });
       await flush();
       await h.answer('fallback', STOPPED);
       expect(h.view().state).to.equal('prelive');
@@ -421,13 +439,13 @@ describe('player machine', () => {
     it('without a fallback goes straight to prelive on failure', async () => {
       const h = harness({ fallback: null });
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'playlist HTTP 404' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'playlist HTTP 404' });
       await flush();
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'playlist HTTP 404' });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'playlist HTTP 404' });
       expect(h.openProbes()).to.have.length(0);
       await h.advance(500);
       expect(h.openProbes().map((p) => p.input)).to.deep.equal([
-        { role: 'primary', source: PRIMARY, confirmAdvance: true },
+        probeInput('primary', true),
       ]);
     });
 
@@ -435,12 +453,12 @@ describe('player machine', () => {
       const h = harness();
       await toPrimary(h);
       const player = h.player('primary');
-      player.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
+      player.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'x' });
       await flush();
       const failover = h.pending('fallback');
-      player.send({ type: 'SOURCE.STOPPED', role: 'primary', cause: '#EXT-X-ENDLIST' });
+      player.send({ type: 'SOURCE.STOPPED', role: 'primary', index: 0, cause: '#EXT-X-ENDLIST' });
       await flush();
-      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED });
+      expect(h.view()).to.deep.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED });
       expect(failover.aborted).to.equal(true);
       expect(player.stopped).to.equal(true);
     });
@@ -449,15 +467,15 @@ describe('player machine', () => {
       const h = harness();
       await toPrimary(h);
       const player = h.player('primary');
-      player.send({ type: 'SOURCE.SUSPECT', role: 'primary', cause: 'stall' });
-      player.send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'stale' });
-      player.send({ type: 'SOURCE.STOPPED', role: 'fallback', cause: 'stale' });
+      player.send({ type: 'SOURCE.SUSPECT', role: 'primary', index: 0, cause: 'stall' });
+      player.send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'stale' });
+      player.send({ type: 'SOURCE.STOPPED', role: 'fallback', index: 0, cause: 'stale' });
       await flush();
       expect(h.snap().matches({ primary: { health: 'steady' } })).to.equal(true);
       expect(h.openProbes()).to.have.length(0);
 
-      player.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'a' });
-      player.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'b' });
+      player.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'a' });
+      player.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'b' });
       await flush();
       expect(h.openProbes(), 'one failover probe, not one per report').to.have.length(1);
     });
@@ -467,12 +485,12 @@ describe('player machine', () => {
     it('stops when the watcher sees the primary stopped, even while the fallback plays fine', async () => {
       const h = harness();
       await toFallback(h);
-      h.player('fallback').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback' });
+      h.player('fallback').send({ type: 'SOURCE.FIRST_FRAME', role: 'fallback', index: 0 });
       await flush();
-      expect(h.view()).to.include({ playing: true, loading: false });
-      h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', cause: 'WHEP inactive: stopped' });
+      expect(h.view()).to.deep.include({ playing: true, loading: false });
+      h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', index: 0, cause: 'WHEP inactive: stopped' });
       await flush();
-      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: 'WHEP inactive: stopped' });
+      expect(h.view()).to.deep.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: 'WHEP inactive: stopped' });
     });
 
     for (const type of ['SOURCE.FAILED', 'SOURCE.STOPPED'] as const) {
@@ -480,54 +498,54 @@ describe('player machine', () => {
         const h = harness();
         await toFallback(h);
         const fallbackPlayer = h.player('fallback');
-        fallbackPlayer.send({ type, role: 'fallback', cause: 'ICE failed' });
+        fallbackPlayer.send({ type, role: 'fallback', index: 0, cause: 'ICE failed' });
         await flush();
         expect(h.view().state).to.equal('fallback');
         expect(fallbackPlayer.stopped).to.equal(false);
-        expect(h.pending('primary').input).to.deep.equal({ role: 'primary', source: PRIMARY, confirmAdvance: true });
+        expect(h.pending('primary').input).to.deep.equal(probeInput('primary', true));
         await h.answer('primary', { status: 'live', targetDurationMs: 4000 });
-        expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED, cause: 'ICE failed' });
+        expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED, cause: 'ICE failed' });
         expect(h.player('primary').input.targetDurationMs).to.equal(4000);
         expect(fallbackPlayer.stopped).to.equal(true);
-        expect(h.watchers.every((w) => w.stopped)).to.equal(true);
+        expect(h.watchers.every((w) => w.stopped || w.input.steps.length === 0), 'nothing watched').to.equal(true);
       });
     }
 
     it('fallback failed and primary not live → prelive', async () => {
       const h = harness();
       await toFallback(h);
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'no frames' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'no frames' });
       await flush();
       await h.answer('primary', notLive());
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'no frames' });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'no frames' });
       expect([...h.players, ...h.watchers].every((a) => a.stopped)).to.equal(true);
     });
 
     it('fallback failed and the recovery probe rejects → prelive', async () => {
       const h = harness();
       await toFallback(h);
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'no frames' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'no frames' });
       await flush();
       await h.answer('primary', new Error('offline'));
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED });
     });
 
     it('fallback failed and primary stopped → stopped', async () => {
       const h = harness();
       await toFallback(h);
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'no frames' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'no frames' });
       await flush();
       await h.answer('primary', STOPPED);
-      expect(h.view()).to.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: '#EXT-X-ENDLIST' });
+      expect(h.view()).to.deep.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED, cause: '#EXT-X-ENDLIST' });
     });
 
     it('is sticky by default: a recovered primary does not pull it away from a healthy fallback', async () => {
       const h = harness();
       await toFallback(h);
-      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       await h.advance(60_000);
-      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE });
+      expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.FALLBACK_LIVE });
       expect(h.openProbes()).to.have.length(0);
     });
 
@@ -535,23 +553,23 @@ describe('player machine', () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
       const watcher = h.watchers[0]!;
-      watcher.send({ type: 'SOURCE.LIVE', role: 'fallback' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'fallback', index: 0 });
       await flush();
       await h.advance(20_000);
       expect(h.view().state, 'only the primary watcher counts').to.equal('fallback');
 
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
-      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary', index: 0 });
       await flush();
       await h.advance(14_999);
       expect(h.view().state).to.equal('fallback');
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       await h.advance(1);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED, onScreen: 'primary' });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED, onScreen: { role: 'primary', index: 0 } });
       expect(h.view().cause).to.equal(undefined);
-      expect(h.player('primary').input).to.deep.equal({ role: 'primary', source: PRIMARY, targetDurationMs: undefined });
+      expect(h.player('primary').input).to.deep.equal({ role: 'primary', index: 0, source: PRIMARY, targetDurationMs: undefined });
       expect(watcher.stopped).to.equal(true);
     });
 
@@ -559,17 +577,17 @@ describe('player machine', () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
       const watcher = h.watchers[0]!;
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       await h.advance(10_000);
-      watcher.send({ type: 'SOURCE.DOWN', role: 'primary', cause: 'playlist HTTP 404' });
+      watcher.send({ type: 'SOURCE.DOWN', role: 'primary', index: 0, cause: 'playlist HTTP 404' });
       await flush();
       await h.advance(10_000);
       expect(h.view().state, 'a flapping primary is not switched to').to.equal('fallback');
 
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
-      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary', index: 0 });
       await flush();
       await h.advance(14_000);
       expect(h.view().state).to.equal('fallback');
@@ -581,29 +599,29 @@ describe('player machine', () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
       const watcher = h.watchers[0]!;
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       await h.advance(5_000);
       // Hung segments or a short freeze: the watcher's playlist looks fine, the video does not.
-      h.warming()[0]!.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'buffer exhausted' });
+      h.warming()[0]!.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'buffer exhausted' });
       await flush();
       expect(h.warming(), 'the hidden primary is released').to.have.length(0);
       await h.advance(20_000);
       expect(h.view().state, 'no return to a primary that just failed').to.equal('fallback');
-      expect(h.snap().context.failedRecently.primary).to.equal(true);
+      expect(h.snap().context.failedRecently['primary/0']).to.equal(true);
 
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
-      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary', index: 0 });
       await flush();
       await h.advance(15_000);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED });
     });
 
     it('prefer-primary: no return when the hidden primary never showed a frame in the window', async () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
-      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       await h.advance(15_000);
       expect(h.view().state).to.equal('fallback');
@@ -613,14 +631,14 @@ describe('player machine', () => {
     it('prefer-primary: a fallback failure during the window probes the primary instead', async () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
-      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'x' });
       await flush();
       expect(h.pending('primary').input.confirmAdvance).to.equal(true);
       await h.advance(20_000);
       expect(h.view().state, 'the probe decides, not the expired window').to.equal('fallback');
       await h.answer('primary', LIVE);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
     });
   });
 
@@ -633,8 +651,8 @@ describe('player machine', () => {
       await h.answer('primary', notLive());
       await h.advance(1000);
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'x' });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'x' });
       await flush();
       await h.advance(399);
       expect(h.openProbes()).to.have.length(0);
@@ -647,7 +665,7 @@ describe('player machine', () => {
       const delays: number[] = [];
       for (let i = 0; i < 4; i += 1) {
         await toPrimary(h);
-        h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'decode error' });
+        h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'decode error' });
         await flush();
         let waited = 0;
         while (h.openProbes().length === 0) {
@@ -664,11 +682,11 @@ describe('player machine', () => {
     it('ends every actor and starts no probe afterwards', async () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
-      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary' });
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      h.watchers[0]!.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'x' });
       await flush();
       const recovery = h.pending('primary');
-      h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', cause: 'inactive: stopped' });
+      h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', index: 0, cause: 'inactive: stopped' });
       await flush();
       expect(h.view().state).to.equal('stopped');
       expect(h.players.every((p) => p.stopped), 'players cleaned up').to.equal(true);
@@ -694,7 +712,7 @@ describe('player machine', () => {
         cause: 'playlist HTTP 404',
         loading: true,
         playing: false,
-        onScreen: 'fallback',
+        onScreen: { role: 'fallback', index: 0 },
       });
       const states = h.seen.map((s) => toPublicView(s).state);
       expect([...new Set(states)]).to.deep.equal(['prelive', 'fallback']);
@@ -711,18 +729,18 @@ describe('player machine', () => {
       const h = harness();
       await toPrimary(h);
       const primary = h.player('primary');
-      await send(primary, { type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      await send(primary, { type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
       expect(h.warming(), 'nothing warms while the primary is healthy').to.have.length(0);
 
-      await send(primary, { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'fragLoadError' });
+      await send(primary, { type: 'SOURCE.SUSPECT', role: 'primary', index: 0, cause: 'fragLoadError' });
       expect(h.view().state, 'a suspicion alone does not switch').to.equal('primary');
       const [warm] = h.warming();
-      expect(warm?.input).to.deep.include({ role: 'fallback', source: FALLBACK });
-      await send(warm!, { type: 'SOURCE.READY', role: 'fallback' });
+      expect(warm?.input).to.deep.include({ role: 'fallback', index: 0, source: FALLBACK });
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
 
       const probesBefore = h.probes.length;
-      await send(primary, { type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError (HTTP 404)' });
-      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, cause: 'levelLoadError (HTTP 404)' });
+      await send(primary, { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'levelLoadError (HTTP 404)' });
+      expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, cause: 'levelLoadError (HTTP 404)' });
       expect(h.probes.length, 'no probe: the warm fallback already proved it is live').to.equal(probesBefore);
       expect(h.player('fallback').input.role).to.equal('fallback');
     });
@@ -730,14 +748,14 @@ describe('player machine', () => {
     it('on a failure with nothing warm, starts the fallback and the probe together; the first frame wins', async () => {
       const h = harness();
       await toPrimary(h);
-      await send(h.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', cause: 'playlist not advancing' });
+      await send(h.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'playlist not advancing' });
       expect(h.view().state).to.equal('primary');
       expect(h.pending('fallback').input.confirmAdvance).to.equal(true);
       const [warm] = h.warming();
       expect(warm, 'the fallback starts at once, hidden').to.not.equal(undefined);
 
-      await send(warm!, { type: 'SOURCE.READY', role: 'fallback' });
-      expect(h.view()).to.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, cause: 'playlist not advancing' });
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
+      expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, cause: 'playlist not advancing' });
       expect(h.openProbes(), 'the probe is no longer needed').to.have.length(0);
     });
 
@@ -745,15 +763,15 @@ describe('player machine', () => {
       const h = harness();
       await toPrimary(h);
       const primary = h.player('primary');
-      await send(primary, { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'fragLoadError' });
+      await send(primary, { type: 'SOURCE.SUSPECT', role: 'primary', index: 0, cause: 'fragLoadError' });
       const [warm] = h.warming();
-      await send(warm!, { type: 'SOURCE.FAILED', role: 'fallback', cause: 'WHEP POST: HTTP 404' });
+      await send(warm!, { type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'WHEP POST: HTTP 404' });
       expect(h.warming(), 'the failed warm engine is released').to.have.length(0);
       expect(h.view().state).to.equal('primary');
 
-      await send(primary, { type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      await send(primary, { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'levelLoadError' });
       await h.answer('fallback', notLive('WHEP POST: HTTP 404'));
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED });
     });
 
     it('with a warm standby, keeps the fallback running all along while the primary plays', async () => {
@@ -761,8 +779,8 @@ describe('player machine', () => {
       await toPrimary(h);
       const [warm] = h.warming();
       expect(warm?.input.role).to.equal('fallback');
-      await send(warm!, { type: 'SOURCE.READY', role: 'fallback' });
-      await send(h.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', cause: 'no video frames for 1 s' });
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
+      await send(h.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no video frames for 1 s' });
       expect(h.view().state).to.equal('fallback');
     });
 
@@ -776,22 +794,22 @@ describe('player machine', () => {
       const h = harness();
       await toFallback(h);
       const fallback = h.player('fallback');
-      await send(fallback, { type: 'SOURCE.SUSPECT', role: 'fallback', cause: 'fragLoadError' });
+      await send(fallback, { type: 'SOURCE.SUSPECT', role: 'fallback', index: 0, cause: 'fragLoadError' });
       const [warm] = h.warming();
       expect(warm?.input.role).to.equal('primary');
-      await send(warm!, { type: 'SOURCE.READY', role: 'primary' });
-      await send(fallback, { type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+      await send(warm!, { type: 'SOURCE.READY', role: 'primary', index: 0 });
+      await send(fallback, { type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'levelLoadError' });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
     });
 
     it('with prefer-primary, warms the primary during the hysteresis window and stops when it goes down', async () => {
       const h = harness({ preferPrimary: true });
       await toFallback(h);
       const watcher = h.watchers.find((w) => !w.stopped)!;
-      watcher.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       expect(h.warming().map((w) => w.input.role)).to.deep.equal(['primary']);
-      watcher.send({ type: 'SOURCE.DOWN', role: 'primary', cause: 'HTTP 404' });
+      watcher.send({ type: 'SOURCE.DOWN', role: 'primary', index: 0, cause: 'HTTP 404' });
       await flush();
       expect(h.warming()).to.have.length(0);
       expect(h.view().state).to.equal('fallback');
@@ -800,9 +818,9 @@ describe('player machine', () => {
     it('a primary that stops while warming ends everything', async () => {
       const h = harness();
       await toFallback(h);
-      await send(h.player('fallback'), { type: 'SOURCE.SUSPECT', role: 'fallback', cause: 'fragLoadError' });
+      await send(h.player('fallback'), { type: 'SOURCE.SUSPECT', role: 'fallback', index: 0, cause: 'fragLoadError' });
       const [warm] = h.warming();
-      await send(warm!, { type: 'SOURCE.STOPPED', role: 'primary', cause: 'playlist has #EXT-X-ENDLIST' });
+      await send(warm!, { type: 'SOURCE.STOPPED', role: 'primary', index: 0, cause: 'playlist has #EXT-X-ENDLIST' });
       expect(h.view().state).to.equal('stopped');
       expect(h.warming()).to.have.length(0);
     });
@@ -812,18 +830,18 @@ describe('player machine', () => {
     it('a forced switch is never held back: the fallback failing right after the switch goes back to a live primary', async () => {
       const h = harness();
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'levelLoadError' });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'levelLoadError' });
       await flush();
       await h.answer('fallback', LIVE);
       expect(h.view().state).to.equal('fallback');
       await h.advance(2_000);
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'fragLoadError' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'fragLoadError' });
       await flush();
       // The primary failed a moment ago: its probe and a frame from its hidden video decide.
-      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary', index: 0 });
       await h.answer('primary', LIVE);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
     });
   });
 
@@ -832,7 +850,7 @@ describe('player machine', () => {
     async function afterPrimaryFailure() {
       const h = harness();
       await toPrimary(h);
-      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'fragParsingError' });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'fragParsingError' });
       await flush();
       await h.answer('fallback', LIVE);
       expect(h.view().state).to.equal('fallback');
@@ -841,61 +859,277 @@ describe('player machine', () => {
 
     it('a primary that failed recently must pass its probe AND show a frame before the player returns to it', async () => {
       const h = await afterPrimaryFailure();
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'fragParsingError' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'fragParsingError' });
       await flush();
       const [warm] = h.warming();
       expect(warm?.input.role, 'the primary warms in its hidden video').to.equal('primary');
       await h.answer('primary', LIVE);
       expect(h.view().state, 'a live playlist is not enough').to.equal('fallback');
 
-      warm!.send({ type: 'SOURCE.FAILED', role: 'primary', cause: 'no picture within 10 s' });
+      warm!.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no picture within 10 s' });
       await flush();
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'fragParsingError' });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED, cause: 'fragParsingError' });
     });
 
     it('returns to it once it passes its probe and shows a frame, in either order', async () => {
       const h = await afterPrimaryFailure();
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'levelLoadError' });
       await flush();
-      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary', index: 0 });
       await flush();
       expect(h.view().state, 'a frame alone is not enough either').to.equal('fallback');
       await h.answer('primary', LIVE);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
     });
 
     it('goes to prelive at once when the recently failed primary does not even pass its probe', async () => {
       const h = await afterPrimaryFailure();
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'levelLoadError' });
       await flush();
       await h.answer('primary', notLive('playlist is not advancing'));
-      expect(h.view()).to.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED });
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.FALLBACK_FAILED });
       expect(h.warming(), 'the warm primary is released').to.have.length(0);
     });
 
     it('a primary the watcher saw live again is switched to on its probe alone', async () => {
       const h = await afterPrimaryFailure();
-      h.watchers.find((w) => !w.stopped)!.send({ type: 'SOURCE.LIVE', role: 'primary' });
+      h.watchers.find((w) => !w.stopped)!.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'levelLoadError' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'levelLoadError' });
       await flush();
       await h.answer('primary', LIVE);
-      expect(h.view()).to.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED });
     });
 
     it('a source that played for the hysteresis window counts as healthy again', async () => {
       const h = await afterPrimaryFailure();
       // Back to the primary the strict way (probe and frame), then it plays a while.
-      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', cause: 'x' });
+      h.player('fallback').send({ type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'x' });
       await flush();
-      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary' });
+      h.warming()[0]!.send({ type: 'SOURCE.READY', role: 'primary', index: 0 });
       await h.answer('primary', LIVE);
       expect(h.view().state).to.equal('primary');
-      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary' });
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
       await flush();
-      expect(h.snap().context.failedRecently).to.deep.equal({ primary: true, fallback: true });
+      expect(h.snap().context.failedRecently).to.deep.equal({ 'primary/0': true, 'fallback/0': true });
       await h.advance(15000);
-      expect(h.snap().context.failedRecently, 'the primary proved healthy').to.deep.equal({ primary: false, fallback: true });
+      expect(h.snap().context.failedRecently, 'the primary proved healthy').to.deep.equal({ 'primary/0': false, 'fallback/0': true });
+    });
+  });
+
+  describe('ladders (several endpoints per stream)', () => {
+    const WHEP_A: SourceDescriptor = { url: 'https://a.test/whep/main', kind: 'whep' };
+    const CDN_A: SourceDescriptor = { url: 'https://cdn-a.test/main/index.m3u8', kind: 'hls' };
+    const CDN_B: SourceDescriptor = { url: 'https://cdn-b.test/main/index.m3u8', kind: 'hls' };
+    const BACKUP_WHEP: SourceDescriptor = { url: 'https://b.test/whep/backup', kind: 'whep' };
+    const BACKUP_HLS: SourceDescriptor = { url: 'https://cdn-a.test/backup/index.m3u8', kind: 'hls' };
+    const ladders = { primary: [WHEP_A, CDN_A, CDN_B], fallback: [BACKUP_WHEP, BACKUP_HLS] };
+    const at = (role: SourceRole, index: number) => ({ role, index });
+    const send = async (target: { send(event: SourceEvent): void }, event: SourceEvent) => {
+      target.send(event);
+      await flush();
+    };
+    /** The running player of one endpoint. */
+    const playerOf = (h: Harness, role: SourceRole, index: number) => {
+      const live = h.players.filter((p) => p.input.role === role && p.input.index === index && !p.stopped);
+      expect(live, `exactly one running ${role}/${index} player`).to.have.length(1);
+      return live[0]!;
+    };
+    const onScreen = (h: Harness) => h.view().onScreen;
+
+    it('probes every endpoint of both ladders in one round and plays the endpoint the probe chose', async () => {
+      const h = harness({ ladders });
+      expect(h.probes.map((p) => p.input)).to.deep.equal([
+        { role: 'primary', steps: ladders.primary.map((source, index) => ({ role: 'primary', index, source })), confirmAdvance: false },
+        { role: 'fallback', steps: ladders.fallback.map((source, index) => ({ role: 'fallback', index, source })), confirmAdvance: false },
+      ]);
+      await h.answer('primary', LIVE, 1);
+      expect(h.view()).to.deep.include({ state: 'primary', onScreen: at('primary', 1) });
+      expect(playerOf(h, 'primary', 1).input).to.deep.equal({ role: 'primary', index: 1, source: CDN_A, targetDurationMs: 2000 });
+    });
+
+    it("an endpoint's own failure goes to the next endpoint of the same stream: the state stays primary", async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 0);
+      const whep = playerOf(h, 'primary', 0);
+      await send(whep, { type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      await send(whep, { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no picture within 5 s', scope: 'endpoint' });
+      const probe = h.pending('primary');
+      expect(probe.input.steps, 'the next endpoint of the same stream').to.deep.equal([{ role: 'primary', index: 1, source: CDN_A }]);
+      expect(h.warming().map((w) => [w.input.role, w.input.index])).to.deep.equal([['primary', 1]]);
+      await h.answer('primary', LIVE);
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_FAILED, onScreen: at('primary', 1) });
+      expect(h.seen.map((snap) => toPublicView(snap).state).filter((state) => state !== 'primary').at(-1)).to.equal('prelive');
+      expect(whep.stopped).to.equal(true);
+    });
+
+    it("a stream's own failure skips the stream's other endpoints and goes to the other stream", async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 1);
+      const cdnA = playerOf(h, 'primary', 1);
+      await send(cdnA, { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'playlist not advancing for 6 s', scope: 'stream' });
+      expect(h.pending('fallback').input.steps).to.deep.equal([{ role: 'fallback', index: 0, source: BACKUP_WHEP }]);
+      expect(h.openProbes().filter((p) => p.input.role === 'primary'), 'CDN B is not tried').to.have.length(0);
+      await h.answer('fallback', LIVE);
+      expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, onScreen: at('fallback', 0) });
+    });
+
+    it('tries the candidates in order until one proves live: same stream first, then the other stream, then prelive', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 1);
+      await send(playerOf(h, 'primary', 1), { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'levelLoadError (HTTP 404)' });
+      const order: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const [open] = h.openProbes();
+        const step = open!.input.steps[0]!;
+        order.push(`${step.role}/${step.index}`);
+        await h.answer(step.role, notLive('HTTP 503', i === 3 ? 4000 : undefined));
+      }
+      expect(order, 'WHEP A and CDN B of the primary, then both fallback endpoints').to.deep.equal(['primary/0', 'primary/2', 'fallback/0', 'fallback/1']);
+      expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'levelLoadError (HTTP 404)' });
+      await h.advance(3999);
+      expect(h.openProbes(), "the last candidate's Retry-After holds").to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes()).to.have.length(2);
+    });
+
+    it('a failure of a candidate while it warms passes over it at once', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 1);
+      await send(playerOf(h, 'primary', 1), { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'x' });
+      const [warm] = h.warming();
+      await send(warm!, { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'WHEP POST: unreachable' });
+      expect(h.openProbes().map((p) => p.input.steps[0]!.index)).to.deep.equal([2]);
+      expect(h.snap().context.failedRecently['primary/0']).to.equal(true);
+    });
+
+    it('warms the next endpoint of the same stream on an endpoint suspicion, and of the other stream on a stream suspicion', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 1);
+      const cdnA = playerOf(h, 'primary', 1);
+      await send(cdnA, { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'fragLoadError', scope: 'endpoint' });
+      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`)).to.deep.equal(['primary/0']);
+      await send(cdnA, { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'playlist stale', scope: 'stream' });
+      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'the encoder looks dead: the fallback warms').to.deep.equal(['fallback/0']);
+      await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
+      await send(cdnA, { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'buffer exhausted (playlist stale)', scope: 'stream' });
+      expect(h.view()).to.deep.include({ state: 'fallback', onScreen: at('fallback', 0) });
+    });
+
+    it('spreads the start of the next endpoint after a WebRTC endpoint fails (0–failoverSpreadMs), not after a stream failure', async () => {
+      const h = harness({ ladders, random: () => 0.5 });
+      await h.answer('primary', LIVE, 0);
+      const whep = playerOf(h, 'primary', 0);
+      await send(whep, { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no video frames for 1 s', scope: 'endpoint' });
+      expect(h.openProbes(), 'nothing starts at once').to.have.length(0);
+      expect(h.warming()).to.have.length(0);
+      await h.advance(1499);
+      expect(h.openProbes()).to.have.length(0);
+      await h.advance(1);
+      expect(h.openProbes().map((p) => p.input.steps[0]!.index), 'after 0.5 × 3000 ms').to.deep.equal([1]);
+
+      const h2 = harness({ ladders, random: () => 0.5 });
+      await h2.answer('primary', LIVE, 0);
+      await send(playerOf(h2, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'the server says the publisher is inactive', scope: 'stream' });
+      expect(h2.openProbes().map((p) => p.input.role), 'a stream failure moves at once').to.deep.equal(['fallback']);
+    });
+
+    it('spreads the warm start on a WebRTC suspicion too, and an HLS endpoint not at all', async () => {
+      const h = harness({ ladders, random: () => 0.5 });
+      await h.answer('primary', LIVE, 0);
+      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.SUSPECT', role: 'primary', index: 0, cause: 'video frames stalling' });
+      expect(h.warming()).to.have.length(0);
+      await h.advance(1500);
+      expect(h.warming().map((w) => w.input.index)).to.deep.equal([1]);
+
+      const h2 = harness({ ladders, random: () => 0.5 });
+      await h2.answer('primary', LIVE, 1);
+      await send(playerOf(h2, 'primary', 1), { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'fragLoadError' });
+      expect(h2.warming().map((w) => w.input.index), 'HLS: at once').to.deep.equal([0]);
+    });
+
+    it('a path failure (ICE never connected) leaves the endpoint alone for at least the hysteresis window', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 0);
+      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no picture within 5 s (ICE/DTLS never connected)', scope: 'path' });
+      await h.answer('primary', LIVE);
+      expect(onScreen(h)).to.deep.equal(at('primary', 1));
+      expect(h.snap().context.benched['primary/0']).to.equal(true);
+
+      // CDN A fails 10 s later: WHEP A is not tried again yet, CDN B is.
+      await h.advance(10_000);
+      await send(playerOf(h, 'primary', 1), { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'levelLoadError' });
+      expect(h.openProbes().map((p) => `${p.input.role}/${p.input.steps[0]!.index}`)).to.deep.equal(['primary/2']);
+      await h.answer('primary', LIVE);
+      await h.advance(5_000);
+      expect(h.snap().context.benched['primary/0'], 'free again after the window').to.equal(false);
+    });
+
+    it('prefer-primary returns from a later endpoint to the first once it stays live for the window (state stays primary)', async () => {
+      const h = harness({ ladders, preferPrimary: true });
+      await h.answer('primary', LIVE, 1);
+      const watcher = h.watchers.find((w) => !w.stopped)!;
+      expect(watcher.input.steps, 'the endpoints before the one on screen').to.deep.equal([{ role: 'primary', index: 0, source: WHEP_A }]);
+      await send(watcher, { type: 'SOURCE.LIVE', role: 'primary', index: 0 });
+      await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'primary', index: 0 });
+      await h.advance(14_999);
+      expect(onScreen(h)).to.deep.equal(at('primary', 1));
+      await h.advance(1);
+      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED, onScreen: at('primary', 0) });
+    });
+
+    it('without prefer-primary, the player stays on the endpoint that works and watches nothing', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 1);
+      expect(h.watchers.filter((w) => !w.stopped).map((w) => w.input.steps)).to.deep.equal([[]]);
+    });
+
+    it('while the fallback plays, every primary endpoint is watched, and a stop on any of them ends everything', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', notLive('WHEP POST: HTTP 404; playlist HTTP 404'));
+      await h.answer('fallback', LIVE, 0);
+      const watcher = h.watchers.find((w) => !w.stopped)!;
+      expect(watcher.input.steps.map((step) => step.index)).to.deep.equal([0, 1, 2]);
+      await send(watcher, { type: 'SOURCE.STOPPED', role: 'primary', index: 1, cause: 'playlist has #EXT-X-ENDLIST' });
+      expect(h.view()).to.deep.include({ state: 'stopped', reason: Reasons.PRIMARY_STOPPED });
+    });
+
+    it('a stopped fallback endpoint counts as the fallback stream failing', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', notLive());
+      await h.answer('fallback', LIVE, 1);
+      await send(playerOf(h, 'fallback', 1), { type: 'SOURCE.STOPPED', role: 'fallback', index: 1, cause: 'playlist has #EXT-X-ENDLIST' });
+      expect(h.view().state).to.equal('fallback');
+      expect(h.openProbes().map((p) => p.input.role), 'to the primary, not to the fallback WHEP').to.deep.equal(['primary']);
+    });
+
+    it('a warm standby keeps the next endpoint in line warm: the same stream first', async () => {
+      const h = harness({ ladders, standby: 'warm' });
+      await h.answer('primary', LIVE, 0);
+      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`)).to.deep.equal(['primary/1']);
+      await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'primary', index: 1 });
+      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'x' });
+      expect(onScreen(h), 'switched at once to the warm endpoint').to.deep.equal(at('primary', 1));
+    });
+
+    it('a warm standby also keeps the next endpoint warm while the fallback plays, but never one that just failed', async () => {
+      const h = harness({ standby: 'warm' });
+      await h.answer('primary', notLive());
+      await h.answer('fallback', LIVE);
+      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'the primary, never failed').to.deep.equal(['primary/0']);
+
+      const h2 = harness({ standby: 'warm' });
+      await toPrimary(h2);
+      await send(h2.warming()[0]!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
+      await send(h2.player('primary'), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'x' });
+      expect(h2.view().state).to.equal('fallback');
+      expect(h2.warming(), 'the primary that just failed is not warmed again').to.have.length(0);
+    });
+
+    it('a stop of any primary endpoint in the prelive probe ends everything', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', STOPPED, 2);
+      expect(h.view().state).to.equal('stopped');
     });
   });
 });

@@ -3,10 +3,10 @@
 // Time is a FakeClock (the engine's timers are setInterval + performance.now).
 import { expect } from '@open-wc/testing';
 import type HlsClass from 'hls.js';
-import type { SourceEvent } from '../../src/machine/types.js';
+import type { EngineEvent } from '../../src/sources/engine.js';
 import type { Engine, EngineContext } from '../../src/sources/engine.js';
 import { createHlsEngine } from '../../src/sources/hls-engine.js';
-import { limitsFor, resolveThresholds, type HealthThresholds } from '../../src/sources/thresholds.js';
+import { limitsFor, resolveThresholds, type HealthThresholds } from '../../src/policy/thresholds.js';
 import { FakeClock } from './sources-fakes.js';
 
 type Handler = (event: string, data: unknown) => void;
@@ -72,7 +72,7 @@ const nonFatal = (details: string) => ({ type: 'mediaError', details, fatal: fal
 
 describe('createHlsEngine', () => {
   let video: HTMLVideoElement;
-  let sent: SourceEvent[];
+  let sent: EngineEvent[];
   let engine: Engine | null;
   let hls: FakeHls;
   let clock: FakeClock;
@@ -107,12 +107,10 @@ describe('createHlsEngine', () => {
   const start = (
     overrides: Partial<HealthThresholds> = {},
     targetDurationMs = 100,
-    role: EngineContext['role'] = 'primary',
   ) => {
     const thresholds = resolveThresholds({ frozenPlaylistTargetDurations: 100, startupTimeoutMs: 60000, ...overrides });
     const context: EngineContext = {
       video,
-      role,
       source: { url: SOURCE_URL, kind: 'hls' },
       thresholds,
       limits: limitsFor(thresholds, targetDurationMs),
@@ -162,10 +160,10 @@ describe('createHlsEngine', () => {
 
   describe('errors', () => {
     it('reports a fatal error once as FAILED, with the HTTP code in the cause, and stops loading', () => {
-      start({}, 100, 'fallback');
+      start({}, 100);
       hls.emit(Events.ERROR, fatal('manifestLoadError', 404));
       expect(sent).to.have.length(1);
-      expect(sent[0]).to.deep.include({ type: 'SOURCE.FAILED', role: 'fallback' });
+      expect(sent[0], "an HTTP error is the endpoint's (one CDN)").to.deep.include({ type: 'SOURCE.FAILED', scope: 'endpoint' });
       const cause = (sent[0] as { cause: string }).cause;
       expect(cause).to.contain('HTTP 404');
       expect(cause).to.contain('manifestLoadError');
@@ -189,7 +187,7 @@ describe('createHlsEngine', () => {
     it('uses the error details alone when there is no HTTP status', () => {
       start();
       hls.emit(Events.ERROR, fatal('manifestLoadTimeOut'));
-      expect(sent).to.deep.equal([{ type: 'SOURCE.FAILED', role: 'primary', cause: 'manifestLoadTimeOut' }]);
+      expect(sent).to.deep.equal([{ type: 'SOURCE.FAILED', cause: 'manifestLoadTimeOut', scope: 'endpoint' }]);
     });
 
     it('reports a non-fatal error as SUSPECT only, and a later fatal one still as FAILED', () => {
@@ -197,8 +195,8 @@ describe('createHlsEngine', () => {
       hls.emit(Events.ERROR, nonFatal('bufferStalledError'));
       hls.emit(Events.ERROR, { ...nonFatal('fragLoadError'), response: { code: 502, text: '' } });
       expect(sent).to.deep.equal([
-        { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'bufferStalledError' },
-        { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'fragLoadError (HTTP 502)' },
+        { type: 'SOURCE.SUSPECT', cause: 'bufferStalledError', scope: 'endpoint' },
+        { type: 'SOURCE.SUSPECT', cause: 'fragLoadError (HTTP 502)', scope: 'endpoint' },
       ]);
       expect(hls.count('stopLoad')).to.equal(0);
       hls.emit(Events.ERROR, fatal('fragLoadError', 502));
@@ -238,7 +236,7 @@ describe('createHlsEngine', () => {
       expect(sent).to.deep.equal([]);
       hls.emit(Events.LEVEL_LOADED, level(11, { live: false }));
       expect(sent).to.have.length(1);
-      expect(sent[0]).to.deep.include({ type: 'SOURCE.STOPPED', role: 'primary' });
+      expect(sent[0]).to.deep.include({ type: 'SOURCE.STOPPED' });
       expect((sent[0] as { cause: string }).cause).to.contain('EXT-X-ENDLIST');
       expect(hls.count('stopLoad')).to.equal(1);
       hls.emit(Events.LEVEL_UPDATED, level(12, { live: false }));
@@ -264,7 +262,10 @@ describe('createHlsEngine', () => {
       expect(sent, 'not before the limit').to.deep.equal([]);
       run(1000, () => hls.emit(Events.LEVEL_LOADED, level(20)));
       expect(sent).to.have.length(1);
-      expect(sent[0]).to.deep.include({ type: 'SOURCE.FAILED', role: 'primary' });
+      expect(sent[0], "the playlist still loads: the encoder is dead, the stream's own failure").to.deep.include({
+        type: 'SOURCE.FAILED',
+        scope: 'stream',
+      });
       expect((sent[0] as { cause: string }).cause).to.match(/^playlist not advancing for \d+(\.\d)? s$/);
       expect(hls.count('stopLoad')).to.equal(1);
       expect(frozenAt).to.equal(300);
@@ -285,11 +286,20 @@ describe('createHlsEngine', () => {
       run(1900);
       expect(sent, 'nothing before 2 target durations').to.deep.equal([]);
       run(1000);
-      expect(sent, 'stale after 2 target durations: a suspicion only').to.deep.equal([
-        { type: 'SOURCE.SUSPECT', role: 'primary', cause: 'playlist stale' },
+      expect(sent, 'stale after 2 target durations: a suspicion only; no playlist loads: the endpoint').to.deep.equal([
+        { type: 'SOURCE.SUSPECT', cause: 'playlist stale', scope: 'endpoint' },
       ]);
       run(500);
       expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.FAILED']);
+      expect(sent[1]).to.deep.include({ scope: 'endpoint' });
+      expect((sent[1] as { cause: string }).cause).to.match(/^no playlist for 3(\.\d)? s$/);
+    });
+
+    it("a stale playlist that still loads is a suspicion of the stream's own (the encoder)", () => {
+      start({ frozenPlaylistTargetDurations: 3 }, 100);
+      hls.emit(Events.LEVEL_LOADED, level(5, { targetS: 1 }));
+      run(2300, () => hls.emit(Events.LEVEL_LOADED, level(5, { targetS: 1 })));
+      expect(sent).to.deep.equal([{ type: 'SOURCE.SUSPECT', cause: 'playlist stale', scope: 'stream' }]);
     });
 
     it('does not count a lower endSN (e.g. another variant) as progress', () => {
@@ -313,14 +323,14 @@ describe('createHlsEngine', () => {
         value: () => ({ totalVideoFrames: frames }),
       });
       video.dispatchEvent(new Event('playing'));
-      expect(sent).to.deep.equal([{ type: 'SOURCE.FIRST_FRAME', role: 'primary' }]);
+      expect(sent).to.deep.equal([{ type: 'SOURCE.FIRST_FRAME' }]);
       run(1000, () => (frames += 1));
       expect(sent, 'no stall while frames are decoded').to.have.length(1);
       run(1000);
       // Half the stall limit without a frame is a suspicion; then the empty buffer fails it.
       expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.FIRST_FRAME', 'SOURCE.SUSPECT', 'SOURCE.FAILED']);
       expect(sent[1]).to.deep.include({ type: 'SOURCE.SUSPECT', cause: 'playback stalling' });
-      expect(sent[2]).to.deep.include({ type: 'SOURCE.FAILED', role: 'primary' });
+      expect(sent[2]).to.deep.include({ type: 'SOURCE.FAILED', scope: 'endpoint' });
       // Nothing is buffered ahead in this video: a suspected stall with an empty buffer fails
       // at once, before the stall limit (the switch happens before a long freeze).
       expect((sent[2] as { cause: string }).cause).to.equal('buffer exhausted (playback stalling)');

@@ -2,7 +2,7 @@
 // (the parser accepts non-integer values), so "1.5 target durations" is a few hundred ms.
 import { expect } from '@open-wc/testing';
 import { probeHls } from '../../src/sources/hls-probe.js';
-import { resolveThresholds } from '../../src/sources/thresholds.js';
+import { resolveThresholds } from '../../src/policy/thresholds.js';
 import { installFakeFetch, masterPlaylist, mediaPlaylist, type FakeFetch, type FakeReply } from './sources-fakes.js';
 
 const URL_ = 'https://origin.test/live/index.m3u8';

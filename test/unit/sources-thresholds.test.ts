@@ -1,6 +1,6 @@
 // resolveThresholds (user overrides merged over the defaults) and limitsFor (per-stream limits).
 import { expect } from '@open-wc/testing';
-import { DEFAULT_THRESHOLDS, limitsFor, resolveThresholds, type HealthThresholds } from '../../src/sources/thresholds.js';
+import { DEFAULT_THRESHOLDS, limitsFor, resolveThresholds, type HealthThresholds } from '../../src/policy/thresholds.js';
 
 describe('resolveThresholds', () => {
   it('returns the defaults for null, undefined and {}', () => {

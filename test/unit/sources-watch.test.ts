@@ -2,7 +2,7 @@
 // watcher looks every ~100 ms; backoff uses tiny base/cap values and a fixed random.
 import { expect } from '@open-wc/testing';
 import { watchPlaylist, type PlaylistWatchCallbacks } from '../../src/sources/playlist-watch.js';
-import { resolveThresholds } from '../../src/sources/thresholds.js';
+import { resolveThresholds } from '../../src/policy/thresholds.js';
 import {
   installFakeFetch,
   mediaPlaylist,

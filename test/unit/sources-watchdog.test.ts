@@ -2,7 +2,7 @@
 // dispose. Time is a FakeClock (setInterval + performance.now), so nothing here waits.
 import { expect } from '@open-wc/testing';
 import { watchPlayback } from '../../src/sources/playback-watchdog.js';
-import type { StreamLimits } from '../../src/sources/thresholds.js';
+import type { StreamLimits } from '../../src/policy/thresholds.js';
 import { FakeClock } from './sources-fakes.js';
 
 /** Just what the watchdog reads from a <video>. */

@@ -16,6 +16,7 @@
  * so the player keeps probing at the capped rate until the viewer leaves.
  */
 
+/** Defaults: `retryBaseMs` and `retryCapMs` in ./thresholds.ts. */
 export interface BackoffPolicy {
   /** Delay of attempt 0 before jitter. */
   baseMs: number;
@@ -24,10 +25,6 @@ export interface BackoffPolicy {
   /** Uniform in [0, 1); injected so tests and simulations are deterministic. */
   random: () => number;
 }
-
-/** The element's defaults (`thresholds.retryBaseMs`, `thresholds.retryCapMs`). */
-export const DEFAULT_RETRY_BASE_MS = 1000;
-export const DEFAULT_RETRY_CAP_MS = 36000;
 
 /** Lower bound of the jitter factor: 40 % of the window is guaranteed to pass. */
 const JITTER_FLOOR = 0.4;

@@ -1,11 +1,14 @@
 /**
- * Failure-detection thresholds and retry pacing. hls.js alone needs 3–32 s to give up on a dead origin and
- * never gives up on a frozen playlist or hung segment requests, so the player judges a
- * source itself. Every threshold scales with the stream's target duration, so a 1 s and a
- * 6 s stream are judged alike; the floors keep tiny target durations from causing false alarms.
+ * Every policy number of the player in one table: failure detection, retry pacing, the
+ * hysteresis window and the crowd spread. The machine (src/machine) and the sources
+ * (src/sources) both read them from here; the element merges the page's `thresholds`
+ * property over them.
+ *
+ * Policy: hls.js alone needs 3–32 s to give up on a dead origin and never gives up on a
+ * frozen playlist or hung segment requests, so the player judges a source itself. Every
+ * detection threshold scales with the stream's target duration, so a 1 s and a 6 s stream
+ * are judged alike; the floors keep tiny target durations from causing false alarms.
  */
-import { DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '../machine/backoff.js';
-
 
 export interface HealthThresholds {
   /** A live playlist that has not advanced for this many target durations has failed. Default 3. */
@@ -32,14 +35,13 @@ export interface HealthThresholds {
   whepStartupTimeoutMs: number;
   /** First retry delay while nothing is live, in ms (doubles per attempt, jittered). Default 1000. */
   retryBaseMs: number;
-  /** Longest retry delay while nothing is live, in ms (each delay is drawn from 40–100 % of it). Default 36000: see src/machine/backoff.ts for why. */
+  /** Longest retry delay while nothing is live, in ms (each delay is drawn from 40–100 % of it). Default 36000: see src/policy/backoff.ts for why. */
   retryCapMs: number;
-  /** The hysteresis window, in ms: with `prefer-primary`, how long a recovered primary must stay healthy (with a frame ready) before the player returns to it. Default 15000. */
+  /** The hysteresis window, in ms: with `prefer-primary`, how long a recovered primary must stay healthy (with a frame ready) before the player returns to it; also how long an endpoint this viewer could not reach (ICE) is left alone at least. Default 15000. */
   preferPrimaryAfterMs: number;
+  /** A WebRTC endpoint's own failure (its server or path, seen by every viewer at once) moves the player to the next endpoint after a random 0 to this many ms, so a crowd does not land on it in one second. Default 3000. */
+  failoverSpreadMs: number;
 }
-
-/** How often a playing or watched WHEP primary's status endpoint is asked. */
-export const STATUS_POLL_MS = 2000;
 
 export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   frozenPlaylistTargetDurations: 3,
@@ -53,13 +55,20 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   frameStallMs: 1000,
   disconnectedGraceMs: 2000,
   whepStartupTimeoutMs: 5000,
-  retryBaseMs: DEFAULT_RETRY_BASE_MS,
-  retryCapMs: DEFAULT_RETRY_CAP_MS,
+  retryBaseMs: 1000,
+  retryCapMs: 36000,
   preferPrimaryAfterMs: 15000,
+  failoverSpreadMs: 3000,
 });
 
-/** Counts and delays that may be zero (no retry, retry at once); every other value must be positive. */
-const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs']);
+/** How often a playing or watched WHEP primary's status endpoint is asked, in ms. */
+export const STATUS_POLL_MS = 2000;
+
+/** How often a live WHEP endpoint that is not on screen is probed again, in ms. */
+export const WHEP_WATCH_EVERY_MS = 5000;
+
+/** Counts and delays that may be zero (no retry, retry at once, no spread); every other value must be positive. */
+const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs', 'failoverSpreadMs']);
 
 /** Merges user overrides, ignoring anything that is not a usable finite number. */
 export function resolveThresholds(overrides?: Partial<HealthThresholds> | null): HealthThresholds {
