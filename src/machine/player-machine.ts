@@ -24,9 +24,12 @@
  *   must prove itself (its probe, or a frame from its warming engine) before the switch;
  *   one that does not is passed over for the next; with none left, prelive.
  * - A WebRTC endpoint's own failure (frames stopped, connection lost) reaches every viewer at
- *   the same instant: the next endpoint is started after a random 0–`failoverSpreadMs`, so a
- *   crowd does not land on it in one second. HLS failures are spread by each player's own
- *   playlist refresh; a stream's own failure (publisher gone) moves at once.
+ *   the same instant: the move to the same stream's next endpoint starts after a random
+ *   0–`failoverSpreadMs`, so a crowd does not land on it in one second. HLS failures are
+ *   spread by each player's own playlist refresh; a move to the other stream (its own
+ *   failure, or the stream's) is not held back.
+ * - A suspicion warms the next endpoint; if none follows for the hysteresis window, it is let
+ *   go (a hiccup must not double a viewer's bandwidth for good). A warm standby stays.
  * - No ping-pong between two broken endpoints: an endpoint that failed counts as "failed
  *   recently" until it proves healthy (plays for the hysteresis window, or a watcher sees it
  *   live and advancing). Switching to such an endpoint needs its probe AND a frame.
@@ -41,7 +44,7 @@
  * - A deliberate stop seen on any endpoint of the primary stream, by a probe, a player or a
  *   watcher, is final. A stopped fallback endpoint only counts as a failed one.
  */
-import { and, assign, enqueueActions, fromCallback, fromPromise, raise, setup } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, fromPromise, not, raise, setup } from 'xstate';
 import type {
   ActorRefFrom,
   AnyEventObject,
@@ -210,10 +213,15 @@ function watchedSteps(context: PlayerContext): LadderStep[] {
   return indices.map((index) => stepOf(context, { role: 'primary', index }));
 }
 
-/** The spread before `next` starts after a trouble of `scope` on screen (see the policy). */
-function spreadFor(context: PlayerContext, scope: FailureScope): number {
-  const onScreen = context.onScreen && context.streams[context.onScreen.role][context.onScreen.index];
-  if (!onScreen || onScreen.kind !== 'whep' || scope === 'stream') return 0;
+/**
+ * The spread before `candidate` starts after a trouble of `scope` on screen (see the policy):
+ * only a move to the same stream's next endpoint away from a WebRTC endpoint, for its own
+ * (not the stream's) trouble.
+ */
+function spreadFor(context: PlayerContext, scope: FailureScope, candidate: EndpointRef | null): number {
+  const { onScreen } = context;
+  if (!onScreen || !candidate || candidate.role !== onScreen.role || scope === 'stream') return 0;
+  if (context.streams[onScreen.role][onScreen.index]?.kind !== 'whep') return 0;
   return Math.floor(context.timing.random() * context.timing.failoverSpreadMs);
 }
 
@@ -385,14 +393,18 @@ const machineSetup = setup({
     /** The first candidate for a trouble of this event's scope, with its spread. */
     pickNext: assign(({ context, event }) => {
       const scope = scopeOfEvent(event);
-      return withNext(candidatesFor(context, scope)[0] ?? null, spreadFor(context, scope));
+      const next = candidatesFor(context, scope)[0] ?? null;
+      return withNext(next, spreadFor(context, scope, next));
     }),
     /** On a failure: keep a `next` that fits it (it may be warm already), else pick one. */
     keepOrPickNext: assign(({ context }) => {
       const scope = context.failure?.scope ?? 'endpoint';
       if (nextFits(context, scope)) return { spreadMs: 0 };
-      return withNext(candidatesFor(context, scope)[0] ?? null, spreadFor(context, scope));
+      const next = candidatesFor(context, scope)[0] ?? null;
+      return withNext(next, spreadFor(context, scope, next));
     }),
+    /** Another suspicion while `next` warms: it stays, and starts at once if it has not yet. */
+    keepNext: assign({ spreadMs: 0 }),
     /** `next` did not prove itself for this failure: the next candidate, started at once. */
     pickAnother: assign(({ context }) => {
       const tried = [...context.tried, keyOf(context.next!)];
@@ -534,15 +546,16 @@ function onAir(role: SourceRole) {
                 },
               },
               warming: {
-                description: 'The next endpoint starts (after the crowd spread) in its hidden video.',
+                description:
+                  'The next endpoint starts (after the crowd spread) in its hidden video; without a new suspicion for the hysteresis window (and no warm standby) it is let go.',
+                after: { hysteresis: { guard: not('warmStandby'), target: 'calm', actions: 'clearNext' } },
                 on: {
-                  // A trouble of another kind (the stream's own, not the endpoint's): warm what fits it.
-                  'SOURCE.SUSPECT': {
-                    guard: and(['fromOnScreen', 'needsOtherNext']),
-                    target: 'warming',
-                    reenter: true,
-                    actions: 'pickNext',
-                  },
+                  'SOURCE.SUSPECT': [
+                    // A trouble of another kind (the stream's own, not the endpoint's): warm what fits it.
+                    { guard: and(['fromOnScreen', 'needsOtherNext']), target: 'warming', reenter: true, actions: 'pickNext' },
+                    // Still in trouble: the window starts over.
+                    { guard: 'fromOnScreen', target: 'warming', reenter: true, actions: 'keepNext' },
+                  ],
                   'SOURCE.FAILED': { guard: 'fromNext', target: 'calm', actions: ['markFailed', 'clearNext'] },
                 },
                 initial: 'spreading',

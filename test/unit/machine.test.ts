@@ -1034,6 +1034,28 @@ describe('player machine', () => {
       expect(h2.openProbes().map((p) => p.input.role), 'a stream failure moves at once').to.deep.equal(['fallback']);
     });
 
+    it('does not spread a move to the other stream, even after a WebRTC endpoint failure', async () => {
+      const h = harness({ ladders: { primary: [WHEP_A], fallback: [BACKUP_WHEP] }, random: () => 0.5 });
+      await h.answer('primary', LIVE);
+      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no video frames for 1 s' });
+      expect(h.openProbes().map((p) => p.input.role)).to.deep.equal(['fallback']);
+    });
+
+    it('lets a warming endpoint go when no new suspicion comes for the hysteresis window', async () => {
+      const h = harness({ ladders });
+      await h.answer('primary', LIVE, 1);
+      const cdnA = playerOf(h, 'primary', 1);
+      await send(cdnA, { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'fragLoadError' });
+      expect(h.warming()).to.have.length(1);
+      await h.advance(10_000);
+      await send(cdnA, { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'fragLoadError' });
+      await h.advance(10_000);
+      expect(h.warming(), 'a second suspicion started the window over').to.have.length(1);
+      await h.advance(5_000);
+      expect(h.warming(), 'a hiccup does not keep a second stream running for good').to.have.length(0);
+      expect(h.snap().matches({ primary: { health: { steady: 'calm' } } })).to.equal(true);
+    });
+
     it('spreads the warm start on a WebRTC suspicion too, and an HLS endpoint not at all', async () => {
       const h = harness({ ladders, random: () => 0.5 });
       await h.answer('primary', LIVE, 0);

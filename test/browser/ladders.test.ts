@@ -1,0 +1,166 @@
+/**
+ * Ladders against the real servers: each stream published at several endpoints (WebRTC, HLS
+ * of the same stream, a second CDN). The viewer's screen is read from pixels (primary red,
+ * fallback blue, whatever the endpoint); which endpoint plays is `player.source`; what the
+ * player asked of each endpoint comes from the servers' own logs.
+ */
+import { expect } from '@open-wc/testing';
+import type { FailoverDetail, LivePlayer, SourceInfo } from '../../src/index.js';
+import {
+  mountPlayer,
+  origin,
+  recordFigure,
+  recordStates,
+  resetServers,
+  type Seen,
+  seen,
+  setFault,
+  setWhepFault,
+  sleep,
+  unmountAll,
+  waitForNoWhepSessions,
+  waitForSeen,
+  waitForState,
+  whep,
+} from './helpers.js';
+
+/** Resolves when the player shows this endpoint (stream and index in its list). */
+function waitForSource(player: LivePlayer, stream: SourceInfo['stream'], index: number, timeoutMs = 30000): Promise<void> {
+  const matches = () => player.source?.stream === stream && player.source.index === index;
+  if (matches()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      player.removeEventListener('sourcechange', onChange);
+      reject(new Error(`expected ${stream}#${index} on screen within ${timeoutMs} ms; it is ${JSON.stringify(player.source)}`));
+    }, timeoutMs);
+    const onChange = () => {
+      if (!matches()) return;
+      clearTimeout(timer);
+      player.removeEventListener('sourcechange', onChange);
+      resolve();
+    };
+    player.addEventListener('sourcechange', onChange);
+  });
+}
+
+/** Samples the screen until `expected` is seen; every sample on the way. */
+async function samplesUntil(expected: Seen, timeoutMs: number): Promise<Seen[]> {
+  const samples: Seen[] = [];
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    samples.push(await seen());
+    if (samples.at(-1) === expected) return samples;
+  }
+  throw new Error(`never saw ${expected}; saw ${[...new Set(samples)].join(', ')}`);
+}
+
+function failovers(player: LivePlayer): FailoverDetail[] {
+  const list: FailoverDetail[] = [];
+  player.addEventListener('failover', (event) => list.push(event.detail));
+  return list;
+}
+
+describe('ladders (several endpoints per stream)', function () {
+  this.timeout(180000);
+  beforeEach(resetServers);
+  afterEach(async () => {
+    unmountAll();
+    await waitForNoWhepSessions(10000);
+    await resetServers();
+  });
+
+  it('the story: ICE fails → HLS of the primary; it dies → the fallback WebRTC; refused → the fallback HLS; ENDLIST on the primary HLS → stopped', async () => {
+    const [{ streams: rtc }, { streams: hls, posterUrl }] = await Promise.all([whep(), origin()]);
+    // The viewer's network lets the WHEP POST through but no UDP: ICE never connects.
+    await setWhepFault('primary', 'ice-fail');
+    const player = await mountPlayer({
+      primary: `${rtc.primary} ${hls.primary}`,
+      fallback: `${rtc.fallback} ${hls.fallback}`,
+      poster: posterUrl,
+      muted: true,
+    });
+    const switches = failovers(player);
+
+    // 1. The WebRTC endpoint answers but never connects: the primary's HLS plays, state primary all along.
+    await waitForSource(player, 'primary', 1, 40000);
+    await waitForSeen('red', 20000);
+    expect(recordStates(player).map((change) => change.state)).to.deep.equal(['prelive', 'primary']);
+    expect(player.source).to.deep.include({ stream: 'primary', index: 1, type: 'hls', url: hls.primary });
+
+    // 2. The primary's HLS dies too: the fallback's WebRTC (the primary's WebRTC, whose path just
+    //    failed, is left alone), no black frame on the way.
+    await setFault('primary', '404');
+    const toBlue = await samplesUntil('blue', 40000);
+    expect(toBlue.filter((sample) => sample === 'black'), 'no black frame').to.deep.equal([]);
+    await waitForSource(player, 'fallback', 0);
+    expect(player.state).to.equal('fallback');
+    expect(switches.at(-1)).to.deep.include({ from: 'primary', to: 'fallback' });
+    expect(switches.at(-1)!.fromSource).to.deep.include({ stream: 'primary', index: 1 });
+    expect(switches.at(-1)!.toSource).to.deep.include({ stream: 'fallback', index: 0, type: 'whep' });
+
+    // 3. The fallback's WebRTC server cuts its viewers and refuses new ones: the fallback's HLS,
+    //    the state stays fallback and the screen blue.
+    const statesBefore = recordStates(player).length;
+    await setWhepFault('fallback', 'cut');
+    await setWhepFault('fallback', 'post-503');
+    await waitForSource(player, 'fallback', 1, 40000);
+    const samples: Seen[] = [];
+    for (let i = 0; i < 6; i += 1) samples.push(await seen());
+    expect(samples.every((sample) => sample === 'blue'), samples.join(',')).to.equal(true);
+    expect(recordStates(player).slice(statesBefore), 'no state change within the fallback stream').to.deep.equal([]);
+    expect(switches.at(-1)!.fromSource).to.deep.include({ stream: 'fallback', index: 0 });
+    expect(switches.at(-1)!.toSource).to.deep.include({ stream: 'fallback', index: 1, type: 'hls' });
+
+    // 4. The primary stream is ended on its HLS endpoint while the fallback plays: the end.
+    await setFault('primary', 'endlist');
+    await waitForState(player, 'stopped', 30000);
+    expect(recordStates(player).at(-1)).to.deep.include({ state: 'stopped', reason: 'primary-stopped' });
+    await waitForSeen('poster', 10000);
+    await waitForNoWhepSessions(10000);
+  });
+
+  it('prefer-primary returns from the HLS endpoint to the WebRTC endpoint once it stays healthy, within the primary', async () => {
+    const [{ streams: rtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
+    await setWhepFault('primary', 'post-503', { retryAfter: 1 });
+    const player = await mountPlayer({ primary: [rtc.primary, hls.primary].join(' '), 'prefer-primary': true, muted: true }, {
+      thresholds: { preferPrimaryAfterMs: 4000 },
+    });
+    await waitForSource(player, 'primary', 1, 30000);
+    await waitForSeen('red', 20000);
+    const fromHls = Date.now();
+    await setWhepFault('primary', 'none');
+    await waitForSource(player, 'primary', 0, 40000);
+    expect(player.state).to.equal('primary');
+    expect(recordStates(player).map((change) => change.state)).to.deep.equal(['prelive', 'primary']);
+    await waitForSeen('red', 10000);
+    // Back through a watcher of the WebRTC endpoint and the (shortened) window, not at once.
+    expect(Date.now() - fromHls).to.be.greaterThan(4000);
+    expect(recordStates(player).at(-1)?.reason).to.equal('primary-live');
+  });
+});
+
+describe('ladders: figures', function () {
+  this.timeout(120000);
+  beforeEach(resetServers);
+  afterEach(async () => {
+    unmountAll();
+    await waitForNoWhepSessions(10000);
+    await resetServers();
+  });
+
+  it('WebRTC → HLS of the same stream when the WebRTC server cuts its viewers: freeze recorded', async () => {
+    const [{ streams: rtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
+    const player = await mountPlayer({ primary: `${rtc.primary} ${hls.primary}`, muted: true });
+    const switches = failovers(player);
+    await waitForSource(player, 'primary', 0, 30000);
+    await waitForSeen('red', 20000);
+    await sleep(1500);
+    await setWhepFault('primary', 'cut');
+    await waitForSource(player, 'primary', 1, 30000);
+    await sleep(1500);
+    const detail = switches.at(-1)!;
+    expect(detail.toSource).to.deep.include({ index: 1, type: 'hls' });
+    expect(detail.cause).to.match(/no video frames|connection/);
+    await recordFigure({ figure: 'ladder-whep-to-hls-same-stream-freeze', freezeMs: detail.freezeMs });
+  });
+});
