@@ -19,7 +19,10 @@ import type { Engine, EngineFactory } from './engine.js';
 import { STATUS_POLL_MS } from '../policy/thresholds.js';
 import { openWhepSession, SSE_EXTENSION_REL, type WhepSession } from './whep-session.js';
 
-const CHECK_EVERY_MS = 250;
+/** getStats is cheap next to what a late suspicion costs: a WebRTC picture has no buffer. */
+const CHECK_EVERY_MS = 100;
+/** Share of the frame-stall limit without a new frame that is a suspicion (200 ms of the default 1 s). */
+const SUSPECT_SHARE = 0.2;
 
 async function framesDecoded(pc: RTCPeerConnection): Promise<number> {
   let frames = 0;
@@ -108,8 +111,9 @@ export const createWhepEngine: EngineFactory = (context) => {
           fail(`no picture within ${thresholds.whepStartupTimeoutMs / 1000} s${why}`, connectionScope());
         } else if (lastFrames > 0 && pc.connectionState === 'connected' && now - lastFrameAt > thresholds.frameStallMs) {
           fail(`no video frames for ${Math.round((now - lastFrameAt) / 100) / 10} s`);
-        } else if (lastFrames > 0 && !suspected && now - lastFrameAt > thresholds.frameStallMs / 3) {
-          // Frames come every 33 ms at 30 fps: a third of the limit without one is suspicious.
+        } else if (lastFrames > 0 && !suspected && now - lastFrameAt > thresholds.frameStallMs * SUSPECT_SHARE) {
+          // Frames come every 33 ms at 30 fps: six missing ones are worth warming the next
+          // endpoint for (a false alarm costs a warm-up, let go after a quiet window).
           suspected = true;
           context.send({ type: 'SOURCE.SUSPECT', cause: 'video frames stalling' });
         }

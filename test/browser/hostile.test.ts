@@ -318,9 +318,9 @@ describe('the same URL as primary and fallback', function () {
     const segments = (await requestLog(since, 'primary')).filter((entry) => entry.kind === 'segment').map((entry) => entry.path);
     expect(segments.length, 'segments were loaded').to.be.greaterThan(1);
     expect(segments.filter((path, i) => segments.indexOf(path) !== i), 'a segment loaded twice: two engines').to.deep.equal([]);
-    const hidden = player.shadowRoot!.querySelector('video[data-role="fallback"]') as HTMLVideoElement;
-    expect(hidden.currentSrc, 'the fallback video stays empty').to.equal('');
-    expect(hidden.readyState).to.equal(0);
+    // Each endpoint gets a video of its own: an ignored fallback gets none.
+    expect(player.shadowRoot!.querySelectorAll('video[data-role="fallback"]'), 'no video for the ignored fallback').to.have.length(0);
+    expect(player.shadowRoot!.querySelectorAll('video')).to.have.length(1);
 
     await setFault('primary', '404');
     await waitForState(player, 'prelive', 20000);

@@ -22,6 +22,7 @@ import {
   waitForSeen,
   waitForState,
   whep,
+  whepLog,
 } from './helpers.js';
 
 /** Resolves when the player shows this endpoint (stream and index in its list). */
@@ -73,6 +74,7 @@ describe('ladders (several endpoints per stream)', function () {
     const [{ streams: rtc }, { streams: hls, posterUrl }] = await Promise.all([whep(), origin()]);
     // The viewer's network lets the WHEP POST through but no UDP: ICE never connects.
     await setWhepFault('primary', 'ice-fail');
+    const since = Date.now();
     const player = await mountPlayer({
       primary: `${rtc.primary} ${hls.primary}`,
       fallback: `${rtc.fallback} ${hls.fallback}`,
@@ -86,6 +88,8 @@ describe('ladders (several endpoints per stream)', function () {
     await waitForSeen('red', 20000);
     expect(recordStates(player).map((change) => change.state)).to.deep.equal(['prelive', 'primary']);
     expect(player.source).to.deep.include({ stream: 'primary', index: 1, type: 'hls', url: hls.primary });
+    const posts = (await whepLog(since, 'primary')).filter((entry) => entry.method === 'POST');
+    expect(posts.map((entry) => entry.status), 'the WebRTC endpoint was tried first and answered').to.include(201);
 
     // 2. The primary's HLS dies too: the fallback's WebRTC (the primary's WebRTC, whose path just
     //    failed, is left alone), no black frame on the way.
