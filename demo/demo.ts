@@ -76,7 +76,21 @@ async function findServers(): Promise<DemoServers> {
   return { hls: pick(found), whep, posterUrl: found.posterUrl };
 }
 
+/**
+ * The fonts the demo ships (demo.css), loaded before the player starts and the log fills: no
+ * text of the page's screenshots is ever laid out in an installed fallback font.
+ */
+async function loadFonts() {
+  const faces = ["400 16px 'Demo DejaVu Sans'", "700 16px 'Demo DejaVu Sans'", "400 13px 'Demo DejaVu Mono'"];
+  try {
+    await Promise.all(faces.map((face) => document.fonts.load(face)));
+  } catch (error) {
+    addLogLine(`demo fonts not loaded: ${error}`);
+  }
+}
+
 async function main() {
+  await loadFonts();
   const servers = await findServers();
   const select = document.querySelector<HTMLSelectElement>('#sources')!;
   if (!servers.whep) {
