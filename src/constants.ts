@@ -3,6 +3,7 @@
  * the reason codes carried by `statechange`. Pure data, safe to import anywhere.
  */
 
+/** The element's tag name. */
 export const TAG_NAME = 'live-player' as const;
 
 export const Attributes = {

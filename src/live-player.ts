@@ -6,8 +6,7 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { Reasons, States, type PlayerState } from './constants.js';
-import type { ListValue } from './config.js';
-import { PlayerController, type SourceInfo, type TokenOption } from './controller/player-controller.js';
+import { PlayerController, type SourceInfo } from './controller/player-controller.js';
 import { keyOf, sameEndpoint } from './machine/ladder.js';
 import type { EndpointRef } from './machine/types.js';
 import type { HealthThresholds } from './policy/thresholds.js';
@@ -52,7 +51,7 @@ const RESTARTING_PROPERTIES = [
  * @attr {boolean} muted - Start without sound. Without it, sound is tried and, if the browser refuses it, playback starts muted with an "Unmute" button.
  * @attr {boolean} controls - Show the browser's video controls.
  * @attr {boolean} prefer-primary - Return from the fallback to the primary once the primary has been healthy for a while (default: stay on a healthy fallback).
- * @attr {'cold' | 'warm'} standby - `warm` keeps the fallback connected (WHEP) or loaded at its live edge (HLS) while the primary plays, for the shortest switch, at the cost of its bandwidth. Default `cold`: the fallback starts at the first sign of trouble.
+ * @attr {'cold' | 'warm'} standby - `warm` keeps the next endpoint in line (the stream's next endpoint, else the other stream's first) connected (WHEP) or loaded at its live edge (HLS) all along, for the shortest switch, at the cost of its bandwidth. Default `cold`: it starts at the first sign of trouble, and is let go if no failure follows.
  * @attr {'idle' | 'prelive' | 'primary' | 'fallback' | 'stopped' | 'error'} data-state - Reflects the current state (read-only; set by the element).
  *
  * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
@@ -88,16 +87,16 @@ export class LivePlayer extends LitElement {
   static override styles = livePlayerStyles;
 
   /** The primary stream's endpoints: a URL, a space-separated list, or an array of URLs. */
-  @property({ reflect: false }) primary: ListValue = null;
+  @property({ reflect: false }) primary: string | readonly string[] | null = null;
 
   /** The fallback stream's endpoints: a URL, a space-separated list, or an array of URLs. */
-  @property({ reflect: false }) fallback: ListValue = null;
+  @property({ reflect: false }) fallback: string | readonly string[] | null = null;
 
   /** `'hls'`, `'whep'` or `'auto'` for every primary endpoint, or a list with one per endpoint. */
-  @property({ attribute: 'primary-type' }) primaryType: ListValue = null;
+  @property({ attribute: 'primary-type' }) primaryType: string | readonly string[] | null = null;
 
   /** `'hls'`, `'whep'` or `'auto'` for every fallback endpoint, or a list with one per endpoint. */
-  @property({ attribute: 'fallback-type' }) fallbackType: ListValue = null;
+  @property({ attribute: 'fallback-type' }) fallbackType: string | readonly string[] | null = null;
 
   /**
    * Status endpoint of the primary stream: JSON `{"status": "live" | "offline" | "stopped"}`.
@@ -117,7 +116,7 @@ export class LivePlayer extends LitElement {
   /** Return to the primary once it has been healthy for the hysteresis window. */
   @property({ type: Boolean, attribute: 'prefer-primary' }) preferPrimary = false;
 
-  /** `'warm'` keeps the fallback ready while the primary plays; `'cold'` (default) starts it on trouble. */
+  /** `'warm'` keeps the next endpoint in line ready all along; `'cold'` (the default, also for `null`) starts it at the first sign of trouble. */
   @property() standby: string | null = null;
 
   /**
@@ -133,10 +132,10 @@ export class LivePlayer extends LitElement {
    * array with one entry per endpoint of its list (entries of HLS endpoints are ignored).
    * Applies from the next start.
    */
-  @property({ attribute: false }) primaryToken: TokenOption = null;
+  @property({ attribute: false }) primaryToken: string | readonly (string | null)[] | null = null;
 
   /** Bearer token(s) sent with the fallback's WHEP requests (property only), like `primaryToken`. */
-  @property({ attribute: false }) fallbackToken: TokenOption = null;
+  @property({ attribute: false }) fallbackToken: string | readonly (string | null)[] | null = null;
 
   /**
    * Texts shown and announced, over the built-in English: `prelive`, `stopped`, `loading`,
