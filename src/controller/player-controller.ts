@@ -254,14 +254,14 @@ export class PlayerController implements ReactiveController {
       },
     });
     this.pool = pool;
-    const { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs } = thresholds;
+    const { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs, reconnectJitterMs } = thresholds;
     const actor = createActor(playerMachine.provide({ actors }), {
       input: {
         primary: this.ladders.primary,
         fallback: this.ladders.fallback,
         preferPrimary: this.host.preferPrimary,
         standby: this.host.standby === 'warm' ? 'warm' : 'cold',
-        timing: { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs },
+        timing: { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs, reconnectJitterMs },
       },
     });
     this.actor = actor;
