@@ -694,20 +694,42 @@ function onAir(role: SourceRole) {
 
 /**
  * The viewer seems offline: hold what is there (the state; on screen, the last picture), mark
- * nothing failed. Retry (`retryTo`, re-entered) at once, after a small jitter, when the page
- * says the network is back, else after the backoff; a frame on screen ends the hold too.
+ * nothing failed. When the page says the network is back: retry at once, after a small jitter
+ * (`retryTo`, re-entered: the endpoint on screen resumes in place). Otherwise look again on the
+ * backoff: on air, a probe of the endpoint on screen decides (retrying the engine itself would
+ * throw its last picture away); in prelive, a probe round.
  */
 function offlineHold(retryTo: string, onAir: boolean) {
+  const holding = {
+    on: { 'VIEWER.ONLINE': 'reconnecting' },
+    after: { backoff: onAir ? { target: 'checking', actions: 'countAttempt' as const } : { target: retryTo, reenter: true, actions: 'countAttempt' as const } },
+  };
+  const checking = {
+    description: 'Is the endpoint on screen reachable again? Its probe says.',
+    on: { 'VIEWER.ONLINE': 'reconnecting' },
+    invoke: {
+      id: ActorIds.TRY,
+      src: 'probe' as const,
+      input: ({ context }: { context: PlayerContext }): ProbeInput => ({
+        role: context.onScreen!.role,
+        steps: [stepOf(context, context.onScreen!)],
+        confirmAdvance: false,
+      }),
+      onDone: [
+        { guard: { type: 'verdictIs' as const, params: { status: 'live' } as const }, target: retryTo, reenter: true, actions: 'goOnline' as const },
+        { target: 'holding' },
+      ],
+      onError: { target: 'holding' },
+    },
+  };
   return machineSetup.createStateConfig({
     description: "The viewer's network is gone (or no server answers at all): nothing is marked failed, nothing changes on screen; retried when the network is back, else on the backoff.",
     // Failures seen while the network is gone are the network's, not the endpoint's.
     ...(onAir ? { on: { 'SOURCE.FAILED': { guard: 'fromOnScreen' } } } : {}),
     initial: 'holding',
     states: {
-      holding: {
-        on: { 'VIEWER.ONLINE': 'reconnecting' },
-        after: { backoff: { target: retryTo, reenter: true, actions: 'countAttempt' } },
-      },
+      holding,
+      ...(onAir ? { checking } : {}),
       reconnecting: {
         description: 'The network is back: retry after a small jitter.',
         after: { reconnectJitter: { target: retryTo, reenter: true, actions: ['goOnline', 'resetAttempt'] } },

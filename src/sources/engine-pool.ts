@@ -7,7 +7,8 @@
  * played endpoint without reconnecting); an engine with no lease lingers at most
  * `lingerMs`, or 1 s once the source taking over has a picture, then is destroyed;
  * `destroyIdle()` ends every unleased engine at once (nothing live, or stopped: no network
- * at all).
+ * at all). A failed engine leased again starts over, unless it failed at the network level
+ * and can resume in place (the viewer was offline: keep its picture and buffer).
  */
 import { keyOf } from '../machine/ladder.js';
 import type { EndpointRef, LadderStep, SourceEvent } from '../machine/types.js';
@@ -59,6 +60,7 @@ export class EnginePool {
    */
   lease(step: LadderStep, targetDurationMs: number | undefined, listener: Listener): () => void {
     let entry = this.entries.get(keyOf(step));
+    if (entry && !entry.destroyed && entry.url === step.source.url && entry.settled && this.resumed(entry)) entry.settled = null;
     if (!entry || entry.destroyed || entry.settled || entry.url !== step.source.url) {
       if (entry) this.destroy(entry);
       entry = this.start(step, targetDurationMs);
@@ -83,6 +85,15 @@ export class EnginePool {
         current.lingerTimer = setTimeout(() => this.destroy(current), covered ? HANDOVER_MS : this.lingerMs);
       }
     };
+  }
+
+  /**
+   * A network-level failure (nobody answered: the viewer's network) is carried on in place
+   * where the engine can, so the picture stays until new frames come.
+   */
+  private resumed(entry: Entry): boolean {
+    const { settled } = entry;
+    return settled?.type === 'SOURCE.FAILED' && settled.network === true && entry.engine?.resume?.() === true;
   }
 
   /** Destroys every engine that nobody holds. */

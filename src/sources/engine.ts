@@ -33,6 +33,12 @@ export interface SourceCredentials {
 export interface Engine {
   /** Stops all network activity and releases the media element. Idempotent. */
   destroy(): void;
+  /**
+   * After a failure at the network level (no server answered: the viewer was offline), carry
+   * on where it stopped, keeping the picture and the buffer; true when it does. An engine
+   * that cannot is restarted (its video shows nothing until the new start has a frame).
+   */
+  resume?(): boolean;
 }
 
 export type EngineFactory = (context: EngineContext) => Engine;

@@ -100,6 +100,20 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     clearInterval(frozenTimer);
     hls.stopLoad();
   };
+  /** Starts (or restarts) the engine's own judges: the playlist clock and the playback watchdog. */
+  const judge = () => {
+    frozenTimer = setInterval(checkPlaylist, CHECK_EVERY_MS);
+    stopWatching = watchPlayback({
+      video,
+      limits: () => limits,
+      onFirstFrame: () => {
+        firstFrameSeen = true;
+        if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME' });
+      },
+      onStalled: (cause) => fail(cause),
+      onSuspect: suspect,
+    });
+  };
 
   let lastEnd = -1;
   let lastAdvanceAt = performance.now();
@@ -137,7 +151,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     }
   };
 
-  const frozenTimer = setInterval(() => {
+  const checkPlaylist = () => {
     const silentMs = performance.now() - lastAdvanceAt;
     if (silentMs > limits.frozenPlaylistMs) {
       const seconds = Math.round(silentMs / 100) / 10;
@@ -152,7 +166,9 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     } else if (suspicion && !firstFrameSeen && performance.now() - suspectedAt > limits.stallMs) {
       fail(`no picture: ${suspicion.cause}`, suspicion.scope);
     }
-  }, CHECK_EVERY_MS);
+  };
+  let frozenTimer: ReturnType<typeof setInterval> | undefined;
+  let stopWatching = () => {};
 
   hls.on(Hls.Events.LEVEL_LOADED, onPlaylist);
   hls.on(Hls.Events.LEVEL_UPDATED, onPlaylist);
@@ -170,21 +186,22 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
   });
 
-  const stopWatching = watchPlayback({
-    video,
-    limits: () => limits,
-    onFirstFrame: () => {
-      firstFrameSeen = true;
-      if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME' });
-    },
-    onStalled: (cause) => fail(cause),
-    onSuspect: suspect,
-  });
-
+  judge();
   hls.attachMedia(video);
   hls.loadSource(context.source.url);
 
   const engine: Engine = {
+    resume() {
+      if (destroyed || !settled) return false;
+      // From the live edge again, on the same media: the buffer and the picture stay.
+      settled = false;
+      suspicion = null;
+      staleReported = false;
+      lastAdvanceAt = performance.now();
+      judge();
+      hls.startLoad(-1);
+      return true;
+    },
     destroy() {
       if (destroyed) return;
       destroyed = true;

@@ -255,6 +255,11 @@ export function unmountAll() {
   for (const player of document.querySelectorAll('live-player')) player.remove();
 }
 
+/** Cuts (or restores) the viewer's network, as the browser's own network emulation does. */
+export function setOffline(offline: boolean) {
+  return executeServerCommand('set-offline', { offline });
+}
+
 export function recordFigure(figure: Record<string, unknown>) {
   return executeServerCommand('record-figure', figure);
 }

@@ -64,6 +64,9 @@ export function whepServerPlugin() {
   };
 }
 
+/** One DevTools session per page for the network emulation of `set-offline`. */
+const offlineSessions = new WeakMap();
+
 /** Mean colour of the centre of an element, from a screenshot: what a viewer sees. */
 export function screenPlugin() {
   return {
@@ -93,6 +96,26 @@ export function screenPlugin() {
           }
         }
         return { r: Math.round(r / n), g: Math.round(g / n), b: Math.round(b / n) };
+      }
+      if (command === 'set-offline') {
+        // The viewer's network as the browser cuts it: navigator.onLine and the offline/online
+        // events, and every request to the media servers (127.0.0.1) failing. The test runner's
+        // own connection (localhost) stays up, so the test can go on talking to it; WebRTC's UDP
+        // is not touched (as with the browser's own offline emulation).
+        const page = session.browser.getPage(session.id);
+        let cdp = offlineSessions.get(page);
+        if (!cdp) {
+          cdp = await page.context().newCDPSession(page);
+          await cdp.send('Network.enable');
+          offlineSessions.set(page, cdp);
+        }
+        const offline = Boolean(payload.offline);
+        const conditions = { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
+        await cdp.send('Network.emulateNetworkConditionsByRule', {
+          matchedNetworkConditions: offline ? [{ urlPattern: 'http://127.0.0.1:*/*', ...conditions }] : [],
+        });
+        await cdp.send('Network.overrideNetworkState', conditions);
+        return true;
       }
       if (command === 'record-figure') {
         mkdirSync('test-results', { recursive: true });
