@@ -15,6 +15,9 @@
  * picture to protect: a suspicion that no fragment clears within the stall limit is a
  * failure (hung or corrupt segments would otherwise hold the screen until the startup
  * limit, even after the origin is back). #EXT-X-ENDLIST is a stop.
+ * Segments tagged #EXT-X-GAP ahead of the playhead (RFC 8216bis: the packager has no media
+ * for them) are a suspicion of the stream's own; when the playhead reaches them the buffer
+ * runs dry under that suspicion, which fails the stream (before the picture freezes).
  * Whose fault (for the ladder): a playlist that keeps loading but stops advancing is the
  * stream's own (the encoder died); everything else (HTTP errors, timeouts, CORS, hung or
  * corrupt segments, a playlist that no longer loads) is the endpoint's (one CDN).
@@ -25,6 +28,7 @@ import type { ErrorData, LevelLoadedData, LevelUpdatedData } from 'hls.js';
 import { autoplay } from './autoplay.js';
 import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
+import { judgingClock, type JudgingClock } from './judging-clock.js';
 import { watchPlayback } from './playback-watchdog.js';
 import { limitsFor } from '../policy/thresholds.js';
 
@@ -98,10 +102,12 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     settled = true;
     stopWatching();
     clearInterval(frozenTimer);
+    clock?.stop();
     hls.stopLoad();
   };
   /** Starts (or restarts) the engine's own judges: the playlist clock and the playback watchdog. */
   const judge = () => {
+    clock = judgingClock(CHECK_EVERY_MS);
     frozenTimer = setInterval(checkPlaylist, CHECK_EVERY_MS);
     stopWatching = watchPlayback({
       video,
@@ -149,9 +155,19 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
       lastAdvanceAt = performance.now();
       staleReported = false;
     }
+    // Said again on every update while gaps lie ahead: a fragment that buffers meanwhile must not clear it.
+    if (details.fragments.some((fragment) => fragment.gap && fragment.end > video.currentTime)) {
+      suspect('#EXT-X-GAP segments ahead', 'stream');
+    }
   };
 
   const checkPlaylist = () => {
+    if (!clock?.fresh()) {
+      // Asleep in a hidden or throttled page: judge the playlist from when it wakes up.
+      lastAdvanceAt = performance.now();
+      suspectedAt = lastAdvanceAt;
+      return;
+    }
     const silentMs = performance.now() - lastAdvanceAt;
     if (silentMs > limits.frozenPlaylistMs) {
       const seconds = Math.round(silentMs / 100) / 10;
@@ -168,6 +184,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     }
   };
   let frozenTimer: ReturnType<typeof setInterval> | undefined;
+  let clock: JudgingClock | undefined;
   let stopWatching = () => {};
 
   hls.on(Hls.Events.LEVEL_LOADED, onPlaylist);
@@ -207,6 +224,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
       destroyed = true;
       stopWatching();
       clearInterval(frozenTimer);
+      clock?.stop();
       hls.destroy();
       video.removeAttribute('src');
       video.load();

@@ -4,9 +4,11 @@
  * decoded frame for `stallMs` while playback is wanted, is reported once as a failure.
  * Progress is counted in decoded frames, not in `currentTime`: with segments missing,
  * hls.js keeps nudging the playhead over the holes while nothing is shown.
- * A pause by the viewer is not a stall.
+ * A pause by the viewer is not a stall. A throttled or hidden page is judged from when it
+ * wakes up (judging-clock.ts).
  */
 import type { StreamLimits } from '../policy/thresholds.js';
+import { judgingClock } from './judging-clock.js';
 
 export interface PlaybackWatchdogOptions {
   video: HTMLVideoElement;
@@ -28,7 +30,8 @@ function progressMark(video: HTMLVideoElement): number {
 }
 
 export function watchPlayback({ video, limits, onFirstFrame, onStalled, onSuspect }: PlaybackWatchdogOptions): () => void {
-  const startedAt = performance.now();
+  let startedAt = performance.now();
+  const clock = judgingClock(CHECK_EVERY_MS);
   let firstFrameSeen = false;
   let lastMark = progressMark(video);
   let lastProgressAt = startedAt;
@@ -47,6 +50,13 @@ export function watchPlayback({ video, limits, onFirstFrame, onStalled, onSuspec
   const check = () => {
     if (finished) return;
     const now = performance.now();
+    if (!clock.fresh(now)) {
+      // Asleep in a hidden or throttled page: the time spent there says nothing about the source.
+      startedAt = now;
+      lastProgressAt = now;
+      lastMark = progressMark(video);
+      return;
+    }
     if (!firstFrameSeen) {
       if (!video.paused && video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && progressMark(video) !== lastMark) {
         markFirstFrame();
@@ -82,6 +92,7 @@ export function watchPlayback({ video, limits, onFirstFrame, onStalled, onSuspec
 
   return () => {
     finished = true;
+    clock.stop();
     clearInterval(timer);
     video.removeEventListener('playing', onPlaying);
     video.removeEventListener('timeupdate', onPlaying);

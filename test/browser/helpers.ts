@@ -37,7 +37,8 @@ export type FaultKind =
   | 'freeze'
   | 'endlist'
   | 'corrupt'
-  | 'cors';
+  | 'cors'
+  | 'gap';
 
 let originInfo: Promise<OriginInfo> | null = null;
 export function origin(): Promise<OriginInfo> {

@@ -55,7 +55,7 @@ describe('make before break', function () {
     await resetServers();
   });
 
-  const faults: FaultKind[] = ['404', 'freeze', 'hang-segments'];
+  const faults: FaultKind[] = ['404', 'freeze', 'hang-segments', 'gap'];
   for (const kind of faults) {
     it(`HLS → HLS on ${kind}: the old picture stays until the new one, no black or poster frame`, async () => {
       const { streams, posterUrl } = await origin();

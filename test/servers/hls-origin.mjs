@@ -6,7 +6,8 @@
 //   segments): the encoder is the stream's, the delivery is the edge's. So faults come in two
 //   kinds:
 //   encoder faults, per stream, seen on every edge: freeze (the playlist stops advancing),
-//     endlist (frozen with #EXT-X-ENDLIST: the encoder was stopped).
+//     endlist (frozen with #EXT-X-ENDLIST: the encoder was stopped), gap (the playlist goes on
+//     but every new segment is tagged #EXT-X-GAP: the packager has no media for it).
 //   delivery faults, per edge (or on every edge of the stream when no edge is named): 404, 503,
 //     refuse, hang, hang-playlist, hang-segments, slow, slow-segments, corrupt, cors.
 //   hang: every request held; hang-playlist: playlists held, init and segments served;
@@ -35,7 +36,7 @@ import { MEDIA_DIR, ensureMedia, parseFragment, parseInit, readMeta } from './ma
 /** @typedef {import('node:net').Socket} Socket */
 
 /**
- * @typedef {'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-playlist' | 'hang-segments' | 'slow' | 'slow-segments' | 'freeze' | 'endlist' | 'corrupt' | 'cors'} FaultKind
+ * @typedef {'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-playlist' | 'hang-segments' | 'slow' | 'slow-segments' | 'freeze' | 'endlist' | 'corrupt' | 'cors' | 'gap'} FaultKind
  *
  * @typedef {object} Fault
  * @property {FaultKind} kind
@@ -119,9 +120,10 @@ export const FAULT_KINDS = [
   'endlist',
   'corrupt',
   'cors',
+  'gap',
 ];
 /** Faults of the stream's encoder, which every edge shows; the rest are an edge's delivery. */
-export const ENCODER_FAULT_KINDS = /** @type {readonly FaultKind[]} */ (['freeze', 'endlist']);
+export const ENCODER_FAULT_KINDS = /** @type {readonly FaultKind[]} */ (['freeze', 'endlist', 'gap']);
 const DEFAULT_STREAMS = { primary: 'red', fallback: 'blue', spare: 'green' };
 const DEFAULT_EDGES = ['a', 'b'];
 /** @type {Readonly<Fault>} */
@@ -246,7 +248,7 @@ function liveWindow(startTime, now, segmentMs, size) {
  * @param {number} segmentMs
  * @param {boolean} endlist
  */
-function playlistText(win, startTime, segmentMs, endlist) {
+function playlistText(win, startTime, segmentMs, endlist, gapFrom = Infinity) {
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:7',
@@ -257,6 +259,8 @@ function playlistText(win, startTime, segmentMs, endlist) {
   ];
   for (let n = win.first; n <= win.last; n++) {
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(startTime + n * segmentMs).toISOString()}`);
+    // RFC 8216bis 4.4.4.7: the packager had no media for this segment; clients must not load it.
+    if (n >= gapFrom) lines.push('#EXT-X-GAP');
     lines.push(`#EXTINF:${(segmentMs / 1000).toFixed(3)},`, `seg-${n}.m4s`);
   }
   if (endlist) lines.push('#EXT-X-ENDLIST');
@@ -558,10 +562,12 @@ function createEdge(stream, name, content, ctx) {
  * @param {StreamContext} ctx
  */
 function createStream(name, colour, loop, edgeNames, ctx) {
-  /** The encoder's fault: none, freeze or endlist. @type {Fault} */
+  /** The encoder's fault: none, freeze, endlist or gap. @type {Fault} */
   let encoder = NO_FAULT;
   /** The window as it was when freeze/endlist began (null while live). @type {Window | null} */
   let frozen = null;
+  /** `gap`: the first segment the encoder has no media for (the playlist goes on, tagged). */
+  let gapFrom = Infinity;
   /** Serialises fault changes, since refuse/none close and re-open listeners. */
   let queue = Promise.resolve();
 
@@ -571,7 +577,7 @@ function createStream(name, colour, loop, edgeNames, ctx) {
   /** @type {Content} */
   function content(kind, path) {
     if (kind === 'playlist') {
-      const body = playlistText(currentWindow(), ctx.startTime, loop.segmentMs, encoder.kind === 'endlist');
+      const body = playlistText(currentWindow(), ctx.startTime, loop.segmentMs, encoder.kind === 'endlist', gapFrom);
       return { status: 200, type: 'application/vnd.apple.mpegurl', body };
     }
     if (kind === 'init') return { status: 200, type: 'video/mp4', body: loop.init };
@@ -579,6 +585,7 @@ function createStream(name, colour, loop, edgeNames, ctx) {
       const n = segmentNumber(path);
       const win = currentWindow();
       if (n < win.first || n > win.last) return { status: 404, body: 'segment not in the live window\n' };
+      if (n >= gapFrom) return { status: 404, body: 'gap: no media for this segment\n' };
       return { status: 200, type: 'video/mp4', body: renderSegment(loop, n) };
     }
     return { status: 404, body: 'not found\n' };
@@ -594,8 +601,10 @@ function createStream(name, colour, loop, edgeNames, ctx) {
     return found;
   }
 
-  /** @param {Fault} next  freeze, endlist or none */
+  /** @param {Fault} next  freeze, endlist, gap or none */
   function setEncoder(next) {
+    // gap: from the next segment on, until the fault changes.
+    gapFrom = next.kind === 'gap' ? liveWindow(ctx.startTime, Date.now(), loop.segmentMs, ctx.windowSize).last + 1 : Infinity;
     // freeze -> endlist keeps the window frozen earlier; anything else freezes now.
     if (next.kind === 'freeze' || next.kind === 'endlist') {
       frozen = frozen ?? liveWindow(ctx.startTime, Date.now(), loop.segmentMs, ctx.windowSize);

@@ -59,8 +59,11 @@ class FakeHls {
 const SOURCE_URL = 'https://origin.test/live/index.m3u8';
 const Events = FakeHls.Events;
 
-const level = (endSN: number, options: { live?: boolean; targetS?: number } = {}) => ({
-  details: { live: options.live ?? true, endSN, targetduration: options.targetS ?? 0.1 },
+const level = (
+  endSN: number,
+  options: { live?: boolean; targetS?: number; fragments?: Array<{ gap?: boolean; end: number }> } = {},
+) => ({
+  details: { live: options.live ?? true, endSN, targetduration: options.targetS ?? 0.1, fragments: options.fragments ?? [] },
 });
 const fatal = (details: string, code?: number) => ({
   type: 'networkError',
@@ -184,6 +187,18 @@ describe('createHlsEngine', () => {
       expect(hls.count('stopLoad')).to.equal(1);
     });
 
+    it('flags a network error that no server answered (offline, refused, CORS), not an HTTP error nor a timeout', () => {
+      start();
+      hls.emit(Events.ERROR, fatal('levelLoadError'));
+      expect(sent).to.deep.equal([{ type: 'SOURCE.FAILED', cause: 'levelLoadError', scope: 'endpoint', network: true }]);
+      engine!.destroy();
+      FakeHls.instances.length = 0;
+      sent.length = 0;
+      start();
+      hls.emit(Events.ERROR, fatal('levelLoadError', 503));
+      expect(sent[0]).to.not.have.property('network');
+    });
+
     it('uses the error details alone when there is no HTTP status', () => {
       start();
       hls.emit(Events.ERROR, fatal('manifestLoadTimeOut'));
@@ -269,6 +284,19 @@ describe('createHlsEngine', () => {
       expect((sent[0] as { cause: string }).cause).to.match(/^playlist not advancing for \d+(\.\d)? s$/);
       expect(hls.count('stopLoad')).to.equal(1);
       expect(frozenAt).to.equal(300);
+    });
+
+    it('takes #EXT-X-GAP segments ahead of the playhead as a suspicion of the stream, said again on every update', () => {
+      start();
+      hls.emit(Events.LEVEL_LOADED, level(1, { fragments: [{ end: 1 }, { end: 2 }] }));
+      expect(sent).to.deep.equal([]);
+      hls.emit(Events.LEVEL_UPDATED, level(2, { fragments: [{ end: 2 }, { end: 3, gap: true }] }));
+      hls.emit(Events.FRAG_BUFFERED, {});
+      hls.emit(Events.LEVEL_UPDATED, level(3, { fragments: [{ end: 3, gap: true }, { end: 4, gap: true }] }));
+      expect(sent).to.deep.equal([
+        { type: 'SOURCE.SUSPECT', cause: '#EXT-X-GAP segments ahead', scope: 'stream' },
+        { type: 'SOURCE.SUSPECT', cause: '#EXT-X-GAP segments ahead', scope: 'stream' },
+      ]);
     });
 
     it('does not fail a playlist that keeps advancing', () => {

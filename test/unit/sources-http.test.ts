@@ -112,9 +112,9 @@ describe('fetchText', () => {
     expect(outcome.aborted).to.not.equal(true);
   });
 
-  it('reports a network error as unreachable', async () => {
+  it('reports a network error as unreachable, at the network level (no server answered)', async () => {
     fake = installFakeFetch(() => ({ networkError: true }));
-    expect(await fetchText(URL_, 1000)).to.deep.equal({ ok: false, cause: 'unreachable' });
+    expect(await fetchText(URL_, 1000)).to.deep.equal({ ok: false, cause: 'unreachable', network: true });
   });
 
   it('gives up at the deadline, says so, and cancels the request', async () => {

@@ -42,7 +42,6 @@ describe('probeHls', () => {
       expect(await probeHls(URL_, { confirmAdvance: false, thresholds })).to.deep.equal({
         status: 'not-live',
         cause: 'playlist HTTP 404',
-        retryAfterMs: undefined,
       });
     });
 
