@@ -117,6 +117,8 @@ export interface PlayerContext {
   nextReady: boolean;
   /** `next` passed its probe. */
   nextProbed: boolean;
+  /** `next`'s engine has been started (its spread, if any, is over). */
+  nextStarted: boolean;
   /** How long to wait before `next` is started (the crowd spread). */
   spreadMs: number;
   /** Keys of the endpoints tried, and found wanting, for the failure being handled. */
@@ -243,12 +245,16 @@ const scopeOfEvent = (event: AnyEventObject): FailureScope => (event.scope as Fa
 const withNext = (
   next: EndpointRef | null,
   spreadMs = 0,
-): Pick<PlayerContext, 'next' | 'nextReady' | 'nextProbed' | 'spreadMs'> => ({
+): Pick<PlayerContext, 'next' | 'nextReady' | 'nextProbed' | 'nextStarted' | 'spreadMs'> => ({
   next,
   nextReady: false,
   nextProbed: false,
+  nextStarted: false,
   spreadMs,
 });
+
+/** A WebRTC endpoint: its own session is its probe, and a frame from it proves it live. */
+const isWebRtc = (context: PlayerContext, ref: EndpointRef | null) => !!ref && context.streams[ref.role][ref.index]?.kind === 'whep';
 
 const machineSetup = setup({
   types: {
@@ -302,8 +308,12 @@ const machineSetup = setup({
     canSwitch: ({ context }) => {
       const { next, nextReady, nextProbed } = context;
       if (!next) return false;
-      return context.failedRecently[keyOf(next)] ? nextReady && nextProbed : nextReady || nextProbed;
+      // An HLS frame may come from segments of a playlist that no longer advances; a WebRTC
+      // frame is the live stream itself.
+      const strict = context.failedRecently[keyOf(next)] && !isWebRtc(context, next);
+      return strict ? nextReady && nextProbed : nextReady || nextProbed;
     },
+    nextIsWebRtc: ({ context }) => isWebRtc(context, context.next),
     nextReady: ({ context }) => context.nextReady,
     noSpread: ({ context }) => context.spreadMs <= 0,
     /** With a warm standby, the next endpoint in line is kept warm all along. */
@@ -435,15 +445,17 @@ const machineSetup = setup({
       const next = candidatesFor(context, scope)[0] ?? null;
       return withNext(next, spreadFor(context, scope, next));
     }),
-    /** On a failure: keep a `next` that fits it (it may be warm already), else pick one. */
+    /**
+     * On a failure: keep a `next` that fits it (it may be warm already; one still in its spread
+     * keeps it: the crowd stays spread), else pick one.
+     */
     keepOrPickNext: assign(({ context }) => {
       const scope = context.failure?.scope ?? 'endpoint';
-      if (nextFits(context, scope)) return { spreadMs: 0 };
+      if (nextFits(context, scope)) return { spreadMs: context.nextStarted ? 0 : context.spreadMs };
       const next = candidatesFor(context, scope)[0] ?? null;
       return withNext(next, spreadFor(context, scope, next));
     }),
-    /** Another suspicion while `next` warms: it stays, and starts at once if it has not yet. */
-    keepNext: assign({ spreadMs: 0 }),
+    markNextStarted: assign({ nextStarted: true, spreadMs: 0 }),
     /** `next` did not prove itself for this failure: the next candidate, started at once. */
     pickAnother: assign(({ context }) => {
       const tried = [...context.tried, keyOf(context.next!)];
@@ -593,18 +605,26 @@ function onAir(role: SourceRole) {
                   'The next endpoint starts (after the crowd spread) in its hidden video; without a new suspicion for the hysteresis window (and no warm standby) it is let go.',
                 after: { hysteresis: { guard: not('warmStandby'), target: 'calm', actions: 'clearNext' } },
                 on: {
-                  'SOURCE.SUSPECT': [
-                    // A trouble of another kind (the stream's own, not the endpoint's): warm what fits it.
-                    { guard: and(['fromOnScreen', 'needsOtherNext']), target: 'warming', reenter: true, actions: 'pickNext' },
-                    // Still in trouble: the window starts over.
-                    { guard: 'fromOnScreen', target: 'warming', reenter: true, actions: 'keepNext' },
-                  ],
+                  // A trouble of another kind (the stream's own, not the endpoint's): warm what fits it.
+                  'SOURCE.SUSPECT': { guard: and(['fromOnScreen', 'needsOtherNext']), target: 'warming', reenter: true, actions: 'pickNext' },
                   'SOURCE.FAILED': { guard: 'fromNext', target: 'calm', actions: ['markFailed', 'clearNext'] },
                 },
                 initial: 'spreading',
                 states: {
+                  // A suspicion meanwhile changes nothing: the spread runs its course.
                   spreading: { always: { guard: 'noSpread', target: 'started' }, after: { spread: 'started' } },
-                  started: { invoke: warmNext },
+                  started: {
+                    entry: 'markNextStarted',
+                    invoke: warmNext,
+                    // Still in trouble: the cool-down window starts over (the engine keeps running).
+                    on: {
+                      'SOURCE.SUSPECT': {
+                        guard: and(['fromOnScreen', not('needsOtherNext')]),
+                        target: at(`${role}.health.steady.warming`),
+                        reenter: true,
+                      },
+                    },
+                  },
                 },
               },
             },
@@ -623,35 +643,44 @@ function onAir(role: SourceRole) {
             states: {
               spreading: { always: { guard: 'noSpread', target: 'trying' }, after: { spread: 'trying' } },
               trying: {
-                description: 'The candidate warms in its hidden video while its probe asks whether it is live and advancing.',
-                invoke: [
-                  {
-                    id: ActorIds.TRY,
-                    src: 'probe',
-                    input: ({ context }) => ({
-                      role: context.next!.role,
-                      steps: [stepOf(context, context.next!)],
-                      confirmAdvance: true,
-                    }),
-                    onDone: [
-                      {
-                        guard: and([{ type: 'verdictIs', params: { status: 'stopped' } as const }, 'nextIsPrimary']),
-                        target: at('stopped'),
-                        actions: {
-                          type: 'announce',
-                          params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
+                description: 'The candidate warms in its hidden video; an HLS candidate is also probed: is it live and advancing?',
+                entry: 'markNextStarted',
+                invoke: warmNext,
+                initial: 'choosing',
+                states: {
+                  choosing: { always: [{ guard: 'nextIsWebRtc', target: 'watching' }, { target: 'probing' }] },
+                  probing: {
+                    invoke: {
+                      id: ActorIds.TRY,
+                      src: 'probe',
+                      input: ({ context }) => ({
+                        role: context.next!.role,
+                        steps: [stepOf(context, context.next!)],
+                        confirmAdvance: true,
+                      }),
+                      onDone: [
+                        {
+                          guard: and([{ type: 'verdictIs', params: { status: 'stopped' } as const }, 'nextIsPrimary']),
+                          target: at('stopped'),
+                          actions: {
+                            type: 'announce',
+                            params: ({ event }) => ({ reason: Reasons.PRIMARY_STOPPED, cause: causeOf(event.output) }),
+                          },
                         },
-                      },
-                      {
-                        guard: { type: 'verdictIs', params: { status: 'live' } as const },
-                        actions: ['markNextProbed', 'keepNextTargetDuration'],
-                      },
-                      { target: 'tryingAnother', actions: 'recordNextVerdict' },
-                    ],
-                    onError: { target: 'tryingAnother', actions: 'recordNextVerdict' },
+                        {
+                          guard: { type: 'verdictIs', params: { status: 'live' } as const },
+                          actions: ['markNextProbed', 'keepNextTargetDuration'],
+                        },
+                        { target: at(`${role}.health.failing.tryingAnother`), actions: 'recordNextVerdict' },
+                      ],
+                      onError: { target: at(`${role}.health.failing.tryingAnother`), actions: 'recordNextVerdict' },
+                    },
                   },
-                  warmNext,
-                ],
+                  watching: {
+                    description:
+                      "A WebRTC candidate's own session is its probe (one POST per viewer, not two): its first frame decides, its failure passes it over.",
+                  },
+                },
               },
               tryingAnother: {
                 description: 'The candidate did not prove itself: the next one, at once; none left: prelive.',

@@ -17,7 +17,7 @@ import type {
 } from '../../src/machine/types.js';
 
 const PRIMARY: SourceDescriptor = { url: 'https://origin.test/primary.m3u8', kind: 'hls' };
-const FALLBACK: SourceDescriptor = { url: 'https://backup.test/whep', kind: 'whep' };
+const FALLBACK: SourceDescriptor = { url: 'https://backup.test/fallback.m3u8', kind: 'hls' };
 
 const LIVE: ProbeVerdict = { status: 'live', targetDurationMs: 2000 };
 const notLive = (cause = 'playlist HTTP 404', retryAfterMs?: number): ProbeVerdict =>
@@ -974,9 +974,9 @@ describe('player machine', () => {
       await h.answer('primary', LIVE, 1);
       const cdnA = playerOf(h, 'primary', 1);
       await send(cdnA, { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'playlist not advancing for 6 s', scope: 'stream' });
-      expect(h.pending('fallback').input.steps).to.deep.equal([{ role: 'fallback', index: 0, source: BACKUP_WHEP }]);
-      expect(h.openProbes().filter((p) => p.input.role === 'primary'), 'CDN B is not tried').to.have.length(0);
-      await h.answer('fallback', LIVE);
+      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'CDN B is not tried').to.deep.equal(['fallback/0']);
+      expect(h.openProbes(), 'a WebRTC candidate is its own probe').to.have.length(0);
+      await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
       expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, onScreen: at('fallback', 0) });
     });
 
@@ -986,10 +986,12 @@ describe('player machine', () => {
       await send(playerOf(h, 'primary', 1), { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'levelLoadError (HTTP 404)' });
       const order: string[] = [];
       for (let i = 0; i < 4; i += 1) {
+        // An HLS candidate is probed; a WebRTC one only warms (its session is its probe).
         const [open] = h.openProbes();
-        const step = open!.input.steps[0]!;
-        order.push(`${step.role}/${step.index}`);
-        await h.answer(step.role, notLive('HTTP 503', i === 3 ? 4000 : undefined));
+        const [warm] = h.warming();
+        order.push(`${warm!.input.role}/${warm!.input.index}`);
+        if (open) await h.answer(open.input.role, notLive('HTTP 503', i === 3 ? 4000 : undefined));
+        else await send(warm!, { type: 'SOURCE.FAILED', role: warm!.input.role, index: warm!.input.index, cause: 'WHEP POST: HTTP 503' });
       }
       expect(order, 'WHEP A and CDN B of the primary, then both fallback endpoints').to.deep.equal(['primary/0', 'primary/2', 'fallback/0', 'fallback/1']);
       expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'levelLoadError (HTTP 404)' });
@@ -1037,14 +1039,54 @@ describe('player machine', () => {
       const h2 = harness({ ladders, random: () => 0.5 });
       await h2.answer('primary', LIVE, 0);
       await send(playerOf(h2, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'the server says the publisher is inactive', scope: 'stream' });
-      expect(h2.openProbes().map((p) => p.input.role), 'a stream failure moves at once').to.deep.equal(['fallback']);
+      expect(h2.warming().map((w) => w.input.role), 'a stream failure moves at once').to.deep.equal(['fallback']);
     });
 
     it('does not spread a move to the other stream, even after a WebRTC endpoint failure', async () => {
-      const h = harness({ ladders: { primary: [WHEP_A], fallback: [BACKUP_WHEP] }, random: () => 0.5 });
+      const h = harness({ ladders: { primary: [WHEP_A], fallback: [BACKUP_HLS] }, random: () => 0.5 });
       await h.answer('primary', LIVE);
       await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no video frames for 1 s' });
       expect(h.openProbes().map((p) => p.input.role)).to.deep.equal(['fallback']);
+    });
+
+    it('keeps the spread through a failure that comes while the next endpoint still waits for it', async () => {
+      const h = harness({ ladders, random: () => 0.5 });
+      await h.answer('primary', LIVE, 0);
+      const whep = playerOf(h, 'primary', 0);
+      await send(whep, { type: 'SOURCE.SUSPECT', role: 'primary', index: 0, cause: 'video frames stalling' });
+      await h.advance(800);
+      await send(whep, { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no video frames for 1 s' });
+      expect(h.warming(), 'the failure does not cancel the spread').to.have.length(0);
+      expect(h.openProbes()).to.have.length(0);
+      await h.advance(1499);
+      expect(h.warming()).to.have.length(0);
+      await h.advance(1);
+      expect(h.warming().map((w) => w.input.index), 'the spread, counted again from the failure').to.deep.equal([1]);
+    });
+
+    it('a WebRTC candidate is not probed: its own session is the probe, its first frame decides', async () => {
+      const h = harness({ ladders: { primary: [CDN_A], fallback: [BACKUP_WHEP] } });
+      await h.answer('primary', LIVE);
+      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'levelLoadError' });
+      expect(h.openProbes(), 'one POST per viewer, not two').to.have.length(0);
+      const [warm] = h.warming();
+      expect(warm!.input).to.deep.include({ role: 'fallback', index: 0 });
+      await send(warm!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
+      expect(h.view()).to.deep.include({ state: 'fallback', onScreen: at('fallback', 0) });
+    });
+
+    it('a WebRTC candidate that failed recently needs only its frame; one that fails is passed over', async () => {
+      const h = harness({ ladders: { primary: [CDN_A], fallback: [BACKUP_WHEP, BACKUP_HLS] } });
+      await h.answer('primary', notLive());
+      await h.answer('fallback', LIVE, 0);
+      await send(playerOf(h, 'fallback', 0), { type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'x', scope: 'stream' });
+      await h.answer('primary', LIVE);
+      expect(h.view().state).to.equal('primary');
+      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'y' });
+      const [warm] = h.warming();
+      expect(warm!.input).to.deep.include({ role: 'fallback', index: 0 });
+      await send(warm!, { type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'no picture within 5 s' });
+      expect(h.openProbes().map((p) => `${p.input.role}/${p.input.steps[0]!.index}`), 'the next: the fallback HLS, probed').to.deep.equal(['fallback/1']);
     });
 
     it('lets a warming endpoint go when no new suspicion comes for the hysteresis window', async () => {
@@ -1128,7 +1170,7 @@ describe('player machine', () => {
       await h.answer('fallback', LIVE, 1);
       await send(playerOf(h, 'fallback', 1), { type: 'SOURCE.STOPPED', role: 'fallback', index: 1, cause: 'playlist has #EXT-X-ENDLIST' });
       expect(h.view().state).to.equal('fallback');
-      expect(h.openProbes().map((p) => p.input.role), 'to the primary, not to the fallback WHEP').to.deep.equal(['primary']);
+      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'to the primary, not to the fallback WHEP').to.deep.equal(['primary/0']);
     });
 
     it('a warm standby keeps the next endpoint in line warm: the same stream first', async () => {
