@@ -7,13 +7,23 @@ import '../../src/define.js';
 import type { LivePlayer } from '../../src/live-player.js';
 import type { PlayerState } from '../../src/constants.js';
 
+/** A stream's playlist URL through each edge (CDN) of the origin. */
+export interface EdgeUrls {
+  a: string;
+  b: string;
+}
+
 export interface OriginInfo {
   controlUrl: string;
   posterUrl: string;
+  /** Each stream's own URL: the same as its edge a. */
   streams: { primary: string; fallback: string; spare: string };
+  /** Every stream through every edge; all edges of a stream serve the same live timeline. */
+  edges: Record<StreamName, EdgeUrls>;
 }
 
 export type StreamName = keyof OriginInfo['streams'];
+export type EdgeName = keyof EdgeUrls;
 export type FaultKind =
   | 'none'
   | '404'
@@ -86,11 +96,20 @@ export async function waitForNoWhepSessions(timeoutMs = 5000): Promise<void> {
   }
 }
 
-export async function setFault(stream: StreamName, kind: FaultKind, extra: Record<string, string | number> = {}) {
+/**
+ * Sets an origin fault. `extra` goes into the query: `ms`, `retryAfter`, and `edge` for one
+ * edge's delivery fault (`{ edge: 'b' }`); without an edge the fault is the whole stream's.
+ * freeze and endlist are the encoder's (every edge): the origin refuses them with an edge.
+ */
+export async function setFault(
+  stream: StreamName,
+  kind: FaultKind,
+  extra: { edge?: EdgeName } & Record<string, string | number> = {},
+) {
   const { controlUrl } = await origin();
   const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
   const response = await fetch(`${controlUrl}/control/${stream}?${query}`);
-  if (!response.ok) throw new Error(`origin control failed: ${response.status}`);
+  if (!response.ok) throw new Error(`origin control failed: ${response.status} ${await response.text()}`);
 }
 
 /** Both servers back to healthy: every fault cleared, logs emptied. */
@@ -106,14 +125,17 @@ export async function resetOrigin() {
 export interface LoggedRequest {
   t: number;
   stream: string;
+  /** The edge (CDN) that received the request. */
+  edge: EdgeName;
   kind: 'playlist' | 'init' | 'segment' | 'other';
   path: string;
   status: number;
 }
 
-export async function requestLog(since: number, stream?: StreamName): Promise<LoggedRequest[]> {
+/** What the origin saw since `since` (epoch ms): every request, or one stream's, or one edge's of it. */
+export async function requestLog(since: number, stream?: StreamName, edge?: EdgeName): Promise<LoggedRequest[]> {
   const { controlUrl } = await origin();
-  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}) });
+  const query = new URLSearchParams({ since: String(since), ...(stream ? { stream } : {}), ...(edge ? { edge } : {}) });
   return (await fetch(`${controlUrl}/log?${query}`)).json();
 }
 

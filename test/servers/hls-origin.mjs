@@ -1,17 +1,27 @@
 // Live HLS test origin: serves each configured stream (a looping 8 s colour clip from
-// test/media) as a wall-clock-driven live sliding-window playlist on its own port, with
-// per-stream fault injection (404, 503, refuse, hang, hang-playlist, hang-segments, slow,
-// slow-segments, freeze, endlist, corrupt, cors) driven from JS or from a CORS-enabled HTTP
-// control server, plus a request log.
+// test/media) as a wall-clock-driven live sliding-window playlist through several edges (CDNs,
+// default `a` and `b`), each on its own port, with fault injection driven from JS or from a
+// CORS-enabled HTTP control server, plus a request log.
+//   Every edge of a stream serves the same live timeline (same media sequence numbers, same
+//   segments): the encoder is the stream's, the delivery is the edge's. So faults come in two
+//   kinds:
+//   encoder faults, per stream, seen on every edge: freeze (the playlist stops advancing),
+//     endlist (frozen with #EXT-X-ENDLIST: the encoder was stopped).
+//   delivery faults, per edge (or on every edge of the stream when no edge is named): 404, 503,
+//     refuse, hang, hang-playlist, hang-segments, slow, slow-segments, corrupt, cors.
 //   hang: every request held; hang-playlist: playlists held, init and segments served;
 //   hang-segments: init and segments held, playlists served; slow: every response delayed;
 //   slow-segments: init and segments delayed, playlists on time; corrupt: segments are
 //   garbage bytes of the real segment's length (playlist and init fine); cors: every
 //   response (preflights too) without Access-Control-Allow-Origin, so a browser refuses it.
+//   A fault set without an edge is the whole stream's state from then on (the encoder's and
+//   every edge's, as when a stream had a single fault); one set with an edge changes only that
+//   edge's delivery. `none` without an edge clears everything of the stream.
 // Used by the browser tests, the demo page and the benchmark.
 //
 //   node test/servers/hls-origin.mjs [--host 127.0.0.1] [--control-port 8400]
-//     streams get control-port+1, +2, +3 (all free ports with --control-port 0); Ctrl-C stops.
+//     edge a of the streams gets control-port+1, +2, +3, edge b +4, +5, +6 (all free ports
+//     with --control-port 0); Ctrl-C stops.
 
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -32,26 +42,48 @@ import { MEDIA_DIR, ensureMedia, parseFragment, parseInit, readMeta } from './ma
  * @property {number} [ms]          `slow`, `slow-segments`: delay before each response (default 3000)
  * @property {number} [retryAfter]  `503`: seconds for the Retry-After header
  *
+ * @typedef {object} StreamFault  a stream's state as one fault (getFault without an edge)
+ * @property {FaultKind | 'mixed'} kind  the encoder's fault when every edge delivers it as is,
+ *           the delivery fault every edge shares when the encoder is fine, else 'mixed' (the
+ *           edges differ, or the encoder and the edges each have a fault: ask per edge)
+ * @property {number} [ms]
+ * @property {number} [retryAfter]
+ *
+ * @typedef {object} EdgeOption
+ * @property {string} [edge]  an edge's name; without it, a fault is the whole stream's
+ *
  * @typedef {'playlist' | 'init' | 'segment' | 'other'} RequestKind
  *
  * @typedef {object} LogEntry
- * @property {number} t           epoch ms when the stream server received the request
+ * @property {number} t           epoch ms when the edge received the request
  * @property {string} stream
+ * @property {string} edge
  * @property {RequestKind} kind
  * @property {string} path
  * @property {number} status      0 when the request was held (hang) and never answered
  *
+ * @typedef {object} EdgeInfo
+ * @property {number} port
+ * @property {string} url         the live media playlist through this edge
+ *
  * @typedef {object} StreamInfo
  * @property {string} name
  * @property {string} colour
- * @property {number} port
- * @property {string} url         the live media playlist
+ * @property {number} port        the first edge's (`a` by default)
+ * @property {string} url         the live media playlist through the first edge
+ * @property {Record<string, EdgeInfo>} edges  every edge, in order
+ *
+ * @typedef {object} StreamSpec
+ * @property {string} colour
+ * @property {number} [port]                    the first edge's fixed port
+ * @property {Record<string, number>} [ports]   fixed ports by edge name (wins over `port`)
  *
  * @typedef {object} OriginOptions
  * @property {string} [host]          default '127.0.0.1'
  * @property {number} [controlPort]   default 0 (a free port)
- * @property {Record<string, string | { colour: string, port?: number }>} [streams]
- *           stream name -> colour (or colour + fixed port); default primary red, fallback blue, spare green
+ * @property {Record<string, string | StreamSpec>} [streams]
+ *           stream name -> colour (or colour + fixed ports); default primary red, fallback blue, spare green
+ * @property {string[]} [edges]       edge names (URL-safe, at least one), default ['a', 'b']
  * @property {number} [startTime]     epoch ms at which segment 0 of every stream began; default
  *           now - windowSize s, so the first playlist already holds a full window
  * @property {number} [windowSize]    segments per playlist, default 4
@@ -61,11 +93,14 @@ import { MEDIA_DIR, ensureMedia, parseFragment, parseInit, readMeta } from './ma
  * @property {string} controlUrl
  * @property {string} posterUrl
  * @property {Record<string, StreamInfo>} streams
+ * @property {string[]} edges
  * @property {number} startTime
- * @property {(stream: string, fault: Fault | FaultKind) => Promise<Fault>} setFault
- * @property {(stream: string) => Fault} getFault
+ * @property {(stream: string, fault: Fault | FaultKind, options?: EdgeOption) => Promise<Fault | StreamFault>} setFault
+ *           resolves with getFault(stream, options) once the listeners match the fault
+ * @property {(stream: string, options?: EdgeOption) => Fault | StreamFault} getFault
+ *           with an edge: that edge's delivery fault; without: the stream's state as one fault
  * @property {() => Promise<void>} reset
- * @property {(filter?: { stream?: string, since?: number }) => LogEntry[]} log
+ * @property {(filter?: { stream?: string, edge?: string, since?: number }) => LogEntry[]} log
  * @property {() => Promise<void>} close
  */
 
@@ -85,7 +120,12 @@ export const FAULT_KINDS = [
   'corrupt',
   'cors',
 ];
+/** Faults of the stream's encoder, which every edge shows; the rest are an edge's delivery. */
+export const ENCODER_FAULT_KINDS = /** @type {readonly FaultKind[]} */ (['freeze', 'endlist']);
 const DEFAULT_STREAMS = { primary: 'red', fallback: 'blue', spare: 'green' };
+const DEFAULT_EDGES = ['a', 'b'];
+/** @type {Readonly<Fault>} */
+const NO_FAULT = Object.freeze({ kind: 'none' });
 const DEFAULT_SLOW_MS = 3000;
 
 // ---------------------------------------------------------------------------------------------
@@ -348,8 +388,25 @@ function classify(path) {
   return 'other';
 }
 
+/**
+ * The sequence number in a segment's path (`/live/seg-<n>.m4s`).
+ * @param {string} path
+ */
+function segmentNumber(path) {
+  return Number(path.slice('/live/seg-'.length, -'.m4s'.length));
+}
+
+/**
+ * Two faults with the same effect.
+ * @param {Fault} a
+ * @param {Fault} b
+ */
+function sameFault(a, b) {
+  return a.kind === b.kind && a.ms === b.ms && a.retryAfter === b.retryAfter;
+}
+
 // ---------------------------------------------------------------------------------------------
-// One stream: its listener, its fault and what it serves
+// One stream: its encoder (what is published) and its edges (who delivers it)
 
 /**
  * @typedef {object} StreamContext  what a stream shares with the rest of the origin
@@ -360,56 +417,37 @@ function classify(path) {
  */
 
 /**
- * A stream server. Kept as a closure over its state so fault changes are plain assignments.
+ * What a healthy edge answers for a request: the stream's content as its encoder has published
+ * it so far. One function per stream, shared by its edges, so they cannot drift apart.
+ * @callback Content
+ * @param {RequestKind} kind
+ * @param {string} path
+ * @returns {Reply}
+ */
+
+/**
+ * One edge of a stream: a listener with its own delivery fault in front of the stream's content.
+ * Its fault changes only through its stream (which serialises them), by `apply`.
+ * @param {string} stream
  * @param {string} name
- * @param {string} colour
- * @param {Loop} loop
+ * @param {Content} content
  * @param {StreamContext} ctx
  */
-function createStream(name, colour, loop, ctx) {
+function createEdge(stream, name, content, ctx) {
   /** @type {Fault} */
-  let fault = { kind: 'none' };
-  /** The window as it was when freeze/endlist began (null while live). @type {Window | null} */
-  let frozen = null;
+  let fault = NO_FAULT;
   let port = 0;
   /** Requests held by hang / hang-playlist / hang-segments. @type {Set<Response>} */
   const held = new Set();
   /** Pending `slow` / `slow-segments` responses. @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
-  /** Serialises fault changes, since refuse/none close and re-open the listener. */
-  let queue = Promise.resolve();
 
   const server = createServer((req, res) => handle(req, res));
   server.keepAliveTimeout = 2000;
   const sockets = trackSockets(server);
 
-  /** The window a request sees now: the frozen one, or the live one. */
-  const currentWindow = () => frozen ?? liveWindow(ctx.startTime, Date.now(), loop.segmentMs, ctx.windowSize);
-
   /**
-   * What a healthy origin would answer.
-   * @param {RequestKind} kind
-   * @param {string} path
-   * @returns {Reply}
-   */
-  function healthyReply(kind, path) {
-    if (kind === 'playlist') {
-      const body = playlistText(currentWindow(), ctx.startTime, loop.segmentMs, fault.kind === 'endlist');
-      return { status: 200, type: 'application/vnd.apple.mpegurl', body };
-    }
-    if (kind === 'init') return { status: 200, type: 'video/mp4', body: loop.init };
-    if (kind === 'segment') {
-      const n = Number(path.slice('/live/seg-'.length, -'.m4s'.length));
-      const win = currentWindow();
-      if (n < win.first || n > win.last) return { status: 404, body: 'segment not in the live window\n' };
-      const body = renderSegment(loop, n);
-      return { status: 200, type: 'video/mp4', body: fault.kind === 'corrupt' ? garbage(body.length, n) : body };
-    }
-    return { status: 404, body: 'not found\n' };
-  }
-
-  /**
-   * The reply under the current fault, or null when the request is to be held.
+   * The reply under the edge's fault, or null when the request is to be held.
    * @param {Request} req
    * @param {RequestKind} kind
    * @param {string} path
@@ -426,7 +464,10 @@ function createStream(name, colour, loop, ctx) {
       const headers = fault.retryAfter != null ? { 'Retry-After': String(fault.retryAfter) } : undefined;
       return { status: 503, body: 'fault: 503\n', headers };
     }
-    return healthyReply(kind, path);
+    const reply = content(kind, path);
+    if (fault.kind !== 'corrupt' || kind !== 'segment' || reply.status !== 200) return reply;
+    // A broken cache on this edge: the right length, none of the right bytes.
+    return { ...reply, body: garbage(Buffer.byteLength(reply.body ?? ''), segmentNumber(path)) };
   }
 
   /**
@@ -440,7 +481,7 @@ function createStream(name, colour, loop, ctx) {
     const path = new URL(req.url ?? '/', 'http://origin').pathname;
     const kind = classify(path);
     const reply = replyFor(req, kind, path);
-    ctx.record({ t: Date.now(), stream: name, kind, path, status: reply ? reply.status : 0 });
+    ctx.record({ t: Date.now(), stream, edge: name, kind, path, status: reply ? reply.status : 0 });
     if (!reply) return hold(res);
     const slow = fault.kind === 'slow' || (fault.kind === 'slow-segments' && (kind === 'init' || kind === 'segment'));
     if (!slow) return send(res, reply);
@@ -468,26 +509,8 @@ function createStream(name, colour, loop, ctx) {
     held.clear();
   }
 
-  /**
-   * @param {Fault} next
-   */
-  async function apply(next) {
-    const previous = fault;
-    releaseHeld();
-    if (next.kind === 'freeze' || next.kind === 'endlist') {
-      // freeze -> endlist keeps the window frozen earlier; anything else freezes now.
-      frozen = frozen ?? liveWindow(ctx.startTime, Date.now(), loop.segmentMs, ctx.windowSize);
-    } else {
-      frozen = null; // back to the wall-clock position, as if the encoder had kept running
-    }
-    fault = next;
-    if (next.kind === 'refuse' && previous.kind !== 'refuse') await shut(server, sockets);
-    if (next.kind !== 'refuse' && !server.listening) await listen(server, port, ctx.host);
-  }
-
   return {
     name,
-    colour,
     get port() {
       return port;
     },
@@ -502,22 +525,158 @@ function createStream(name, colour, loop, ctx) {
       port = await listen(server, wanted, ctx.host);
     },
     /**
-     * Applies a fault; resolves once the listener matches it (closed for refuse, open otherwise).
+     * Applies a delivery fault; resolves once the listener matches it (closed for refuse, open
+     * otherwise, on the same port).
      * @param {Fault} next
-     * @returns {Promise<Fault>}
      */
-    setFault(next) {
-      const done = queue.then(() => apply(next)).then(() => ({ ...fault }));
-      queue = done.then(() => undefined, () => undefined);
-      return done;
+    async apply(next) {
+      const previous = fault;
+      releaseHeld();
+      fault = next;
+      if (next.kind === 'refuse' && previous.kind !== 'refuse') await shut(server, sockets);
+      if (next.kind !== 'refuse' && !server.listening) await listen(server, port, ctx.host);
     },
     /** Cuts everything: held and delayed requests, open connections, the listener. */
     async close() {
-      await queue;
       releaseHeld();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await shut(server, sockets);
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createEdge>} Edge */
+
+/**
+ * A stream: its encoder's state (live or frozen, ended or not) and its edges. Kept as a closure
+ * over its state so fault changes are plain assignments.
+ * @param {string} name
+ * @param {string} colour
+ * @param {Loop} loop
+ * @param {string[]} edgeNames
+ * @param {StreamContext} ctx
+ */
+function createStream(name, colour, loop, edgeNames, ctx) {
+  /** The encoder's fault: none, freeze or endlist. @type {Fault} */
+  let encoder = NO_FAULT;
+  /** The window as it was when freeze/endlist began (null while live). @type {Window | null} */
+  let frozen = null;
+  /** Serialises fault changes, since refuse/none close and re-open listeners. */
+  let queue = Promise.resolve();
+
+  /** The window a request sees now: the frozen one, or the live one. */
+  const currentWindow = () => frozen ?? liveWindow(ctx.startTime, Date.now(), loop.segmentMs, ctx.windowSize);
+
+  /** @type {Content} */
+  function content(kind, path) {
+    if (kind === 'playlist') {
+      const body = playlistText(currentWindow(), ctx.startTime, loop.segmentMs, encoder.kind === 'endlist');
+      return { status: 200, type: 'application/vnd.apple.mpegurl', body };
+    }
+    if (kind === 'init') return { status: 200, type: 'video/mp4', body: loop.init };
+    if (kind === 'segment') {
+      const n = segmentNumber(path);
+      const win = currentWindow();
+      if (n < win.first || n > win.last) return { status: 404, body: 'segment not in the live window\n' };
+      return { status: 200, type: 'video/mp4', body: renderSegment(loop, n) };
+    }
+    return { status: 404, body: 'not found\n' };
+  }
+
+  /** @type {Map<string, Edge>} */
+  const edges = new Map(edgeNames.map((edge) => [edge, createEdge(name, edge, content, ctx)]));
+
+  /** @param {string} edge */
+  function edgeNamed(edge) {
+    const found = edges.get(edge);
+    if (!found) throw new Error(`unknown edge '${edge}' of stream '${name}' (have ${[...edges.keys()].join(', ')})`);
+    return found;
+  }
+
+  /** @param {Fault} next  freeze, endlist or none */
+  function setEncoder(next) {
+    // freeze -> endlist keeps the window frozen earlier; anything else freezes now.
+    if (next.kind === 'freeze' || next.kind === 'endlist') {
+      frozen = frozen ?? liveWindow(ctx.startTime, Date.now(), loop.segmentMs, ctx.windowSize);
+    } else {
+      frozen = null; // back to the wall-clock position, as if the encoder had kept running
+    }
+    encoder = next;
+  }
+
+  /**
+   * Without an edge the fault becomes the stream's whole state: the encoder's and every edge's
+   * (tests switch a stream from one fault straight to another, e.g. freeze -> 404 -> slow, and
+   * expect only the last one). With an edge, only that edge's delivery changes.
+   * @param {Fault} next
+   * @param {string | undefined} edge
+   */
+  async function apply(next, edge) {
+    if (edge != null) return edgeNamed(edge).apply(next);
+    const isEncoder = ENCODER_FAULT_KINDS.includes(next.kind);
+    setEncoder(isEncoder ? next : NO_FAULT);
+    await Promise.all([...edges.values()].map((e) => e.apply(isEncoder ? NO_FAULT : next)));
+  }
+
+  /**
+   * With an edge: that edge's delivery fault; without: the stream's state as one fault.
+   * @param {string} [edge]
+   * @returns {Fault | StreamFault}
+   */
+  function faultOf(edge) {
+    return edge == null ? streamFault() : edgeNamed(edge).fault;
+  }
+
+  /** @returns {StreamFault} */
+  function streamFault() {
+    const [first, ...rest] = [...edges.values()].map((e) => e.fault);
+    if (!rest.every((f) => sameFault(f, first))) return { kind: 'mixed' };
+    if (first.kind === 'none') return { ...encoder };
+    return encoder.kind === 'none' ? first : { kind: 'mixed' };
+  }
+
+  return {
+    name,
+    colour,
+    /** @type {ReadonlyMap<string, Edge>} */
+    edges,
+    /** The first edge: the stream's own port and URL. */
+    get main() {
+      return /** @type {Edge} */ (edges.values().next().value);
+    },
+    get encoderFault() {
+      return { ...encoder };
+    },
+    faultOf,
+    /**
+     * Starts every edge's listener, in order.
+     * @param {Record<string, number>} ports  fixed ports by edge name (missing: a free port)
+     */
+    async start(ports) {
+      for (const edge of edges.values()) await edge.start(ports[edge.name] ?? 0);
+    },
+    /**
+     * Applies a fault; resolves once the listeners match it (closed for refuse, open otherwise).
+     * @param {Fault} next
+     * @param {string} [edge]
+     * @returns {Promise<Fault | StreamFault>}
+     */
+    setFault(next, edge) {
+      if (edge != null) {
+        edgeNamed(edge);
+        if (ENCODER_FAULT_KINDS.includes(next.kind)) {
+          throw new Error(`'${next.kind}' is the encoder's, seen on every edge: set it without an edge`);
+        }
+      }
+      const done = queue.then(() => apply(next, edge)).then(() => faultOf(edge));
+      queue = done.then(() => undefined, () => undefined);
+      return done;
+    },
+    /** Cuts everything on every edge: held and delayed requests, open connections, listeners. */
+    async close() {
+      await queue;
+      await Promise.all([...edges.values()].map((e) => e.close()));
     },
   };
 }
@@ -528,15 +687,31 @@ function createStream(name, colour, loop, ctx) {
 // The origin: streams + control server
 
 /**
- * Starts every stream server and the control server.
+ * Edge names from the options: URL-safe, distinct, at least one.
+ * @param {string[] | undefined} names
+ */
+function edgeNamesFrom(names = DEFAULT_EDGES) {
+  if (!names.length) throw new Error('an origin needs at least one edge');
+  for (const name of names) {
+    if (!/^[\w-]+$/.test(name)) throw new Error(`edge name '${name}' must be URL-safe ([A-Za-z0-9_-])`);
+  }
+  if (new Set(names).size !== names.length) throw new Error(`edge names must be distinct (${names.join(', ')})`);
+  return [...names];
+}
+
+/**
+ * Starts every stream's edges and the control server.
  * @param {OriginOptions} [options]
  * @returns {Promise<Origin>}
  */
 export async function startOrigin(options = {}) {
   const { host = '127.0.0.1', controlPort = 0, windowSize = 4, logLimit = 10000 } = options;
-  const streamSpecs = Object.entries(options.streams ?? DEFAULT_STREAMS).map(([name, spec]) =>
-    typeof spec === 'string' ? { name, colour: spec, port: 0 } : { name, colour: spec.colour, port: spec.port ?? 0 },
-  );
+  const edgeNames = edgeNamesFrom(options.edges);
+  const streamSpecs = Object.entries(options.streams ?? DEFAULT_STREAMS).map(([name, spec]) => {
+    const { colour, port, ports } = typeof spec === 'string' ? { colour: spec, port: undefined, ports: undefined } : spec;
+    // `port` is the first edge's, as it was the stream's before streams had edges.
+    return { name, colour, ports: { ...(port ? { [edgeNames[0]]: port } : {}), ...ports } };
+  });
   for (const { name } of streamSpecs) {
     if (!/^[\w-]+$/.test(name)) throw new Error(`stream name '${name}' must be URL-safe ([A-Za-z0-9_-])`);
   }
@@ -562,10 +737,10 @@ export async function startOrigin(options = {}) {
 
   /** @type {Map<string, Stream>} */
   const streams = new Map();
-  for (const { name, colour, port } of streamSpecs) {
-    const stream = createStream(name, colour, /** @type {Loop} */ (loops.get(colour)), ctx);
+  for (const { name, colour, ports } of streamSpecs) {
+    const stream = createStream(name, colour, /** @type {Loop} */ (loops.get(colour)), edgeNames, ctx);
     streams.set(name, stream);
-    await stream.start(port);
+    await stream.start(ports);
   }
 
   /** @param {string} name */
@@ -576,15 +751,17 @@ export async function startOrigin(options = {}) {
   };
 
   /** @type {Origin['log']} */
-  const log = ({ stream, since } = {}) =>
-    entries.filter((e) => (stream == null || e.stream === stream) && (since == null || e.t >= since));
+  const log = ({ stream, edge, since } = {}) =>
+    entries.filter(
+      (e) => (stream == null || e.stream === stream) && (edge == null || e.edge === edge) && (since == null || e.t >= since),
+    );
 
   /** @type {Origin['setFault']} */
-  const setFault = async (name, fault) => streamNamed(name).setFault(normaliseFault(fault));
+  const setFault = async (name, fault, { edge } = {}) => streamNamed(name).setFault(normaliseFault(fault), edge);
 
   /** @type {Origin['reset']} */
   const reset = async () => {
-    await Promise.all([...streams.values()].map((s) => s.setFault({ kind: 'none' })));
+    await Promise.all([...streams.values()].map((s) => s.setFault(NO_FAULT)));
     entries = [];
   };
 
@@ -597,12 +774,11 @@ export async function startOrigin(options = {}) {
   const origin = {
     controlUrl,
     posterUrl: `${controlUrl}/poster.png`,
-    streams: Object.fromEntries(
-      [...streams.values()].map((s) => [s.name, { name: s.name, colour: s.colour, port: s.port, url: s.url }]),
-    ),
+    streams: Object.fromEntries([...streams.values()].map((s) => [s.name, streamInfo(s)])),
+    edges: edgeNames,
     startTime: ctx.startTime,
     setFault,
-    getFault: (name) => streamNamed(name).fault,
+    getFault: (name, { edge } = {}) => streamNamed(name).faultOf(edge),
     reset,
     log,
     async close() {
@@ -613,8 +789,21 @@ export async function startOrigin(options = {}) {
 }
 
 /**
+ * @param {Stream} s
+ * @returns {StreamInfo}
+ */
+function streamInfo(s) {
+  const edges = Object.fromEntries([...s.edges.values()].map((e) => [e.name, { port: e.port, url: e.url }]));
+  return { name: s.name, colour: s.colour, port: s.main.port, url: s.main.url, edges };
+}
+
+/**
+ * @typedef {{ streams: Map<string, Stream>, poster: Buffer, log: Origin['log'], setFault: Origin['setFault'], reset: Origin['reset'] }} ControlDeps
+ */
+
+/**
  * The control server: fault switches, reset, request log, poster and health.
- * @param {{ streams: Map<string, Stream>, poster: Buffer, log: Origin['log'], setFault: Origin['setFault'], reset: Origin['reset'] }} deps
+ * @param {ControlDeps} deps
  */
 function createControlServer(deps) {
   return createServer(async (req, res) => {
@@ -628,22 +817,37 @@ function createControlServer(deps) {
 }
 
 /**
+ * A stream's state: the stream-wide view at the top (the first edge's port and URL), the
+ * encoder's fault and every edge's.
  * @param {Stream} s
  */
 function describeStream(s) {
-  return { stream: s.name, colour: s.colour, port: s.port, url: s.url, ...s.fault };
+  const edges = Object.fromEntries([...s.edges.values()].map((e) => [e.name, { port: e.port, url: e.url, ...e.fault }]));
+  return { stream: s.name, colour: s.colour, port: s.main.port, url: s.main.url, ...s.faultOf(), encoder: s.encoderFault, edges };
+}
+
+/**
+ * One edge's state: its delivery fault at the top, beside the encoder's.
+ * @param {Stream} s
+ * @param {string} edge
+ */
+function describeEdge(s, edge) {
+  const fault = s.faultOf(edge); // throws on an unknown edge
+  const e = /** @type {Edge} */ (s.edges.get(edge));
+  return { stream: s.name, edge, colour: s.colour, port: e.port, url: e.url, ...fault, encoder: s.encoderFault };
 }
 
 /**
  * Routes one control request to a reply.
  * @param {Request} req
- * @param {{ streams: Map<string, Stream>, poster: Buffer, log: Origin['log'], setFault: Origin['setFault'], reset: Origin['reset'] }} deps
+ * @param {ControlDeps} deps
  * @returns {Promise<Reply>}
  */
 async function route(req, { streams, poster, log, setFault, reset }) {
   const url = new URL(req.url ?? '/', 'http://control');
   const method = req.method ?? 'GET';
   const path = url.pathname.replace(/\/+$/, '') || '/';
+  const query = Object.fromEntries(url.searchParams);
   if (method === 'OPTIONS') return { status: 204 };
   if (path === '/health') return json({ ok: true });
   if (path === '/poster.png') return { status: 200, type: 'image/png', body: poster };
@@ -652,21 +856,21 @@ async function route(req, { streams, poster, log, setFault, reset }) {
     return json({ ok: true });
   }
   if (path === '/log') {
-    const since = url.searchParams.get('since');
-    return json(log({ stream: url.searchParams.get('stream') ?? undefined, since: since ? Number(since) : undefined }));
+    const since = query.since ? Number(query.since) : undefined;
+    return json(log({ stream: query.stream, edge: query.edge, since }));
   }
   if (path === '/control') return json([...streams.values()].map(describeStream));
   const match = /^\/control\/([\w-]+)$/.exec(path);
   if (match) {
     const stream = streams.get(match[1]);
     if (!stream) return json({ error: `unknown stream '${match[1]}'` }, 404);
-    if (method === 'POST') {
-      const body = await readBody(req);
-      await setFault(stream.name, normaliseFault(body.trim() ? JSON.parse(body) : Object.fromEntries(url.searchParams)));
-    } else if (url.searchParams.has('kind')) {
-      await setFault(stream.name, normaliseFault(Object.fromEntries(url.searchParams)));
-    }
-    return json(describeStream(stream));
+    const body = method === 'POST' ? (await readBody(req)).trim() : '';
+    /** @type {Record<string, unknown>} */
+    const input = body ? JSON.parse(body) : query;
+    const edge = input.edge ?? query.edge;
+    if (edge != null && typeof edge !== 'string') throw new Error('edge must be a string');
+    if (method === 'POST' || 'kind' in query) await setFault(stream.name, normaliseFault(input), { edge });
+    return json(edge == null ? describeStream(stream) : describeEdge(stream, edge));
   }
   return json({ error: 'not found' }, 404);
 }
@@ -689,13 +893,24 @@ function arg(name) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const host = arg('host') ?? '127.0.0.1';
   const controlPort = Number(arg('control-port') ?? process.env.ORIGIN_PORT ?? 8400);
-  // Fixed, predictable ports by default so the demo page can hard-code them.
+  // Fixed, predictable ports by default so the demo page can hard-code them: edge a's ports
+  // as before edges existed (control+1, +2, +3), each further edge's after all of those.
+  const names = Object.keys(DEFAULT_STREAMS);
+  /** @param {number} i  stream index @param {number} k  edge index */
+  const portOf = (i, k) => (controlPort ? controlPort + 1 + k * names.length + i : 0);
   const streams = Object.fromEntries(
-    Object.entries(DEFAULT_STREAMS).map(([name, colour], i) => [name, { colour, port: controlPort ? controlPort + i + 1 : 0 }]),
+    Object.entries(DEFAULT_STREAMS).map(([name, colour], i) => [
+      name,
+      { colour, ports: Object.fromEntries(DEFAULT_EDGES.map((edge, k) => [edge, portOf(i, k)])) },
+    ]),
   );
-  const origin = await startOrigin({ host, controlPort, streams });
-  console.log(`control   ${origin.controlUrl}  (POST /control/<stream>, /reset, GET /log, /poster.png)`);
-  for (const s of Object.values(origin.streams)) console.log(`${s.name.padEnd(9)} ${s.url}  (${s.colour})`);
+  const origin = await startOrigin({ host, controlPort, streams, edges: DEFAULT_EDGES });
+  console.log(`control   ${origin.controlUrl}  (POST /control/<stream>[?edge=<edge>], /reset, GET /log, /poster.png)`);
+  for (const s of Object.values(origin.streams)) {
+    Object.entries(s.edges).forEach(([edge, e], k) =>
+      console.log(`${(k ? '' : s.name).padEnd(9)} ${edge} ${e.url}${k ? '' : `  (${s.colour})`}`),
+    );
+  }
   const stop = async () => {
     await origin.close();
     process.exit(0);

@@ -1,5 +1,6 @@
 // Self-test of the live HLS test origin (hls-origin.mjs): starts it and checks the live
-// playlist, the tfdt rewrite and every fault control with real HTTP requests from Node.
+// playlist, the tfdt rewrite, every fault control and the edges (one stream through several
+// CDNs) with real HTTP requests from Node.
 //   node --test test/servers/origin-selftest.mjs     (or: node test/servers/origin-selftest.mjs)
 
 import assert from 'node:assert/strict';
@@ -80,13 +81,15 @@ function segmentNames(text) {
 
 /** @type {Awaited<ReturnType<typeof startOrigin>>} */
 let origin;
-/** @param {string} [stream] */
-const base = (stream = 'primary') => origin.streams[stream].url.replace(/index\.m3u8$/, '');
-/** @param {string} [stream] */
-const playlist = async (stream = 'primary') => (await request(origin.streams[stream].url)).body.toString();
+/** @param {string} [stream] @param {string} [edge]  default: the stream's own URL (edge a) */
+const playlistUrl = (stream = 'primary', edge) => (edge ? origin.streams[stream].edges[edge].url : origin.streams[stream].url);
+/** @param {string} [stream] @param {string} [edge] */
+const base = (stream = 'primary', edge) => playlistUrl(stream, edge).replace(/index\.m3u8$/, '');
+/** @param {string} [stream] @param {string} [edge] */
+const playlist = async (stream = 'primary', edge) => (await request(playlistUrl(stream, edge))).body.toString();
 /**
  * @param {string} stream
- * @param {Record<string, unknown>} fault
+ * @param {Record<string, unknown>} fault  may name an `edge`
  */
 const control = async (stream, fault) => {
   const res = await request(`${origin.controlUrl}/control/${stream}`, {
@@ -399,6 +402,206 @@ describe('faults', () => {
   });
 });
 
+describe('edges', () => {
+  /**
+   * The playlists of every edge of a stream, fetched together; retried when a second boundary
+   * fell between the requests (the edges would then rightly list different windows).
+   * @param {string} [stream]
+   */
+  async function playlistsTogether(stream = 'primary') {
+    for (let attempt = 0; ; attempt++) {
+      const texts = await Promise.all(Object.keys(origin.streams[stream].edges).map((edge) => playlist(stream, edge)));
+      if (attempt === 2 || texts.every((t) => mediaSequence(t) === mediaSequence(texts[0]))) return texts;
+    }
+  }
+
+  test('two edges a and b per stream, each on its own port; edge a is the stream\'s own URL', async () => {
+    assert.deepEqual(origin.edges, ['a', 'b']);
+    const ports = new Set();
+    for (const info of Object.values(origin.streams)) {
+      assert.deepEqual(Object.keys(info.edges), ['a', 'b']);
+      assert.equal(info.edges.a.url, info.url);
+      assert.equal(info.edges.a.port, info.port);
+      assert.equal(info.edges.b.url, `http://127.0.0.1:${info.edges.b.port}/live/index.m3u8`);
+      ports.add(info.edges.a.port).add(info.edges.b.port);
+    }
+    assert.equal(ports.size, 6, 'six listeners');
+  });
+
+  test('both edges serve the same window: same playlist, same init, same segment bytes', async () => {
+    const [a, b] = await playlistsTogether();
+    assert.equal(a, b);
+    const seq = mediaSequence(a);
+    const [initA, initB, segA, segB] = await Promise.all([
+      request(`${base('primary', 'a')}init.mp4`),
+      request(`${base('primary', 'b')}init.mp4`),
+      request(`${base('primary', 'a')}seg-${seq + 3}.m4s`),
+      request(`${base('primary', 'b')}seg-${seq + 3}.m4s`),
+    ]);
+    assert.deepEqual(initA.body, initB.body);
+    assert.equal(segB.status, 200);
+    assert.deepEqual(segA.body, segB.body);
+    assert.equal(segB.headers['access-control-allow-origin'], '*');
+  });
+
+  test('a fault without an edge is on every edge (404 takes the whole stream down)', async () => {
+    await request(`${origin.controlUrl}/control/primary?kind=404`);
+    for (const edge of ['a', 'b']) assert.equal((await request(playlistUrl('primary', edge))).status, 404, edge);
+    assert.equal(origin.getFault('primary').kind, '404');
+    assert.equal(origin.getFault('primary', { edge: 'b' }).kind, '404');
+  });
+
+  test('404 on edge b leaves edge a serving; none on edge b clears it', async () => {
+    const set = await request(`${origin.controlUrl}/control/primary?kind=404&edge=b`);
+    assert.equal(set.status, 200);
+    const state = JSON.parse(set.body.toString());
+    assert.deepEqual([state.stream, state.edge, state.kind, state.port], ['primary', 'b', '404', origin.streams.primary.edges.b.port]);
+    assert.equal((await request(playlistUrl('primary', 'b'))).status, 404);
+    assert.equal((await request(`${base('primary', 'b')}init.mp4`)).status, 404);
+    assert.equal((await request(playlistUrl('primary', 'a'))).status, 200, 'edge a unaffected');
+    assert.equal((await request(`${base('primary', 'a')}init.mp4`)).status, 200);
+    assert.equal(origin.getFault('primary', { edge: 'a' }).kind, 'none');
+    assert.equal(origin.getFault('primary', { edge: 'b' }).kind, '404');
+    assert.equal(origin.getFault('primary').kind, 'mixed', 'no single fault describes the stream');
+    const stream = JSON.parse((await request(`${origin.controlUrl}/control/primary`)).body.toString());
+    assert.deepEqual(
+      [stream.kind, stream.encoder.kind, stream.edges.a.kind, stream.edges.b.kind, stream.edges.b.port],
+      ['mixed', 'none', 'none', '404', origin.streams.primary.edges.b.port],
+    );
+    const list = JSON.parse((await request(`${origin.controlUrl}/control`)).body.toString());
+    assert.equal(list.find((/** @type {any} */ s) => s.stream === 'primary').edges.b.kind, '404', 'GET /control lists faults per edge');
+    await control('primary', { kind: 'none', edge: 'b' });
+    assert.equal((await request(playlistUrl('primary', 'b'))).status, 200);
+    assert.equal(origin.getFault('primary').kind, 'none');
+  });
+
+  test('delivery faults differ per edge: corrupt on a, 503 on b, with the JS API', async () => {
+    const seq = mediaSequence(await playlist());
+    const good = await request(`${base('primary', 'a')}seg-${seq + 3}.m4s`);
+    assert.deepEqual(await origin.setFault('primary', 'corrupt', { edge: 'a' }), { kind: 'corrupt' });
+    await origin.setFault('primary', { kind: '503', retryAfter: 5 }, { edge: 'b' });
+    const bad = await request(`${base('primary', 'a')}seg-${seq + 3}.m4s`);
+    assert.equal(bad.body.length, good.body.length);
+    assert.notDeepEqual(bad.body, good.body);
+    const b = await request(playlistUrl('primary', 'b'));
+    assert.deepEqual([b.status, b.headers['retry-after']], [503, '5']);
+    assert.deepEqual(origin.getFault('primary', { edge: 'b' }), { kind: '503', retryAfter: 5 });
+    // A fault without an edge is the stream's whole state again, as a single fault was.
+    await origin.setFault('primary', 'slow', {});
+    assert.deepEqual(origin.getFault('primary'), { kind: 'slow', ms: 3000 });
+    assert.deepEqual(origin.getFault('primary', { edge: 'a' }), { kind: 'slow', ms: 3000 });
+  });
+
+  test('freeze freezes both edges (and clears their delivery faults); none resumes both', async () => {
+    await control('primary', { kind: '404', edge: 'b' });
+    await control('primary', { kind: 'freeze' });
+    assert.equal(origin.getFault('primary').kind, 'freeze');
+    assert.equal(origin.getFault('primary', { edge: 'b' }).kind, 'none', 'a stream-wide fault replaces edge faults');
+    const [a, b] = await playlistsTogether();
+    await sleep(1200);
+    const [a2, b2] = await playlistsTogether();
+    assert.equal(a, b, 'the edges agree');
+    assert.equal(a2, a, 'edge a frozen');
+    assert.equal(b2, b, 'edge b frozen');
+    // A delivery fault on one edge on top of the frozen encoder: the other still serves the frozen window.
+    await control('primary', { kind: 'hang-segments', edge: 'b' });
+    assert.equal(await playlist('primary', 'a'), a);
+    assert.equal(origin.getFault('primary').kind, 'mixed');
+    await control('primary', { kind: 'none' });
+    const [a3, b3] = await playlistsTogether();
+    assert.ok(mediaSequence(a3) > mediaSequence(a) && mediaSequence(b3) > mediaSequence(b), 'both live again');
+    assert.equal(origin.getFault('primary', { edge: 'b' }).kind, 'none', 'none without an edge clears every edge');
+  });
+
+  test('endlist: both edges end', async () => {
+    await control('primary', { kind: 'endlist' });
+    const [a, b] = await playlistsTogether();
+    assert.ok(a.trimEnd().endsWith('#EXT-X-ENDLIST') && b.trimEnd().endsWith('#EXT-X-ENDLIST'));
+  });
+
+  test('an edge with freeze or endlist is refused (400, thrown Error); so is an unknown edge', async () => {
+    for (const kind of /** @type {const} */ (['freeze', 'endlist'])) {
+      const byQuery = await request(`${origin.controlUrl}/control/primary?kind=${kind}&edge=b`);
+      assert.equal(byQuery.status, 400, kind);
+      assert.match(JSON.parse(byQuery.body.toString()).error, /encoder/);
+      const byBody = await request(`${origin.controlUrl}/control/primary`, {
+        method: 'POST',
+        body: JSON.stringify({ kind, edge: 'a' }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      assert.equal(byBody.status, 400, kind);
+      assert.equal(byBody.headers['access-control-allow-origin'], '*');
+      await assert.rejects(origin.setFault('primary', kind, { edge: 'b' }), /encoder/);
+    }
+    assert.equal((await request(`${origin.controlUrl}/control/primary?kind=404&edge=c`)).status, 400);
+    assert.equal((await request(`${origin.controlUrl}/control/primary?edge=c`)).status, 400);
+    await assert.rejects(origin.setFault('primary', '404', { edge: 'c' }), /unknown edge 'c'/);
+    assert.throws(() => origin.getFault('primary', { edge: 'c' }), /unknown edge/);
+    assert.equal(origin.getFault('primary').kind, 'none', 'nothing changed');
+    assert.equal((await request(playlistUrl('primary', 'b'))).status, 200);
+  });
+
+  test('log entries carry the edge; /log filters by stream and edge', async () => {
+    const since = Date.now();
+    await request(playlistUrl('primary', 'a'));
+    await request(`${base('primary', 'b')}init.mp4`);
+    await request(playlistUrl('fallback', 'b'));
+    assert.deepEqual(
+      origin.log({ since }).map((e) => [e.stream, e.edge, e.kind]),
+      [['primary', 'a', 'playlist'], ['primary', 'b', 'init'], ['fallback', 'b', 'playlist']],
+    );
+    const onB = JSON.parse((await request(`${origin.controlUrl}/log?since=${since}&stream=primary&edge=b`)).body.toString());
+    assert.deepEqual(onB.map((/** @type {any} */ e) => [e.stream, e.edge, e.path]), [['primary', 'b', '/live/init.mp4']]);
+    const allB = JSON.parse((await request(`${origin.controlUrl}/log?since=${since}&edge=b`)).body.toString());
+    assert.equal(allB.length, 2);
+    assert.deepEqual(origin.log({ since, edge: 'a' }).map((e) => e.path), ['/live/index.m3u8']);
+  });
+
+  test('refuse on edge b closes only its listener and cuts its open requests; none on b re-listens on the same port', async () => {
+    const { a, b } = origin.streams.primary.edges;
+    await control('primary', { kind: 'hang', edge: 'b' });
+    const held = expectFailureLater(request(b.url));
+    await sleep(100);
+    const state = await control('primary', { kind: 'refuse', edge: 'b' });
+    assert.deepEqual([state.edge, state.kind, state.port], ['b', 'refuse', b.port]);
+    await assert.rejects(held, (/** @type {any} */ err) => err.code === 'ECONNRESET' || /hang up/.test(err.message));
+    await assert.rejects(request(b.url), { code: 'ECONNREFUSED' });
+    assert.equal((await request(a.url)).status, 200, 'edge a still listening');
+    await control('primary', { kind: 'none', edge: 'b' });
+    assert.equal(origin.streams.primary.edges.b.port, b.port);
+    assert.equal((await request(b.url)).status, 200);
+  });
+
+  test('reset clears every edge', async () => {
+    await control('primary', { kind: 'refuse', edge: 'b' });
+    await control('fallback', { kind: 'hang', edge: 'a' });
+    await request(`${origin.controlUrl}/reset`);
+    for (const name of ['primary', 'fallback']) {
+      for (const edge of ['a', 'b']) {
+        assert.equal((await request(playlistUrl(name, edge))).status, 200, `${name} ${edge}`);
+        assert.equal(origin.getFault(name, { edge }).kind, 'none');
+      }
+    }
+  });
+
+  test('edges option: any URL-safe names, at least one', async () => {
+    const one = await startOrigin({ streams: { only: 'green' }, edges: ['cdn-x', 'cdn_y', 'z'] });
+    try {
+      assert.deepEqual(Object.keys(one.streams.only.edges), ['cdn-x', 'cdn_y', 'z']);
+      assert.equal(one.streams.only.url, one.streams.only.edges['cdn-x'].url);
+      await one.setFault('only', '404', { edge: 'z' });
+      assert.equal((await request(one.streams.only.edges.z.url)).status, 404);
+      assert.equal((await request(one.streams.only.edges.cdn_y.url)).status, 200);
+      assert.deepEqual(one.log().map((e) => e.edge), ['z', 'cdn_y']);
+    } finally {
+      await one.close();
+    }
+    await assert.rejects(startOrigin({ edges: [] }), /at least one edge/);
+    await assert.rejects(startOrigin({ edges: ['a/b'] }), /URL-safe/);
+    await assert.rejects(startOrigin({ edges: ['a', 'a'] }), /distinct/);
+  });
+});
+
 describe('control server', () => {
   test('request log: kinds, statuses, stream and since filters; control requests not logged', async () => {
     const since = Date.now();
@@ -462,5 +665,6 @@ test('close() resolves quickly with hung and slow requests open, and frees the p
   await assert.rejects(hung);
   await assert.rejects(slow);
   await assert.rejects(request(extra.streams.a.url), { code: 'ECONNREFUSED' });
+  await assert.rejects(request(extra.streams.a.edges.b.url), { code: 'ECONNREFUSED' }, 'every edge closed');
   await assert.rejects(request(`${extra.controlUrl}/health`), { code: 'ECONNREFUSED' });
 });

@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 
 export const FIGURES_FILE = 'test-results/figures.jsonl';
 
-/** Starts the origin once per run; test pages read its URLs from /__origin.json. */
+/** Starts the origin once per run; test pages read its URLs (every edge's too) from /__origin.json. */
 export function hlsOriginPlugin() {
   let origin = null;
   return {
@@ -26,6 +26,13 @@ export function hlsOriginPlugin() {
           controlUrl: origin.controlUrl,
           posterUrl: origin.posterUrl,
           streams: Object.fromEntries(Object.entries(origin.streams).map(([name, s]) => [name, s.url])),
+          // The same streams through each edge (CDN): { primary: { a: url, b: url }, ... }.
+          edges: Object.fromEntries(
+            Object.entries(origin.streams).map(([name, s]) => [
+              name,
+              Object.fromEntries(Object.entries(s.edges).map(([edge, e]) => [edge, e.url])),
+            ]),
+          ),
         }),
       };
     },
