@@ -31,6 +31,24 @@ export function longestGap(times, from, to) {
 }
 
 /**
+ * Where longestGap() found its gap: [start, end] (same arguments, same rule).
+ * @param {number[]} times sorted @param {number} from @param {number} to
+ * @returns {[number, number]}
+ */
+export function longestGapSpan(times, from, to) {
+  let previous = from;
+  for (const t of times) if (t < from) previous = t;
+  /** @type {[number, number]} */
+  let span = [previous, previous];
+  for (const t of times) {
+    if (t < from || t > to) continue;
+    if (t - previous > span[1] - span[0]) span = [previous, t];
+    previous = t;
+  }
+  return to - previous > span[1] - span[0] ? [previous, to] : span;
+}
+
+/**
  * Frames presented on screen (visible video), as epoch ms, sorted.
  * @param {any} snap
  */

@@ -2,7 +2,7 @@
 // page, start the player (or the hls.js baseline), let the primary play, inject the fault,
 // wait for the fallback's first frame on screen plus 5 s, and turn the recording into figures.
 import { openSession } from './session.mjs';
-import { classifyPainted, failoverEvents, longestGap, pixelFigures, sourceChanges, standbyCost, stateTrail, visibleFrameTimes, whepTimeline } from './measure.mjs';
+import { classifyPainted, failoverEvents, longestGap, longestGapSpan, pixelFigures, sourceChanges, standbyCost, stateTrail, visibleFrameTimes, whepTimeline } from './measure.mjs';
 
 /** Colour of each named stream on both servers (hls-origin.mjs and whep-server.mjs agree). */
 const COLOUR = /** @type {Record<string, string>} */ ({ primary: 'red', fallback: 'blue', spare: 'green' });
@@ -255,6 +255,9 @@ async function failoverFigures(ctx, sc, recorded, marks, fromColour, toColour) {
     switched: switchAt != null,
     capped: switchAt == null,
     freezeMs: Math.round(longestGap(visibleFrameTimes(snap), faultAt, endAt)),
+    // Where that gap was, in ms since the fault (the `failover` event's freezeMs is only the
+    // gap across the switch: last old frame → first new one).
+    freezeSpan: longestGapSpan(visibleFrameTimes(snap), faultAt, endAt).map((t) => Math.round(t - faultAt)),
     faultToFrameMs: switchAt != null ? Math.round(switchAt - faultAt) : null,
     // Within one stream the colour does not change: the pixels are anchored on the page's own
     // first frame of the new endpoint, and cannot time the switch themselves.
