@@ -258,6 +258,7 @@ async function failoverFigures(ctx, sc, recorded, marks, fromColour, toColour) {
     // Where that gap was, in ms since the fault (the `failover` event's freezeMs is only the
     // gap across the switch: last old frame → first new one).
     freezeSpan: longestGapSpan(visibleFrameTimes(snap), faultAt, endAt).map((t) => Math.round(t - faultAt)),
+    freezeSkipped: skippedIn(snap, longestGapSpan(visibleFrameTimes(snap), faultAt, endAt)),
     faultToFrameMs: switchAt != null ? Math.round(switchAt - faultAt) : null,
     // Within one stream the colour does not change: the pixels are anchored on the page's own
     // first frame of the new endpoint, and cannot time the switch themselves.
@@ -318,4 +319,17 @@ function ladderMarks(snap, faultAt, keys) {
     decided: since(fo?.detectedAt),
     onScreen: since(toFrames.find((/** @type {any} */ f) => f.visible)?.t),
   };
+}
+
+/**
+ * Frames the video presented inside a gap of the log without a callback for them (its
+ * presentedFrames counter moved by more than one): > 0 means the gap was the page's main
+ * thread, not the picture. Null when the gap's two frames are not of one video.
+ * @param {any} snap @param {[number, number]} span epoch
+ */
+function skippedIn(snap, [a, b]) {
+  const at = (/** @type {number} */ t) => snap.frames.find((/** @type {any} */ f) => f.visible && Math.abs(snap.timeOrigin + f.t - t) < 0.5);
+  const [fa, fb] = [at(a), at(b)];
+  if (!fa || !fb || fa.key !== fb.key || typeof fa.n !== 'number' || typeof fb.n !== 'number') return null;
+  return fb.n - fa.n - 1;
 }

@@ -15,6 +15,7 @@ import { classify } from '/bench/colour.mjs';
  * @property {string} colour   classify() of the frame's centre
  * @property {number} [rx]     WebRTC only: when the last packet of the frame was received
  *                             (the callback's receiveTime, performance.now() ms)
+ * @property {number} [n]      the video's presentedFrames counter at this callback
  */
 
 /** @type {FrameRecord[]} */
@@ -57,6 +58,9 @@ export function watchVideo(video, isVisible) {
     /** @type {FrameRecord} */
     const record = { t: meta.presentationTime ?? now, video: role, key, visible: isVisible(video), colour: centreColour(video) };
     if (typeof meta.receiveTime === 'number') record.rx = meta.receiveTime;
+    // A busy main thread skips callbacks, not frames: the counter tells a gap in this log
+    // from a gap on screen.
+    if (typeof meta.presentedFrames === 'number') record.n = meta.presentedFrames;
     frames.push(record);
     video.requestVideoFrameCallback(onFrame);
   };
