@@ -157,7 +157,7 @@ function describe(run) {
   const fo = r.failover?.at(-1);
   return [
     r.switched ? `switch ${r.faultToFrameMs} ms` : `no switch within ${capMs / 1000} s`,
-    `freeze ${r.freezeMs} ms (px ${r.px.freezeMs})`,
+    `freeze ${r.freezeMs} ms (px ${r.px.freezeMs}${r.freezeSpan ? `; gap at ${r.freezeSpan.join('–')} ms${r.freezeSkipped ? `, ${r.freezeSkipped} frames shown without a callback` : ''}` : ''})`,
     `black ${r.px.blackFrames} poster ${r.px.posterFrames} non-stream ${r.px.longestNonStreamMs} ms`,
     r.standby ? `standby ${r.standby.requestsPerMin} req/min ${r.standby.kbPerMin} KB/min` : null,
     fo ? `failover event freeze ${fo.freezeMs}` : null,
