@@ -324,12 +324,13 @@ function ladderMarks(snap, faultAt, keys) {
 /**
  * Frames the video presented inside a gap of the log without a callback for them (its
  * presentedFrames counter moved by more than one): > 0 means the gap was the page's main
- * thread, not the picture. Null when the gap's two frames are not of one video.
+ * thread, not the picture. Null when the gap's two frames are not of one video (or of one source).
  * @param {any} snap @param {[number, number]} span epoch
  */
 function skippedIn(snap, [a, b]) {
   const at = (/** @type {number} */ t) => snap.frames.find((/** @type {any} */ f) => f.visible && Math.abs(snap.timeOrigin + f.t - t) < 0.5);
   const [fa, fb] = [at(a), at(b)];
   if (!fa || !fb || fa.key !== fb.key || typeof fa.n !== 'number' || typeof fb.n !== 'number') return null;
-  return fb.n - fa.n - 1;
+  // The counter starts over with a new source in the same video (the baseline's switch).
+  return fb.n > fa.n ? fb.n - fa.n - 1 : null;
 }
