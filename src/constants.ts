@@ -3,6 +3,7 @@
  * the reason codes carried by `statechange`. Pure data, safe to import anywhere.
  */
 
+/** The element's tag name. */
 export const TAG_NAME = 'live-player' as const;
 
 export const Attributes = {
@@ -17,6 +18,8 @@ export const Attributes = {
   STANDBY: 'standby',
   PRIMARY_STATUS: 'primary-status',
   DATA_STATE: 'data-state',
+  /** Present while the viewer seems offline (the player holds its state and picture). */
+  DATA_OFFLINE: 'data-offline',
 } as const;
 
 export const Events = {

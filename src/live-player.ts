@@ -6,8 +6,7 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { Reasons, States, type PlayerState } from './constants.js';
-import type { ListValue } from './config.js';
-import { PlayerController, type SourceInfo, type TokenOption } from './controller/player-controller.js';
+import { PlayerController, type SourceInfo } from './controller/player-controller.js';
 import { keyOf, sameEndpoint } from './machine/ladder.js';
 import type { EndpointRef } from './machine/types.js';
 import type { HealthThresholds } from './policy/thresholds.js';
@@ -52,8 +51,9 @@ const RESTARTING_PROPERTIES = [
  * @attr {boolean} muted - Start without sound. Without it, sound is tried and, if the browser refuses it, playback starts muted with an "Unmute" button.
  * @attr {boolean} controls - Show the browser's video controls.
  * @attr {boolean} prefer-primary - Return from the fallback to the primary once the primary has been healthy for a while (default: stay on a healthy fallback).
- * @attr {'cold' | 'warm'} standby - `warm` keeps the fallback connected (WHEP) or loaded at its live edge (HLS) while the primary plays, for the shortest switch, at the cost of its bandwidth. Default `cold`: the fallback starts at the first sign of trouble.
+ * @attr {'cold' | 'warm'} standby - `warm` keeps the next endpoint in line (the stream's next endpoint, else the other stream's first) connected (WHEP) or loaded at its live edge (HLS) all along, for the shortest switch, at the cost of its bandwidth. Default `cold`: it starts at the first sign of trouble, and is let go if no failure follows.
  * @attr {'idle' | 'prelive' | 'primary' | 'fallback' | 'stopped' | 'error'} data-state - Reflects the current state (read-only; set by the element).
+ * @attr {boolean} data-offline - Present while the viewer seems offline (the page says so, or no server answers at all): the player holds its state and picture and retries when the network is back (read-only; set by the element).
  *
  * @fires {CustomEvent<StateChangeDetail>} statechange - The state changed. `detail: {state, previous, reason, cause?}`. Bubbles, composed.
  * @fires {CustomEvent<FailoverDetail>} failover - The picture switched from one endpoint to another (to the other stream, or within one stream's ladder). `detail: {from, to, fromSource, toSource, reason, cause?, detectedAt, switchStartedAt, firstFrameAt, freezeMs}`: `from`/`to` are the streams, `fromSource`/`toSource` the endpoints (as `source`); times in `performance.now()` ms. Bubbles, composed.
@@ -61,7 +61,7 @@ const RESTARTING_PROPERTIES = [
  * @fires {CustomEvent<PlayerWarningDetail>} warning - The sources play, but not as configured: `detail: {code, message, source}`. `fallback-same-as-primary`: a fallback endpoint is also a primary endpoint (compared after URL normalisation) and is ignored; `duplicate-endpoint`: a list names one URL twice; `unsupported-endpoint`: this browser cannot play some endpoints of a list (e.g. WebRTC without RTCPeerConnection), which are skipped. Also logged with `console.warn`. Bubbles, composed.
  * @fires {CustomEvent<PlayerErrorDetail>} error - The configuration cannot be played (no primary, unparsable URL, a scheme other than http/https, an unknown source type or a type list that does not match the endpoints, more than 8 endpoints in a list, no way to play a stream in this browser). `detail: {code, message, source}`. Does not bubble (like a media element's `error`).
  *
- * @slot prelive - Replaces the "The live stream has not started yet" message.
+ * @slot prelive - Replaces the "The live stream has not started yet" message (shown until the stream has first played; afterwards `prelive` shows the `interrupted` text).
  * @slot stopped - Replaces the "The live stream has ended" message.
  *
  * @csspart video - The video elements, one per endpoint (only the one on screen is visible).
@@ -69,6 +69,7 @@ const RESTARTING_PROPERTIES = [
  * @csspart overlay - The layer above the video holding messages and the spinner.
  * @csspart message - The pre-live or stopped message box.
  * @csspart error - The configuration error message box.
+ * @csspart offline - The "Connection lost" notice: over the last picture while the viewer seems offline (and the message box, as `message offline`, when there is no picture).
  * @csspart spinner - The loading indicator.
  * @csspart unmute-button - The button shown when the browser started playback muted.
  * @csspart live-badge - The "Live" badge shown while a stream is on screen.
@@ -88,16 +89,16 @@ export class LivePlayer extends LitElement {
   static override styles = livePlayerStyles;
 
   /** The primary stream's endpoints: a URL, a space-separated list, or an array of URLs. */
-  @property({ reflect: false }) primary: ListValue = null;
+  @property({ reflect: false }) primary: string | readonly string[] | null = null;
 
   /** The fallback stream's endpoints: a URL, a space-separated list, or an array of URLs. */
-  @property({ reflect: false }) fallback: ListValue = null;
+  @property({ reflect: false }) fallback: string | readonly string[] | null = null;
 
   /** `'hls'`, `'whep'` or `'auto'` for every primary endpoint, or a list with one per endpoint. */
-  @property({ attribute: 'primary-type' }) primaryType: ListValue = null;
+  @property({ attribute: 'primary-type' }) primaryType: string | readonly string[] | null = null;
 
   /** `'hls'`, `'whep'` or `'auto'` for every fallback endpoint, or a list with one per endpoint. */
-  @property({ attribute: 'fallback-type' }) fallbackType: ListValue = null;
+  @property({ attribute: 'fallback-type' }) fallbackType: string | readonly string[] | null = null;
 
   /**
    * Status endpoint of the primary stream: JSON `{"status": "live" | "offline" | "stopped"}`.
@@ -117,7 +118,7 @@ export class LivePlayer extends LitElement {
   /** Return to the primary once it has been healthy for the hysteresis window. */
   @property({ type: Boolean, attribute: 'prefer-primary' }) preferPrimary = false;
 
-  /** `'warm'` keeps the fallback ready while the primary plays; `'cold'` (default) starts it on trouble. */
+  /** `'warm'` keeps the next endpoint in line ready all along; `'cold'` (the default, also for `null`) starts it at the first sign of trouble. */
   @property() standby: string | null = null;
 
   /**
@@ -133,14 +134,14 @@ export class LivePlayer extends LitElement {
    * array with one entry per endpoint of its list (entries of HLS endpoints are ignored).
    * Applies from the next start.
    */
-  @property({ attribute: false }) primaryToken: TokenOption = null;
+  @property({ attribute: false }) primaryToken: string | readonly (string | null)[] | null = null;
 
   /** Bearer token(s) sent with the fallback's WHEP requests (property only), like `primaryToken`. */
-  @property({ attribute: false }) fallbackToken: TokenOption = null;
+  @property({ attribute: false }) fallbackToken: string | readonly (string | null)[] | null = null;
 
   /**
-   * Texts shown and announced, over the built-in English: `prelive`, `stopped`, `loading`,
-   * `unmute`, `live`, `switchedToBackup`, `backToMain`. Either one set, or one per language
+   * Texts shown and announced, over the built-in English: `prelive`, `interrupted`, `offline`,
+   * `stopped`, `loading`, `unmute`, `live`, `switchedToBackup`, `backToMain`. Either one set, or one per language
    * (`{ fr: {...}, de: {...} }`) picked by the nearest `lang` attribute.
    */
   @property({ attribute: false }) strings: StringsOption | null = null;
@@ -283,13 +284,20 @@ export class LivePlayer extends LitElement {
   }
 
   private renderMessage(texts: LivePlayerStrings) {
-    const { state, loading, error, shown } = this.player.view;
+    const { state, loading, error, shown, offline, hasPlayed } = this.player.view;
     if (state === States.ERROR && error) {
       return html`<div part="error" role="alert">${error.message}</div>`;
+    }
+    // The viewer's own network: never "not started" for that (the notice part says it over a picture).
+    if (offline && !shown) {
+      return html`<div part="message offline" role="status">${texts.offline}</div>`;
     }
     // While an old picture covers a switch, no spinner: the viewer sees no interruption.
     if (loading && !shown) {
       return html`<div part="spinner" role="progressbar" aria-label=${texts.loading}></div>`;
+    }
+    if (state === States.PRELIVE && hasPlayed) {
+      return html`<div part="message" role="status">${texts.interrupted}</div>`;
     }
     if (state === States.PRELIVE) {
       return html`<div part="message" role="status"><slot name="prelive">${texts.prelive}</slot></div>`;
@@ -301,7 +309,7 @@ export class LivePlayer extends LitElement {
   }
 
   protected override render() {
-    const { autoplayMuted, shown, notice } = this.player.view;
+    const { autoplayMuted, shown, notice, offline } = this.player.view;
     const texts = this.texts;
     const showPoster = this.poster && !shown;
     const playing = shown !== null;
@@ -309,6 +317,7 @@ export class LivePlayer extends LitElement {
       ${this.player.endpoints.map((endpoint) => this.renderVideo(endpoint))}
       ${showPoster ? html`<img part="poster" src=${this.poster!} alt="" />` : nothing}
       <div part="overlay">${this.renderMessage(texts)}</div>
+      ${offline && shown ? html`<div part="offline" role="status">${texts.offline}</div>` : nothing}
       ${playing ? html`<span part="live-badge">${texts.live}</span>` : nothing}
       ${playing && autoplayMuted && !this.muted
         ? html`<button part="unmute-button" type="button" @click=${this.unmute}>${texts.unmute}</button>`

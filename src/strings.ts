@@ -7,7 +7,12 @@
  */
 
 export interface LivePlayerStrings {
+  /** Before the stream has played in this page. */
   prelive: string;
+  /** Nothing live any more, after the stream has played in this page: it is interrupted, not "not started". */
+  interrupted: string;
+  /** The viewer's network is gone (or no server answers at all): shown over the last picture, or instead of the pre-live message. */
+  offline: string;
   stopped: string;
   loading: string;
   unmute: string;
@@ -23,6 +28,8 @@ export type StringsOption = Partial<LivePlayerStrings> | Record<string, Partial<
 
 export const DEFAULT_STRINGS: Readonly<LivePlayerStrings> = Object.freeze({
   prelive: 'The live stream has not started yet',
+  interrupted: 'The live stream will be back shortly',
+  offline: 'Connection lost. Reconnecting…',
   stopped: 'The live stream has ended',
   loading: 'Loading the live stream',
   unmute: 'Unmute',

@@ -50,6 +50,18 @@ export const livePlayerStyles = css`
   [part~='error'] {
     background: var(--live-player-error-background, rgb(120 0 0 / 0.8));
   }
+  [part~='offline'] {
+    position: absolute;
+    left: 50%;
+    bottom: 0.75rem;
+    transform: translateX(-50%);
+    max-width: calc(100% - 1.5rem);
+    padding: 0.3em 0.9em;
+    border-radius: 999px;
+    font-size: 0.9em;
+    background: var(--live-player-message-background, rgb(0 0 0 / 0.6));
+    pointer-events: none;
+  }
   [part~='spinner'] {
     width: 2.5rem;
     height: 2.5rem;

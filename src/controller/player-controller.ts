@@ -113,6 +113,10 @@ export interface PlayerView {
   autoplayMuted: boolean;
   /** What to announce politely after a switch of the picture, if anything. */
   notice: 'switchedToBackup' | 'backToMain' | null;
+  /** The viewer seems offline: the player holds its state and picture (`data-offline`). */
+  offline: boolean;
+  /** A stream has been on screen since these sources were set: `prelive` now means interrupted. */
+  hasPlayed: boolean;
 }
 
 const IDLE_VIEW: PlayerView = {
@@ -124,6 +128,8 @@ const IDLE_VIEW: PlayerView = {
   error: null,
   autoplayMuted: false,
   notice: null,
+  offline: false,
+  hasPlayed: false,
 };
 
 type PlayerActor = Actor<typeof playerMachine>;
@@ -160,7 +166,26 @@ export class PlayerController implements ReactiveController {
 
   hostConnected(): void {
     this.startPending = true;
+    this.listenToNetwork();
     this.host.requestUpdate();
+  }
+
+  /**
+   * The page's word on the viewer's network: `offline` holds the player, `online` (and a
+   * change of network, where the browser reports it) retries at once. Listeners live while
+   * the host is connected.
+   */
+  private networkListeners: AbortController | null = null;
+
+  private listenToNetwork(): void {
+    if (this.networkListeners) return;
+    const listening = new AbortController();
+    this.networkListeners = listening;
+    const tell = (type: 'VIEWER.OFFLINE' | 'VIEWER.ONLINE') => this.actor?.send({ type });
+    addEventListener('offline', () => tell('VIEWER.OFFLINE'), { signal: listening.signal });
+    addEventListener('online', () => tell('VIEWER.ONLINE'), { signal: listening.signal });
+    const connection = (navigator as Navigator & { connection?: EventTarget }).connection;
+    connection?.addEventListener('change', () => navigator.onLine && tell('VIEWER.ONLINE'), { signal: listening.signal });
   }
 
   /** Runs inside the update, before render: the first snapshot renders in this same update. */
@@ -173,7 +198,10 @@ export class PlayerController implements ReactiveController {
   hostDisconnected(): void {
     // A move in the DOM disconnects and reconnects in one task: keep playing through it.
     queueMicrotask(() => {
-      if (!this.host.isConnected) this.stop(Reasons.DISCONNECTED);
+      if (this.host.isConnected) return;
+      this.networkListeners?.abort();
+      this.networkListeners = null;
+      this.stop(Reasons.DISCONNECTED);
     });
   }
 
@@ -254,28 +282,30 @@ export class PlayerController implements ReactiveController {
       },
     });
     this.pool = pool;
-    const { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs } = thresholds;
+    const { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs, reconnectJitterMs } = thresholds;
     const actor = createActor(playerMachine.provide({ actors }), {
       input: {
         primary: this.ladders.primary,
         fallback: this.ladders.fallback,
         preferPrimary: this.host.preferPrimary,
         standby: this.host.standby === 'warm' ? 'warm' : 'cold',
-        timing: { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs },
+        timing: { retryBaseMs, retryCapMs, preferPrimaryAfterMs, failoverSpreadMs, reconnectJitterMs },
       },
     });
     this.actor = actor;
-    this.view = { ...this.view, error: null };
+    // New sources: nothing of them has played yet. A reload keeps the page's history.
+    this.view = { ...this.view, error: null, hasPlayed: reason === Reasons.RELOAD && this.view.hasPlayed };
     actor.subscribe((snapshot) => {
       // A stopped actor may still flush a snapshot: only the current one speaks.
       if (this.actor !== actor) return;
       const next = toPublicView(snapshot);
       const reason = this.pendingReason ?? next.reason;
       this.pendingReason = null;
-      this.update({ state: next.state, reason, cause: next.cause, loading: next.loading, onScreen: next.onScreen });
+      this.update({ state: next.state, reason, cause: next.cause, loading: next.loading, onScreen: next.onScreen, offline: next.offline });
       this.syncShown(next.playing);
     });
     actor.start();
+    if (!navigator.onLine) actor.send({ type: 'VIEWER.OFFLINE' });
   }
 
   /**
@@ -326,7 +356,7 @@ export class PlayerController implements ReactiveController {
     }
     if (!playing || sameEndpoint(shown, onScreen)) return;
     if (!shown) {
-      this.update({ shown: onScreen });
+      this.update({ shown: onScreen, hasPlayed: true });
       return;
     }
     // Within one stream the viewer sees the same stream: nothing to announce.
@@ -424,6 +454,7 @@ export class PlayerController implements ReactiveController {
         }),
       );
     }
+    if (this.view.offline !== previous.offline) this.host.toggleAttribute(Attributes.DATA_OFFLINE, this.view.offline);
     if (!sameEndpoint(this.view.shown, previous.shown) && (this.view.shown || previous.shown)) {
       this.host.dispatchEvent(
         new CustomEvent<SourceChangeDetail>(Events.SOURCE_CHANGE, {

@@ -13,7 +13,8 @@
  * - A probe of a ladder asks every endpoint at once and decides as soon as the answers allow:
  *   a stop of any primary endpoint is a stop; otherwise the first live endpoint in ladder
  *   order wins once every endpoint before it has answered not live. A fallback endpoint that
- *   says stopped only counts as not live.
+ *   says stopped only counts as not live. Not live at the network level (no server answered)
+ *   only when no endpoint's server answered.
  */
 import type { EndpointRef, FailureScope, ProbeVerdict, SourceDescriptor, SourceRole, StreamVerdict } from './types.js';
 
@@ -63,10 +64,12 @@ export function settleLadder(role: SourceRole, answers: readonly (ProbeVerdict |
   }
   const causes = answers.map((answer) => (answer && answer.status !== 'live' ? answer.cause : '')).filter(Boolean);
   const retryAfterMs = Math.max(0, ...answers.map((answer) => (answer?.status === 'not-live' ? (answer.retryAfterMs ?? 0) : 0)));
+  const network = answers.length > 0 && answers.every((answer) => answer?.status === 'not-live' && answer.network === true);
   return {
     status: 'not-live',
     cause: causes.length ? [...new Set(causes)].join('; ') : 'no endpoint',
     index: 0,
     ...(retryAfterMs > 0 ? { retryAfterMs } : {}),
+    ...(network ? { network } : {}),
   };
 }

@@ -43,6 +43,12 @@
  *   another proved live) are never held back, because a live picture beats the poster.
  * - A deliberate stop seen on any endpoint of the primary stream, by a probe, a player or a
  *   watcher, is final. A stopped fallback endpoint only counts as a failed one.
+ * - The viewer's own network is not a source failure: while the page says it is offline
+ *   (VIEWER.OFFLINE), or when every request failed at the network level (no server answered
+ *   the endpoint on screen nor any candidate, or any endpoint of a prelive round), the
+ *   player holds: nothing is marked failed, the state and the last picture stay. It retries
+ *   at once (after a small jitter) when the page says the network is back (VIEWER.ONLINE),
+ *   and otherwise on the usual backoff, as a crowd behind a dead origin would.
  */
 import { and, assign, enqueueActions, fromCallback, fromPromise, not, raise, setup } from 'xstate';
 import type {
@@ -67,6 +73,7 @@ import type {
   ProbeInput,
   RetryEvent,
   SourceEvent,
+  ViewerEvent,
   SourceRole,
   StandbyMode,
   StreamVerdict,
@@ -78,6 +85,7 @@ export const DEFAULT_TIMING: Readonly<MachineTiming> = {
   retryCapMs: DEFAULT_THRESHOLDS.retryCapMs,
   preferPrimaryAfterMs: DEFAULT_THRESHOLDS.preferPrimaryAfterMs,
   failoverSpreadMs: DEFAULT_THRESHOLDS.failoverSpreadMs,
+  reconnectJitterMs: DEFAULT_THRESHOLDS.reconnectJitterMs,
   random: Math.random,
 };
 
@@ -117,6 +125,10 @@ export interface PlayerContext {
   failure: { cause: string; scope: FailureScope } | null;
   /** Keys of endpoints that failed and have not proven healthy since. */
   failedRecently: Record<string, boolean>;
+  /** The viewer seems offline (the page said so, or nothing answered at the network level): hold. */
+  offline: boolean;
+  /** The failure in hand, and every candidate tried for it, failed at the network level. */
+  networkOnly: boolean;
   /** Consecutive `path` failures per endpoint: the backoff step of its next try. */
   pathFailures: Record<string, number>;
   /** Endpoints left alone after a `path` failure, until their ENDPOINT.RETRY. */
@@ -141,7 +153,7 @@ const MACHINE_ID = 'player';
 /** An absolute target: `#player.<path>`. */
 const at = (path: string) => `#${MACHINE_ID}.${path}`;
 
-type MachineEvent = SourceEvent | RetryEvent;
+type MachineEvent = SourceEvent | RetryEvent | ViewerEvent;
 
 /**
  * The verdict carried by a probe's done or error event. A probe that rejects counts as not
@@ -274,6 +286,13 @@ const machineSetup = setup({
     canFailOver: ({ context, event }) => candidatesFor(context, scopeOfEvent(event)).length > 0,
     /** Another candidate besides `next` for the failure being handled. */
     hasAnother: ({ context }) => candidatesFor(context, context.failure?.scope ?? 'endpoint', context.next).length > 0,
+    /** A FAILED event whose request got no answer from any server. */
+    eventNetwork: ({ event }) => (event as { network?: boolean }).network === true,
+    /** The failure in hand and every candidate tried for it failed at the network level. */
+    networkOnly: ({ context }) => context.networkOnly,
+    /** This round: no server of any endpoint of either stream answered. */
+    roundNetworkOnly: ({ context }) =>
+      ROLES.every((role) => context.streams[role].length === 0 || (context.verdicts[role]?.status === 'not-live' && context.verdicts[role]?.network === true)),
     /** SUSPECT: `next` does not fit this trouble, and another endpoint would. */
     needsOtherNext: ({ context, event }) =>
       !nextFits(context, scopeOfEvent(event)) && candidatesFor(context, scopeOfEvent(event)).length > 0,
@@ -305,6 +324,7 @@ const machineSetup = setup({
       ),
     hysteresis: ({ context }) => context.timing.preferPrimaryAfterMs,
     spread: ({ context }) => context.spreadMs,
+    reconnectJitter: ({ context }) => Math.floor(context.timing.random() * context.timing.reconnectJitterMs),
   },
   actions: {
     /** Records why the top-level state (or the endpoint on screen) is changing. */
@@ -323,8 +343,26 @@ const machineSetup = setup({
     /** A candidate's probe said not live: its Retry-After must hold if prelive follows. */
     recordNextVerdict: assign(({ context, event }) => {
       const role = context.next?.role ?? 'primary';
-      return { verdicts: { ...context.verdicts, [role]: asStreamVerdict(role, verdictOf(event)) } };
+      const verdict = asStreamVerdict(role, verdictOf(event));
+      const network = verdict.status === 'not-live' && verdict.network === true;
+      return { verdicts: { ...context.verdicts, [role]: verdict }, networkOnly: context.networkOnly && network };
     }),
+    /** A candidate's engine failed: still only the network? */
+    noteNextFailure: assign(({ context, event }) => ({
+      networkOnly: context.networkOnly && (event as { network?: boolean }).network === true,
+    })),
+    /**
+     * Hold: the viewer seems offline. What failed while the network was gone is not held
+     * against the endpoints (the one on screen, the candidates tried).
+     */
+    goOffline: assign(({ context }) => {
+      const forgiven = { ...context.failedRecently };
+      for (const key of [...context.tried, ...(context.onScreen ? [keyOf(context.onScreen)] : []), ...(context.next ? [keyOf(context.next)] : [])]) {
+        forgiven[key] = false;
+      }
+      return { offline: true, failedRecently: forgiven, ...withNext(null), tried: [] };
+    }),
+    goOnline: assign({ offline: false }),
     clearVerdicts: assign({ verdicts: { primary: null, fallback: null } }),
     endFastStart: assign({ fastStart: false }),
     countAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
@@ -353,6 +391,7 @@ const machineSetup = setup({
     noteFailure: assign(({ event }) => ({
       failure: { cause: 'cause' in event ? String(event.cause) : 'failed', scope: scopeOfEvent(event) },
       tried: [],
+      networkOnly: (event as { network?: boolean }).network === true,
     })),
     /**
      * The endpoint of a FAILED event counts as failed recently; after a `path` failure it is
@@ -508,7 +547,7 @@ function onAir(role: SourceRole) {
         states: {
           loading: {
             tags: ['loading'],
-            on: { 'SOURCE.FIRST_FRAME': { guard: 'fromOnScreen', target: 'playing', actions: 'resetAttempt' } },
+            on: { 'SOURCE.FIRST_FRAME': { guard: 'fromOnScreen', target: 'playing', actions: ['resetAttempt', 'goOnline'] } },
           },
           playing: {
             tags: ['playing'],
@@ -522,9 +561,13 @@ function onAir(role: SourceRole) {
           // The endpoint on screen failed: to the next candidate, or to prelive when there is none.
           'SOURCE.FAILED': [
             { guard: and(['fromOnScreen', 'canFailOver']), target: '.failing', actions: ['noteFailure', 'markFailed', 'keepOrPickNext'] },
+            // Nowhere else to go, and no server answered: the viewer's network, most likely.
+            { guard: and(['fromOnScreen', 'eventNetwork']), target: '.offline', actions: 'goOffline' },
             { guard: 'fromOnScreen', target: at('prelive.waiting'), actions: ['noteFailure', 'markFailed', 'announceFailure'] },
           ],
           'SOURCE.READY': { guard: 'fromNext', actions: 'markNextReady' },
+          // Here, not on the stream's state: the picture (the view region) stays as it is.
+          'VIEWER.OFFLINE': { target: '.offline', actions: 'goOffline' },
         },
         states: {
           steady: {
@@ -571,7 +614,7 @@ function onAir(role: SourceRole) {
             always: switchToNext(),
             on: {
               'SOURCE.FAILED': [
-                { guard: 'fromNext', actions: 'markFailed', target: '.tryingAnother' },
+                { guard: 'fromNext', actions: ['markFailed', 'noteNextFailure'], target: '.tryingAnother' },
                 // Reported again while failing over: already in hand.
                 { guard: 'fromOnScreen' },
               ],
@@ -614,6 +657,8 @@ function onAir(role: SourceRole) {
                 description: 'The candidate did not prove itself: the next one, at once; none left: prelive.',
                 always: [
                   { guard: 'hasAnother', target: 'trying', actions: 'pickAnother' },
+                  // Nothing answered, the endpoint on screen nor any candidate: hold, do not fail over.
+                  { guard: 'networkOnly', target: at(`${role}.health.offline`), actions: 'goOffline' },
                   { target: at('prelive.waiting'), actions: 'announceFailure' },
                 ],
               },
@@ -640,7 +685,32 @@ function onAir(role: SourceRole) {
               'SOURCE.FAILED': { guard: 'fromNext', target: 'steady', actions: ['markFailed', 'clearNext'] },
             },
           },
+          offline: offlineHold(at(role), true),
         },
+      },
+    },
+  });
+}
+
+/**
+ * The viewer seems offline: hold what is there (the state; on screen, the last picture), mark
+ * nothing failed. Retry (`retryTo`, re-entered) at once, after a small jitter, when the page
+ * says the network is back, else after the backoff; a frame on screen ends the hold too.
+ */
+function offlineHold(retryTo: string, onAir: boolean) {
+  return machineSetup.createStateConfig({
+    description: "The viewer's network is gone (or no server answers at all): nothing is marked failed, nothing changes on screen; retried when the network is back, else on the backoff.",
+    // Failures seen while the network is gone are the network's, not the endpoint's.
+    ...(onAir ? { on: { 'SOURCE.FAILED': { guard: 'fromOnScreen' } } } : {}),
+    initial: 'holding',
+    states: {
+      holding: {
+        on: { 'VIEWER.ONLINE': 'reconnecting' },
+        after: { backoff: { target: retryTo, reenter: true, actions: 'countAttempt' } },
+      },
+      reconnecting: {
+        description: 'The network is back: retry after a small jitter.',
+        after: { reconnectJitter: { target: retryTo, reenter: true, actions: ['goOnline', 'resetAttempt'] } },
       },
     },
   });
@@ -664,6 +734,8 @@ export const playerMachine = machineSetup.createMachine({
     tried: [],
     failure: null,
     failedRecently: {},
+    offline: false,
+    networkOnly: false,
     pathFailures: {},
     benched: {},
   }),
@@ -680,11 +752,14 @@ export const playerMachine = machineSetup.createMachine({
       { actions: raise(({ event }) => ({ ...event, type: 'SOURCE.FAILED' as const, scope: 'stream' as const })) },
     ],
     'ENDPOINT.RETRY': { actions: 'unbench' },
+    // Outside a hold, the network's return only clears the flag.
+    'VIEWER.ONLINE': { actions: 'goOnline' },
   },
   states: {
     prelive: {
       description: 'Nothing is on screen: the poster, then the pre-live message. Both ladders are probed, in rounds paced by the backoff.',
       entry: 'leaveScreen',
+      on: { 'VIEWER.OFFLINE': { target: '.offline', actions: 'goOffline' } },
       initial: 'probing',
       states: {
         probing: {
@@ -725,6 +800,16 @@ export const playerMachine = machineSetup.createMachine({
               ],
             },
             {
+              // No server answered at all: the viewer's network, not the streams.
+              guard: and([
+                { type: 'streamIs', params: { role: 'primary', status: 'not-live' } as const },
+                { type: 'streamSettled', params: { role: 'fallback' } as const },
+                'roundNetworkOnly',
+              ]),
+              target: 'offline',
+              actions: 'goOffline',
+            },
+            {
               guard: and([
                 { type: 'streamIs', params: { role: 'primary', status: 'not-live' } as const },
                 { type: 'streamSettled', params: { role: 'fallback' } as const },
@@ -749,6 +834,7 @@ export const playerMachine = machineSetup.createMachine({
           description: 'Nothing live this round: wait one backoff step (Retry-After as a floor).',
           after: { backoff: { target: 'probing.round.again', actions: 'countAttempt' } },
         },
+        offline: offlineHold(at('prelive.probing.round.again'), false),
       },
     },
     primary: onAir('primary'),

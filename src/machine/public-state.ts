@@ -24,6 +24,8 @@ export interface PublicView {
   playing: boolean;
   /** Which endpoint's <video> should be visible (once it has a frame). */
   onScreen: EndpointRef | null;
+  /** The viewer seems offline: the player holds (state and picture) until the network is back. */
+  offline: boolean;
 }
 
 const STATES: readonly MachineState[] = ['prelive', 'primary', 'fallback', 'stopped'];
@@ -36,6 +38,7 @@ export function toPublicView(snapshot: PlayerSnapshot): PublicView {
     loading: snapshot.hasTag('loading'),
     playing: snapshot.hasTag('playing'),
     onScreen: (state === 'primary' || state === 'fallback') && snapshot.context.onScreen ? { ...snapshot.context.onScreen } : null,
+    offline: snapshot.context.offline && state !== 'stopped',
   };
   if (snapshot.context.cause !== undefined) view.cause = snapshot.context.cause;
   return view;

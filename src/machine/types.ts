@@ -46,8 +46,11 @@ export type FailureScope = 'endpoint' | 'stream' | 'path';
 export type ProbeVerdict =
   /** Playlist loads, is live (and, when asked, advances); WHEP: POST answered 201. */
   | { status: 'live'; targetDurationMs?: number }
-  /** Not live now. `retryAfterMs` when the server asked for a delay (Retry-After). */
-  | { status: 'not-live'; cause: string; retryAfterMs?: number }
+  /**
+   * Not live now. `retryAfterMs` when the server asked for a delay (Retry-After); `network`
+   * when no server answered at all (offline, refused, DNS, CORS: the browser cannot tell).
+   */
+  | { status: 'not-live'; cause: string; retryAfterMs?: number; network?: boolean }
   /** Deliberately ended (HLS: #EXT-X-ENDLIST). Only meaningful for the primary. */
   | { status: 'stopped'; cause: string };
 
@@ -75,7 +78,8 @@ export interface WatchInput {
 /** Events sent back to the machine by the play, warm and watch actors, tagged with their endpoint. */
 export type SourceEvent =
   | ({ type: 'SOURCE.FIRST_FRAME' } & EndpointRef)
-  | ({ type: 'SOURCE.FAILED'; cause: string; scope?: FailureScope } & EndpointRef)
+  /** `network`: no server answered at all (see ProbeVerdict): maybe the viewer's own network. */
+  | ({ type: 'SOURCE.FAILED'; cause: string; scope?: FailureScope; network?: boolean } & EndpointRef)
   /** A deliberate stop: the primary stream's ends everything; a fallback endpoint's is a failure. */
   | ({ type: 'SOURCE.STOPPED'; cause: string } & EndpointRef)
   /** First sign of trouble: the next endpoint starts warming; the switch still waits for FAILED. */
@@ -90,10 +94,16 @@ export type SourceEvent =
 /** The machine's own timer event: an endpoint left alone after a `path` failure may be tried again. */
 export type RetryEvent = { type: 'ENDPOINT.RETRY' } & EndpointRef;
 
+/**
+ * The viewer's network, from the page (`navigator.onLine`, the `online` / `offline` events, a
+ * network change): OFFLINE holds everything as it is; ONLINE retries at once.
+ */
+export type ViewerEvent = { type: 'VIEWER.OFFLINE' } | { type: 'VIEWER.ONLINE' };
+
 /** The policy numbers the machine reads (src/policy/thresholds.ts owns their defaults). */
 export type MachineTiming = Pick<
   HealthThresholds,
-  'retryBaseMs' | 'retryCapMs' | 'preferPrimaryAfterMs' | 'failoverSpreadMs'
+  'retryBaseMs' | 'retryCapMs' | 'preferPrimaryAfterMs' | 'failoverSpreadMs' | 'reconnectJitterMs'
 > & {
   /** Source of randomness for jitter, in [0, 1). */
   random: () => number;

@@ -41,6 +41,8 @@ export interface HealthThresholds {
   preferPrimaryAfterMs: number;
   /** A WebRTC endpoint's own failure (its server or path, seen by every viewer at once) moves the player to the next endpoint after a random 0 to this many ms, so a crowd does not land on it in one second. Default 3000. */
   failoverSpreadMs: number;
+  /** When the viewer's network comes back, the player retries after a random 0 to this many ms (a viewer's reconnect is not a crowd event, but many viewers share a network). Default 500. */
+  reconnectJitterMs: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
@@ -59,6 +61,7 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   retryCapMs: 36000,
   preferPrimaryAfterMs: 15000,
   failoverSpreadMs: 3000,
+  reconnectJitterMs: 500,
 });
 
 /** How often a playing or watched WHEP primary's status endpoint is asked, in ms. */
@@ -68,7 +71,7 @@ export const STATUS_POLL_MS = 2000;
 export const WHEP_WATCH_EVERY_MS = 5000;
 
 /** Counts and delays that may be zero (no retry, retry at once, no spread); every other value must be positive. */
-const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs', 'failoverSpreadMs']);
+const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs', 'failoverSpreadMs', 'reconnectJitterMs']);
 
 /** Merges user overrides, ignoring anything that is not a usable finite number. */
 export function resolveThresholds(overrides?: Partial<HealthThresholds> | null): HealthThresholds {

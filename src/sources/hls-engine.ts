@@ -41,6 +41,14 @@ function bufferAhead(video: HTMLVideoElement): number {
   return 0;
 }
 
+/**
+ * A network error that no server answered (no HTTP status, and not a timeout: a request that
+ * hangs did reach something): offline, refused, DNS, CORS.
+ */
+function isNetworkLevel(data: ErrorData): boolean {
+  return data.type === 'networkError' && !data.response?.code && !/TimeOut$/.test(data.details);
+}
+
 function describeError(data: ErrorData): string {
   const status = data.response?.code;
   return status ? `${data.details} (HTTP ${status})` : data.details;
@@ -72,11 +80,14 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     backBufferLength: 30,
   });
 
-  /** Reports a failure once, then goes quiet but keeps the last frame on screen. */
-  const fail = (cause: string, scope: FailureScope = 'endpoint') => {
+  /**
+   * Reports a failure once, then goes quiet but keeps the last frame on screen. `network`: no
+   * server answered (or the page is offline): maybe the viewer's network, not the endpoint.
+   */
+  const fail = (cause: string, scope: FailureScope = 'endpoint', network = false) => {
     if (settled || destroyed) return;
     quiet();
-    context.send({ type: 'SOURCE.FAILED', cause, scope });
+    context.send({ type: 'SOURCE.FAILED', cause, scope, ...(network || !navigator.onLine ? { network: true } : {}) });
   };
   const stop = (cause: string) => {
     if (settled || destroyed) return;
@@ -147,7 +158,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
   hls.on(Hls.Events.LEVEL_UPDATED, onPlaylist);
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (destroyed || settled) return;
-    if (data.fatal) fail(describeError(data));
+    if (data.fatal) fail(describeError(data), 'endpoint', isNetworkLevel(data));
     else suspect(describeError(data));
   });
   // A fragment that arrives and buffers clears a suspicion of the segment path.

@@ -27,7 +27,12 @@ export async function loadMediaPlaylist(url: string, timeoutMs: number, signal?:
     if (!outcome.ok) {
       return {
         ok: false,
-        verdict: { status: 'not-live', cause: `playlist ${outcome.cause}`, retryAfterMs: outcome.retryAfterMs },
+        verdict: {
+          status: 'not-live',
+          cause: `playlist ${outcome.cause}`,
+          ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+          ...(outcome.network ? { network: true } : {}),
+        },
       };
     }
     let info;

@@ -9,7 +9,8 @@ export { MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-after.js';
 
 export type FetchOutcome =
   | { ok: true; text: string; url: string }
-  | { ok: false; cause: string; status?: number; retryAfterMs?: number; aborted?: boolean };
+  /** `network`: no server answered (offline, refused, DNS, CORS: the browser does not say which). */
+  | { ok: false; cause: string; status?: number; retryAfterMs?: number; aborted?: boolean; network?: boolean };
 
 /** Waits `ms`, or rejects with the signal's reason when aborted first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -52,7 +53,7 @@ export async function fetchText(url: string, timeoutMs: number, signal?: AbortSi
     return { ok: true, text: await response.text(), url: response.url || url };
   } catch {
     if (signal?.aborted) return { ok: false, cause: 'aborted', aborted: true };
-    return { ok: false, cause: timedOut ? `no answer within ${timeoutMs} ms` : 'unreachable' };
+    return timedOut ? { ok: false, cause: `no answer within ${timeoutMs} ms` } : { ok: false, cause: 'unreachable', network: true };
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', forwardAbort);

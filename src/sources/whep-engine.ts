@@ -17,7 +17,7 @@ import { autoplay } from './autoplay.js';
 import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
 import { STATUS_POLL_MS } from '../policy/thresholds.js';
-import { openWhepSession, SSE_EXTENSION_REL, type WhepSession } from './whep-session.js';
+import { openWhepSession, SSE_EXTENSION_REL, WhepRefusedError, type WhepSession } from './whep-session.js';
 
 /** getStats is cheap next to what a late suspicion costs: a WebRTC picture has no buffer. */
 const CHECK_EVERY_MS = 100;
@@ -60,8 +60,8 @@ export const createWhepEngine: EngineFactory = (context) => {
     stopWatching();
     return true;
   };
-  const fail = (cause: string, scope: FailureScope = 'endpoint') => {
-    if (quiet()) context.send({ type: 'SOURCE.FAILED', cause, scope });
+  const fail = (cause: string, scope: FailureScope = 'endpoint', network = false) => {
+    if (quiet()) context.send({ type: 'SOURCE.FAILED', cause, scope, ...(network || !navigator.onLine ? { network: true } : {}) });
   };
   const stop = (cause: string) => {
     if (quiet()) context.send({ type: 'SOURCE.STOPPED', cause });
@@ -167,7 +167,7 @@ export const createWhepEngine: EngineFactory = (context) => {
         timeoutMs: context.limits.requestTimeoutMs,
       });
     } catch (error) {
-      fail((error as Error).message);
+      fail((error as Error).message, 'endpoint', error instanceof WhepRefusedError && error.network);
       return;
     }
     if (settled || destroyed) {

@@ -29,6 +29,11 @@ export async function probeWhep(url: string, options: WhepProbeOptions): Promise
     return { status: 'live' };
   } catch (error) {
     const refused = error instanceof WhepRefusedError ? error : new WhepRefusedError(String(error));
-    return { status: 'not-live', cause: refused.message, retryAfterMs: refused.retryAfterMs };
+    return {
+      status: 'not-live',
+      cause: refused.message,
+      ...(refused.retryAfterMs !== undefined ? { retryAfterMs: refused.retryAfterMs } : {}),
+      ...(refused.network ? { network: true } : {}),
+    };
   }
 }

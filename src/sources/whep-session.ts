@@ -32,6 +32,8 @@ export class WhepRefusedError extends Error {
     message: string,
     readonly status?: number,
     readonly retryAfterMs?: number,
+    /** No server answered at all (offline, refused, DNS): maybe the viewer's own network. */
+    readonly network = false,
   ) {
     super(message);
   }
@@ -155,7 +157,8 @@ export async function openWhepSession(endpoint: string, options: WhepSessionOpti
         cache: 'no-store',
       });
     } catch {
-      throw new WhepRefusedError(controller.signal.aborted ? `WHEP POST: no answer within ${options.timeoutMs} ms` : 'WHEP POST: unreachable');
+      if (controller.signal.aborted) throw new WhepRefusedError(`WHEP POST: no answer within ${options.timeoutMs} ms`);
+      throw new WhepRefusedError('WHEP POST: unreachable', undefined, undefined, true);
     } finally {
       clearTimeout(timer);
     }

@@ -712,8 +712,10 @@ export async function startOrigin(options = {}) {
     // `port` is the first edge's, as it was the stream's before streams had edges.
     return { name, colour, ports: { ...(port ? { [edgeNames[0]]: port } : {}), ...ports } };
   });
-  for (const { name } of streamSpecs) {
+  for (const { name, ports } of streamSpecs) {
     if (!/^[\w-]+$/.test(name)) throw new Error(`stream name '${name}' must be URL-safe ([A-Za-z0-9_-])`);
+    const stray = Object.keys(ports).filter((edge) => !edgeNames.includes(edge));
+    if (stray.length) throw new Error(`stream '${name}' has ports for unknown edges: ${stray.join(', ')}`);
   }
 
   await ensureMedia();

@@ -599,6 +599,7 @@ describe('edges', () => {
     await assert.rejects(startOrigin({ edges: [] }), /at least one edge/);
     await assert.rejects(startOrigin({ edges: ['a/b'] }), /URL-safe/);
     await assert.rejects(startOrigin({ edges: ['a', 'a'] }), /distinct/);
+    await assert.rejects(startOrigin({ streams: { s: { colour: 'red', ports: { c: 9 } } } }), /unknown edges: c/);
   });
 });
 

@@ -11,7 +11,7 @@ import {
   type AnyStateNode,
   type AnyTransitionDefinition,
 } from 'xstate';
-import { getShortestPaths, getStateNodes } from 'xstate/graph';
+import { getStateNodes } from 'xstate/graph';
 import { ActorIds, keyOf, playerMachine, sameEndpoint, type PlayerSnapshot } from '../../src/machine/index.js';
 import type { EndpointRef, FailureScope, MachineInput, ProbeVerdict, SourceDescriptor } from '../../src/machine/types.js';
 
@@ -20,6 +20,7 @@ const PUBLIC_STATES = ['prelive', 'primary', 'fallback', 'stopped'] as const;
 const verdicts: ProbeVerdict[] = [
   { status: 'live', targetDurationMs: 2000 },
   { status: 'not-live', cause: 'HTTP 503', retryAfterMs: 3000 },
+  { status: 'not-live', cause: 'unreachable', network: true },
   { status: 'stopped', cause: '#EXT-X-ENDLIST' },
 ];
 const probeIds = [ActorIds.PROBE.primary, ActorIds.PROBE.fallback, ActorIds.TRY];
@@ -38,6 +39,7 @@ function eventsFor(input: MachineInput): EventFromLogic<typeof playerMachine>[] 
     ...refs.flatMap((ref) => [
       { type: 'SOURCE.FIRST_FRAME', ...ref },
       ...scopes.map((scope) => ({ type: 'SOURCE.FAILED', ...ref, cause: `${keyOf(ref)} failed`, scope })),
+      { type: 'SOURCE.FAILED', ...ref, cause: `${keyOf(ref)} unreachable`, network: true },
       { type: 'SOURCE.STOPPED', ...ref, cause: `${keyOf(ref)} stopped` },
       // SUSPECT's scope only picks what warms: a path suspicion warms like an endpoint one.
       ...(['endpoint', 'stream'] as const).map((scope) => ({ type: 'SOURCE.SUSPECT', ...ref, cause: 'suspect', scope })),
@@ -52,6 +54,8 @@ function eventsFor(input: MachineInput): EventFromLogic<typeof playerMachine>[] 
       ),
       { type: `xstate.error.actor.${id}`, actorId: id, error: new Error('probe threw') },
     ]),
+    { type: 'VIEWER.OFFLINE' },
+    { type: 'VIEWER.ONLINE' },
     ...afterEvents,
   ];
   // The graph API is typed with the machine's own events; XState's internal ones are extra.
@@ -80,6 +84,8 @@ function serializeState(snapshot: PlayerSnapshot): string {
     tried: context.tried,
     scope: context.failure?.scope,
     failed: flags(context.failedRecently),
+    offline: context.offline,
+    networkOnly: context.networkOnly,
     benched: flags(context.benched),
   });
 }
@@ -238,20 +244,34 @@ describe('player machine graph', () => {
     expect([...direct].sort()).to.deep.equal(['fallback', 'prelive', 'primary']);
   });
 
-  it('finds shortest paths to stopped from a snapshot in each public state', () => {
+  it('finds a shortest path to stopped from a snapshot in each public state', () => {
     const input = inputs['fallback, sticky']!;
     const w = walks['fallback, sticky']!;
+    const events = eventsFor(input);
+    const scope = recordingScope(new Set());
     for (const name of ['prelive', 'primary', 'fallback'] as const) {
-      const from = w.snapshots.find((s) => s.matches(name))!;
-      const paths = getShortestPaths(playerMachine, {
-        input,
-        fromState: from,
-        events: eventsFor(input),
-        serializeState: (s) => serializeState(s as PlayerSnapshot),
-        toState: (s) => (s as PlayerSnapshot).matches('stopped'),
-      });
-      expect(paths.length, `path from ${name}`).to.be.greaterThan(0);
-      expect(paths.every((p) => p.state.status === 'done')).to.equal(true);
+      // Breadth first from that snapshot, stopping at the first stopped one: its path is a shortest.
+      let frontier: Array<{ snapshot: PlayerSnapshot; path: string[] }> = [{ snapshot: w.snapshots.find((s) => s.matches(name))!, path: [] }];
+      const seen = new Set(frontier.map(({ snapshot }) => serializeState(snapshot)));
+      let found: { snapshot: PlayerSnapshot; path: string[] } | undefined;
+      while (!found && frontier.length) {
+        const next: typeof frontier = [];
+        for (const { snapshot, path } of frontier.filter(({ snapshot }) => snapshot.status === 'active')) {
+          for (const event of events) {
+            const to = playerMachine.transition(snapshot, event, scope);
+            const key = serializeState(to);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const step = { snapshot: to, path: [...path, event.type] };
+            if (to.matches('stopped')) found ??= step;
+            next.push(step);
+          }
+        }
+        frontier = next;
+      }
+      expect(found, `a path from ${name}`).to.not.equal(undefined);
+      expect(found!.snapshot.status).to.equal('done');
+      expect(found!.path.length, `${name}: ${found!.path.join(' → ')}`).to.be.at.most(3);
     }
   });
 

@@ -187,6 +187,7 @@ describe('player machine', () => {
         loading: true,
         playing: false,
         onScreen: null,
+        offline: false,
       });
       expect(h.probes.map((p) => p.input)).to.deep.equal([
         probeInput('primary', false),
@@ -227,6 +228,7 @@ describe('player machine', () => {
         loading: false,
         playing: false,
         onScreen: null,
+        offline: false,
       });
       expect(h.snap().status).to.equal('done');
       expect(h.probes[1]!.aborted).to.equal(true);
@@ -346,6 +348,7 @@ describe('player machine', () => {
         retryCapMs: 36000,
         preferPrimaryAfterMs: 15000,
         failoverSpreadMs: 3000,
+        reconnectJitterMs: 500,
         random: Math.random,
       });
     });
@@ -390,6 +393,7 @@ describe('player machine', () => {
         cause: 'playlist HTTP 404',
         loading: true,
         onScreen: { role: 'fallback', index: 0 },
+        offline: false,
       });
       expect(primaryPlayer.stopped).to.equal(true);
       expect(h.player('fallback').input.source).to.equal(FALLBACK);
@@ -410,6 +414,7 @@ describe('player machine', () => {
         loading: false,
         playing: false,
         onScreen: null,
+        offline: false,
       });
       expect(h.players.every((p) => p.stopped)).to.equal(true);
       await h.advance(2499);
@@ -713,6 +718,7 @@ describe('player machine', () => {
         loading: true,
         playing: false,
         onScreen: { role: 'fallback', index: 0 },
+        offline: false,
       });
       const states = h.seen.map((s) => toPublicView(s).state);
       expect([...new Set(states)]).to.deep.equal(['prelive', 'fallback']);
@@ -1152,6 +1158,109 @@ describe('player machine', () => {
       const h = harness({ ladders });
       await h.answer('primary', STOPPED, 2);
       expect(h.view().state).to.equal('stopped');
+    });
+  });
+
+  describe("the viewer's network", () => {
+    const sendTo = async (h: Harness, event: { type: 'VIEWER.OFFLINE' } | { type: 'VIEWER.ONLINE' }) => {
+      h.actor.send(event);
+      await flush();
+    };
+    const NETWORK_DOWN: ProbeVerdict = { status: 'not-live', cause: 'playlist unreachable', network: true };
+
+    it('offline: holds the state and the picture, marks nothing failed; online: the same endpoint again, at once', async () => {
+      const h = harness();
+      await toPrimary(h);
+      const first = h.player('primary');
+      first.send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      await sendTo(h, { type: 'VIEWER.OFFLINE' });
+      expect(h.view()).to.deep.include({ state: 'primary', offline: true, playing: true });
+      first.send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'levelLoadError', network: true });
+      await flush();
+      expect(h.openProbes(), 'no failover while offline').to.have.length(0);
+      expect(h.snap().context.failedRecently['primary/0']).to.not.equal(true);
+      expect(first.stopped, 'the last picture stays').to.equal(false);
+
+      await sendTo(h, { type: 'VIEWER.ONLINE' });
+      await h.advance(0);
+      expect(first.stopped).to.equal(true);
+      const again = h.player('primary');
+      expect(again).to.not.equal(first);
+      expect(h.view()).to.deep.include({ state: 'primary', offline: false });
+      expect(h.openProbes()).to.have.length(0);
+    });
+
+    it('offline while warming or failing over: the hold wins, nothing is marked failed', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'x' });
+      await flush();
+      expect(h.openProbes()).to.have.length(1);
+      await sendTo(h, { type: 'VIEWER.OFFLINE' });
+      expect(h.openProbes(), 'the failover probe stops').to.have.length(0);
+      expect(h.warming()).to.have.length(0);
+      expect(h.snap().context.failedRecently['primary/0']).to.equal(false);
+      expect(h.view().state).to.equal('primary');
+    });
+
+    it('in prelive: no probes while offline; online: a fast round at once', async () => {
+      const h = harness();
+      await h.answer('primary', notLive());
+      await h.answer('fallback', notLive());
+      await h.advance(400);
+      await h.answer('primary', notLive());
+      await h.answer('fallback', notLive());
+      await sendTo(h, { type: 'VIEWER.OFFLINE' });
+      expect(h.view()).to.deep.include({ state: 'prelive', offline: true });
+      await sendTo(h, { type: 'VIEWER.ONLINE' });
+      await h.advance(0);
+      expect(h.openProbes(), 'probed again at once').to.have.length(2);
+      expect(h.snap().context.attempt, 'the backoff starts over').to.equal(0);
+    });
+
+    it('when no server answers, the endpoint on screen nor the candidates, it holds instead of failing over', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'fragLoadError', network: true });
+      await flush();
+      await h.answer('fallback', NETWORK_DOWN);
+      expect(h.view()).to.deep.include({ state: 'primary', offline: true });
+      expect(h.snap().context.failedRecently).to.deep.equal({ 'primary/0': false, 'fallback/0': false });
+      // Nobody said the network is back: retried on the backoff (400 ms with random 0).
+      await h.advance(400);
+      expect(h.players.filter((p) => !p.stopped && p.input.role === 'primary')).to.have.length(1);
+    });
+
+    it('a server that answers (HTTP) anywhere means a real failure: the usual rules', async () => {
+      const h = harness();
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'refused', network: true });
+      await flush();
+      await h.answer('fallback', notLive('playlist HTTP 404'));
+      expect(h.view()).to.deep.include({ state: 'prelive', offline: false, reason: Reasons.PRIMARY_FAILED });
+    });
+
+    it('a prelive round where no server answers is the viewer offline, not the stream not started', async () => {
+      const h = harness();
+      await h.answer('primary', NETWORK_DOWN);
+      await h.answer('fallback', NETWORK_DOWN);
+      expect(h.view()).to.deep.include({ state: 'prelive', offline: true });
+      await h.advance(400);
+      expect(h.openProbes(), 'still retried on the backoff').to.have.length(2);
+      await h.answer('primary', LIVE);
+      await flush();
+      h.player('primary').send({ type: 'SOURCE.FIRST_FRAME', role: 'primary', index: 0 });
+      await flush();
+      expect(h.view()).to.deep.include({ state: 'primary', offline: false });
+    });
+
+    it('without a fallback, a network-level failure holds too', async () => {
+      const h = harness({ fallback: null });
+      await toPrimary(h);
+      h.player('primary').send({ type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'unreachable', network: true });
+      await flush();
+      expect(h.view()).to.deep.include({ state: 'primary', offline: true });
     });
   });
 });
