@@ -65,12 +65,24 @@ export function summarise(scenarios, runs, capMs) {
           firstFrameMs: stat(ok, (r) => r.failover?.at(-1)?.sinceFault?.firstFrame),
           count: ok.filter((r) => r.failover?.length).length,
         },
-        target: player === 'element' ? sc.target : null,
+        // WHEP → WHEP: where the time goes (medians of each step over the runs).
+        timeline: ok.some((r) => r.timeline) ? summariseTimeline(ok.map((r) => r.timeline).filter(Boolean)) : null,
+        // Ladders: which endpoint the player went to (expected, another, none within the cap).
+        ladder: sc.keys
+          ? {
+              expected: sc.keys.to,
+              sinceFault: Object.fromEntries(['lastFrame', 'started', 'ready', 'decided', 'onScreen'].map((k) => [k, stat(ok, (r) => r.ladder?.sinceFault?.[k])])),
+              landedOn: Object.fromEntries(
+                [...new Set(all.map((r) => r.result?.ladder?.landedOn ?? 'none'))].map((k) => [k, all.filter((r) => (r.result?.ladder?.landedOn ?? 'none') === k).length]),
+              ),
+            }
+          : null,
+        target: player === 'element' ? sc.target ?? null : null,
         met: null,
         vsBaseline: null,
         errors: all.filter((r) => r.error || r.result?.error).map((r) => r.error ?? r.result.error),
       };
-      const figure = row[sc.target.metric];
+      const figure = sc.target && row[sc.target.metric];
       if (row.target && figure) row.met = figure.median <= sc.target.max;
       rows.push(row);
     }
@@ -90,6 +102,20 @@ export function summarise(scenarios, runs, capMs) {
     row.vsBaseline = { freezeMs: ratio('freezeMs'), faultToFrameMs: ratio('faultToFrameMs'), firstFrameMs: ratio('firstFrameMs'), pxLongestNonStreamMs: ratio('pxLongestNonStreamMs') };
   }
   return rows;
+}
+
+/** Median (min–max) of every numeric field of each group of the per-run timelines. @param {any[]} timelines */
+function summariseTimeline(timelines) {
+  /** @type {Record<string, Record<string, any>>} */
+  const out = { n: /** @type {any} */ (timelines.length) };
+  for (const group of ['steps', 'sinceFault', 'server']) {
+    out[group] = {};
+    for (const key of Object.keys(timelines[0][group])) out[group][key] = stat(timelines, (t) => t[group][key]);
+  }
+  out.pollGapMs = stat(timelines, (t) => t.pollGapMs);
+  out.decodedBy = Object.fromEntries(['getStats', 'rVFC'].map((k) => [k, timelines.filter((t) => t.decodedBy === k).length]));
+  out.probesAfterFault = stat(timelines, (t) => t.probesAfterFault);
+  return out;
 }
 
 /** @param {{ median: number, min: number, max: number } | null | undefined} s */
@@ -160,8 +186,46 @@ export function formatReport(rows, capMs) {
   } else {
     out.push('', 'The element fired no `failover` event.');
   }
+  const ladders = rows.filter((r) => r.ladder);
+  if (ladders.length) {
+    out.push('', 'Ladders: where the switch went (the endpoint whose frame came on screen first after the fault; pixels cannot tell one stream\'s endpoints apart, so "px: switch" is — for these):');
+    out.push(render([
+      ['scenario', 'expected', 'went to', 'old last frame', 'new started', 'new ready (hidden)', 'decided', 'new on screen'],
+      ...ladders.map((r) => {
+        const m = r.ladder.sinceFault;
+        return [r.scenario, r.ladder.expected, Object.entries(r.ladder.landedOn).map(([k, n]) => `${k} ×${n}`).join(', '), fmt(m.lastFrame), fmt(m.started), fmt(m.ready), fmt(m.decided), fmt(m.onScreen)];
+      }),
+    ]));
+    out.push('(ms since the fault: started = failover switchStartedAt, ready = its first frame in its hidden video, decided = failover detectedAt)');
+  }
+  for (const r of rows.filter((x) => x.timeline)) out.push('', formatTimeline(r));
   const errors = rows.filter((r) => r.errors.length);
   for (const r of errors) out.push(`! ${r.scenario}/${r.player}: ${[...new Set(r.errors)].join('; ')}`);
   out.push('', `Cap: ${capMs / 1000} s after the fault.`);
+  return out.join('\n');
+}
+
+/** The WHEP → WHEP breakdown of one scenario's row. @param {any} row */
+export function formatTimeline(row) {
+  const t = row.timeline;
+  const st = t.steps;
+  const out = [];
+  out.push(`${row.scenario}: where the time goes (median (min–max) over ${t.n} runs, ms; each step's median on its own, so they need not add up to the total):`);
+  out.push(render([
+    ['detection', 'offer+gather', 'POST', 'ICE', 'DTLS', 'keyframe wait', 'render', 'total freeze'],
+    [fmt(st.detection), fmt(st.offer), fmt(st.post), fmt(st.ice), fmt(st.dtls), fmt(st.keyframeWait), fmt(st.render), fmt(st.total)],
+  ]));
+  out.push('detection: primary\'s last frame on screen → the fallback\'s engine started (failover switchStartedAt); offer+gather: → POST sent;');
+  out.push('POST: → 201; ICE: 201 → iceConnectionState connected; DTLS: → connectionState connected; keyframe wait: → first decoded');
+  out.push('frame (getStats every 20 ms, or the hidden video\'s first rVFC frame); render: → first frame on screen; total: last → first frame on screen.');
+  const sf = t.sinceFault;
+  out.push('', 'Marks since the fault (median (min–max), ms):');
+  const keys = Object.keys(sf);
+  out.push(render([keys, keys.map((k) => fmt(sf[k]))]));
+  const sv = t.server;
+  out.push(
+    `Server: fault → publisher's last RTP packet ${fmt(sv.faultToLastPacket)}, last packet → SSE inactive ${fmt(sv.lastPacketToInactive)}, inactive → player's decision ${fmt(sv.inactiveToDetected)}, last packet → last frame on screen ${fmt(sv.lastPacketToLastFrame)}.`,
+  );
+  out.push(`First decoded frame seen first by: getStats ${t.decodedBy.getStats}, rVFC ${t.decodedBy.rVFC}; getStats poll gap ${fmt(t.pollGapMs)}; fallback probes (POST+DELETE) after the fault ${fmt(t.probesAfterFault)}.`);
   return out.join('\n');
 }

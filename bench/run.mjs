@@ -152,15 +152,17 @@ async function main() {
 function describe(run) {
   if (run.error) return `ERROR ${run.error}`;
   const r = run.result;
-  if (r.error) return `no result: ${r.error}`;
+  if (r.error) return `no result: ${r.error}${r.freezeMs != null ? ` (freeze ${r.freezeMs} ms, switch ${r.faultToFrameMs ?? '—'} ms)` : ''}`;
   if (r.firstFrameMs != null) return `first frame ${r.firstFrameMs} ms (px ${r.px.firstFrameMs ?? '—'})`;
   const fo = r.failover?.at(-1);
   return [
     r.switched ? `switch ${r.faultToFrameMs} ms` : `no switch within ${capMs / 1000} s`,
-    `freeze ${r.freezeMs} ms (px ${r.px.freezeMs})`,
+    `freeze ${r.freezeMs} ms (px ${r.px.freezeMs}${r.freezeSpan ? `; gap at ${r.freezeSpan.join('–')} ms${r.freezeSkipped ? `, ${r.freezeSkipped} frames shown without a callback` : ''}` : ''})`,
     `black ${r.px.blackFrames} poster ${r.px.posterFrames} non-stream ${r.px.longestNonStreamMs} ms`,
     r.standby ? `standby ${r.standby.requestsPerMin} req/min ${r.standby.kbPerMin} KB/min` : null,
     fo ? `failover event freeze ${fo.freezeMs}` : null,
+    r.ladder ? `went to ${r.ladder.landedOn ?? 'none'}` : null,
+    r.timeline ? `[${Object.entries(r.timeline.steps).map(([k, v]) => `${k} ${v ?? '—'}`).join(', ')}]` : null,
   ].filter(Boolean).join(', ');
 }
 

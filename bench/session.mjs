@@ -11,6 +11,8 @@ export const VIEWPORT = { width: 480, height: 270 };
  * @property {number} t     epoch ms the frame was swapped (CDP metadata.timestamp)
  * @property {Buffer} png
  *
+ * @typedef {import('./pages/recorder.mjs').FrameQuery} FrameQuery
+ *
  * @typedef {object} NetRequest
  * @property {string} url
  * @property {string} method
@@ -61,15 +63,24 @@ export async function openSession(browser, pageUrl) {
     /** @param {unknown} options */
     start: (options) => page.evaluate((o) => /** @type {any} */ (window).bench.start(o), options),
     /**
-     * First on-screen frame of a colour at or after an epoch time, as epoch ms (or null).
-     * @param {string} colour @param {number} sinceEpoch
+     * First on-screen frame of a colour (or matching a query: an endpoint's `key`, a
+     * `colour`, `notKey`) at or after an epoch time, as epoch ms (or null).
+     * @param {string | FrameQuery} target @param {number} sinceEpoch
      */
-    async firstVisible(colour, sinceEpoch) {
-      const [t, origin] = await page.evaluate(
-        ([c, s]) => [/** @type {any} */ (window).bench.firstVisible(c, s - performance.timeOrigin), performance.timeOrigin],
-        /** @type {const} */ ([colour, sinceEpoch]),
+    async firstVisible(target, sinceEpoch) {
+      return (await this.firstVisibleFrame(target, sinceEpoch))?.t ?? null;
+    },
+    /**
+     * The same, with the frame's video (data-key) and colour: { t (epoch ms), key, colour } or null.
+     * @param {string | FrameQuery} target @param {number} sinceEpoch
+     * @returns {Promise<{ t: number, key: string, colour: string } | null>}
+     */
+    async firstVisibleFrame(target, sinceEpoch) {
+      const [frame, origin] = await page.evaluate(
+        ([q, s]) => [/** @type {any} */ (window).bench.firstVisibleFrame(q, s - performance.timeOrigin), performance.timeOrigin],
+        /** @type {const} */ ([target, sinceEpoch]),
       );
-      return t == null ? null : origin + t;
+      return frame == null ? null : { ...frame, t: origin + frame.t };
     },
     /** Stops recording, closes the context, returns everything recorded (idempotent). */
     close() {

@@ -3,7 +3,7 @@
 // destroyed and the other stream is loaded into the same video. Frames are logged like on
 // the player page (the one video is always the visible one).
 import Hls from '/hls/hls.mjs';
-import { watchVideo, mark, snapshot, firstVisible } from '/bench/pages/recorder.mjs';
+import { watchVideo, mark, snapshot, firstVisible, firstVisibleFrame } from '/bench/pages/recorder.mjs';
 
 /** @param {{ primary: string, fallback: string }} options */
 function start(options) {
@@ -44,5 +44,5 @@ function start(options) {
   load();
 }
 
-/** @type {any} */ (window).bench = { start, firstVisible, snapshot: () => ({ ...snapshot(), rtc: [], state: null }) };
+/** @type {any} */ (window).bench = { start, firstVisible, firstVisibleFrame, snapshot: () => ({ ...snapshot(), rtc: [], state: null }) };
 /** @type {any} */ (window).benchReady = true;

@@ -1,9 +1,9 @@
-// Player bench page: creates one <live-player> on request, logs every presented frame of both
-// of its videos (counted as seen only while that video carries data-visible), and its
-// statechange / failover events. The RTC tap is imported first so it wraps
+// Player bench page: creates one <live-player> on request, logs every presented frame of each
+// of its videos (one per endpoint, told apart by data-key; counted as seen only while that
+// video carries data-visible), and its statechange / failover / sourcechange events. The RTC tap is imported first so it wraps
 // RTCPeerConnection before the element can use it.
 import { rtcSnapshot } from '/bench/pages/rtc-tap.mjs';
-import { watchVideo, mark, snapshot, firstVisible } from '/bench/pages/recorder.mjs';
+import { watchVideo, mark, snapshot, firstVisible, firstVisibleFrame } from '/bench/pages/recorder.mjs';
 import '/dist/live-player.js';
 
 const isVisible = (/** @type {HTMLVideoElement} */ v) => v.hasAttribute('data-visible');
@@ -28,6 +28,7 @@ async function start(options) {
   if (options.thresholds) player.thresholds = options.thresholds;
   player.addEventListener('statechange', (/** @type {CustomEvent} */ e) => mark('statechange', e.detail));
   player.addEventListener('failover', (/** @type {CustomEvent} */ e) => mark('failover', e.detail));
+  player.addEventListener('sourcechange', (/** @type {CustomEvent} */ e) => mark('sourcechange', e.detail));
   player.addEventListener('error', (/** @type {CustomEvent} */ e) => mark('error', e.detail ?? null));
 
   // Videos may be (re)rendered at any update; watch whatever video appears in the shadow root.
@@ -42,6 +43,10 @@ async function start(options) {
 /** @type {any} */ (window).bench = {
   start,
   firstVisible,
-  snapshot: () => ({ ...snapshot(), rtc: rtcSnapshot(), state: document.querySelector('live-player')?.getAttribute('data-state') ?? null }),
+  firstVisibleFrame,
+  snapshot: () => {
+    const player = /** @type {any} */ (document.querySelector('live-player'));
+    return { ...snapshot(), rtc: rtcSnapshot(), state: player?.getAttribute('data-state') ?? null, source: player?.source ?? null };
+  },
 };
 /** @type {any} */ (window).benchReady = true;

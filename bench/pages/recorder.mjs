@@ -9,8 +9,13 @@ import { classify } from '/bench/colour.mjs';
  * @typedef {object} FrameRecord
  * @property {number} t        presentationTime (performance.now() ms)
  * @property {string} video    the video's data-role (or 'video' on the baseline page)
+ * @property {string} key      the video's data-key, one per endpoint (`primary/0`, `primary/1`, …;
+ *                             the data-role where there is none, e.g. 'video' on the baseline page)
  * @property {boolean} visible the video was the one on screen when the frame was presented
  * @property {string} colour   classify() of the frame's centre
+ * @property {number} [rx]     WebRTC only: when the last packet of the frame was received
+ *                             (the callback's receiveTime, performance.now() ms)
+ * @property {number} [n]      the video's presentedFrames counter at this callback
  */
 
 /** @type {FrameRecord[]} */
@@ -47,9 +52,16 @@ export function watchVideo(video, isVisible) {
   if (watched.has(video)) return;
   watched.add(video);
   const role = video.dataset.role ?? 'video';
+  const key = video.dataset.key ?? role;
   /** @type {VideoFrameRequestCallback} */
   const onFrame = (now, meta) => {
-    frames.push({ t: meta.presentationTime ?? now, video: role, visible: isVisible(video), colour: centreColour(video) });
+    /** @type {FrameRecord} */
+    const record = { t: meta.presentationTime ?? now, video: role, key, visible: isVisible(video), colour: centreColour(video) };
+    if (typeof meta.receiveTime === 'number') record.rx = meta.receiveTime;
+    // A busy main thread skips callbacks, not frames: the counter tells a gap in this log
+    // from a gap on screen.
+    if (typeof meta.presentedFrames === 'number') record.n = meta.presentedFrames;
+    frames.push(record);
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
@@ -66,11 +78,33 @@ export function snapshot() {
 }
 
 /**
- * The first frame on screen of a colour presented at or after `since` (page ms), or null.
- * @param {string} colour
+ * @typedef {object} FrameQuery  what a frame on screen must be (every given field must match)
+ * @property {string} [colour]
+ * @property {string} [key]      the endpoint's video (data-key)
+ * @property {string} [notKey]   any video but this one
+ */
+
+/** @param {FrameRecord} f @param {FrameQuery} q */
+const matches = (f, q) => (q.colour == null || f.colour === q.colour) && (q.key == null || f.key === q.key) && (q.notKey == null || f.key !== q.notKey);
+
+/**
+ * The first frame on screen presented at or after `since` (page ms) of a colour, or matching
+ * a query (an endpoint's key, a colour, …), as { t, key, colour }, or null.
+ * @param {string | FrameQuery} target  a colour, or a query
  * @param {number} since
  */
-export function firstVisible(colour, since) {
-  for (const f of frames) if (f.visible && f.colour === colour && f.t >= since) return f.t;
+export function firstVisibleFrame(target, since) {
+  const q = typeof target === 'string' ? { colour: target } : target;
+  for (const f of frames) if (f.visible && f.t >= since && matches(f, q)) return { t: f.t, key: f.key, colour: f.colour };
   return null;
+}
+
+/**
+ * The time of the first frame on screen of a colour (or matching a query) presented at or
+ * after `since` (page ms), or null.
+ * @param {string | FrameQuery} target
+ * @param {number} since
+ */
+export function firstVisible(target, since) {
+  return firstVisibleFrame(target, since)?.t ?? null;
 }

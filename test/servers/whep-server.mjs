@@ -79,7 +79,8 @@ import { startPublisher } from './rtp-publisher.mjs';
  * @property {() => Promise<void>} reset
  * @property {(stream?: string) => number} openSessions
  * @property {(filter?: { stream?: string }) => SessionInfo[]} sessions   open and closed since reset
- * @property {(stream: string) => { packets: number, lastPacketAt: number, publisher: boolean }} stats
+ * @property {(stream: string) => { packets: number, lastPacketAt: number, publisher: boolean, inactiveSentAt: number }} stats
+ *           inactiveSentAt: when an SSE `inactive` was last written to a session (epoch ms, 0 if never)
  * @property {(filter?: { stream?: string, since?: number }) => LogEntry[]} log
  * @property {() => Promise<void>} close
  */
@@ -380,13 +381,15 @@ function describeSession(s) {
 }
 
 /**
- * Writes one server-sent event.
+ * Writes one server-sent event; false when the stream is already closed.
  * @param {Response} res
  * @param {string} event
  * @param {unknown} data
  */
 function writeEvent(res, event, data) {
-  if (!res.writableEnded && !res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  if (res.writableEnded || res.destroyed) return false;
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,6 +423,8 @@ function createStream(name, colour, ctx) {
   const packetWaiters = new Set();
   let packets = 0;
   let lastPacketAt = 0;
+  /** When an SSE `inactive` was last written to at least one session (epoch ms; read-only, for the bench). */
+  let inactiveSentAt = 0;
   /** SSE `active` is sent on the first packet after each (re)start. */
   let announcedActive = false;
   let closed = false;
@@ -449,7 +454,9 @@ function createStream(name, colour, ctx) {
 
   /** @param {string} event @param {unknown} data */
   function broadcast(event, data) {
-    for (const s of openList()) for (const res of s.sse) writeEvent(res, event, data);
+    let written = 0;
+    for (const s of openList()) for (const res of s.sse) written += writeEvent(res, event, data) ? 1 : 0;
+    if (event === 'inactive' && written) inactiveSentAt = Date.now();
   }
 
   /** @param {number} ms */
@@ -636,7 +643,7 @@ function createStream(name, colour, ctx) {
     get publisherRunning() {
       return publisher != null;
     },
-    stats: () => ({ packets, lastPacketAt, publisher: publisher != null }),
+    stats: () => ({ packets, lastPacketAt, publisher: publisher != null, inactiveSentAt }),
     openCount: () => openList().length,
     refusal,
     createSession,
