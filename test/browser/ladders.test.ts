@@ -11,6 +11,7 @@ import {
   origin,
   recordFigure,
   recordStates,
+  requestLog,
   resetServers,
   type Seen,
   seen,
@@ -140,6 +141,58 @@ describe('ladders (several endpoints per stream)', function () {
     // Back through a watcher of the WebRTC endpoint and the (shortened) window, not at once.
     expect(Date.now() - fromHls).to.be.greaterThan(4000);
     expect(recordStates(player).at(-1)?.reason).to.equal('primary-live');
+  });
+});
+
+describe('ladders: one stream on two CDNs', function () {
+  this.timeout(120000);
+  beforeEach(resetServers);
+  afterEach(async () => {
+    unmountAll();
+    await resetServers();
+  });
+
+  it("one CDN's 404 → the other CDN of the same stream: state primary, the picture red all along", async () => {
+    const { edges, streams } = await origin();
+    const player = await mountPlayer({ primary: `${edges.primary.a} ${edges.primary.b}`, fallback: streams.fallback, muted: true });
+    const switches = failovers(player);
+    await waitForSource(player, 'primary', 0, 20000);
+    await waitForSeen('red', 20000);
+    await sleep(2000);
+
+    await setFault('primary', '404', { edge: 'a' });
+    const samples: Seen[] = [];
+    const start = performance.now();
+    while (!(player.source?.index === 1) && performance.now() - start < 20000) samples.push(await seen());
+    await waitForSource(player, 'primary', 1, 1000);
+    for (let i = 0; i < 4; i += 1) samples.push(await seen());
+    expect([...new Set(samples)], 'red all along: no black, no poster, not the fallback').to.deep.equal(['red']);
+    expect(recordStates(player).map((change) => change.state)).to.deep.equal(['prelive', 'primary']);
+    await sleep(1200);
+    const detail = switches.at(-1)!;
+    expect(detail).to.deep.include({ from: 'primary', to: 'primary' });
+    expect(detail.toSource).to.deep.include({ index: 1, url: edges.primary.b });
+    expect(detail.freezeMs, 'make before break: no visible freeze (bench target 100 ms)').to.be.below(1000);
+    await recordFigure({ figure: 'ladder-cdn-a-to-b-freeze', freezeMs: detail.freezeMs });
+  });
+
+  it('the encoder dies (both CDNs frozen): straight to the fallback stream, no playback tried on the second CDN', async () => {
+    const { edges, streams } = await origin();
+    const player = await mountPlayer({ primary: `${edges.primary.a} ${edges.primary.b}`, fallback: streams.fallback, muted: true });
+    await waitForSource(player, 'primary', 0, 20000);
+    await waitForSeen('red', 20000);
+    await sleep(1500);
+
+    const faultAt = Date.now();
+    await setFault('primary', 'freeze');
+    await waitForState(player, 'fallback', 20000);
+    const switchedAt = Date.now();
+    await waitForSeen('blue', 10000);
+    expect(recordStates(player).at(-1)?.cause).to.match(/playlist/);
+    const onB = await requestLog(faultAt, 'primary', 'b');
+    expect(onB.filter((entry) => entry.kind !== 'playlist'), 'no segment or init request: CDN B was not played').to.deep.equal([]);
+    // CDN B's playlist is only looked at by the watcher of the primary, once the fallback plays.
+    expect(onB.filter((entry) => entry.t < switchedAt - 1000), 'not asked before the switch').to.deep.equal([]);
   });
 });
 
