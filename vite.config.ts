@@ -4,12 +4,21 @@
 import { defineConfig, type Plugin } from 'vite';
 
 interface LocalServer {
-  streams: Record<string, { url: string }>;
+  streams: Record<string, { url: string; edges?: Record<string, { url: string }> }>;
   close(): Promise<void>;
 }
 
 const streamUrls = (server: LocalServer) =>
   Object.fromEntries(Object.entries(server.streams).map(([name, stream]) => [name, stream.url]));
+
+/** Each HLS stream's URL on each CDN edge of the origin. */
+const edgeUrls = (server: LocalServer) =>
+  Object.fromEntries(
+    Object.entries(server.streams).map(([name, stream]) => [
+      name,
+      Object.fromEntries(Object.entries(stream.edges ?? {}).map(([edge, { url }]) => [edge, url])),
+    ]),
+  );
 
 /**
  * Starts the local HLS origin and WHEP server with the dev server and tells the demo page
@@ -39,7 +48,7 @@ function embeddedServers(): Plugin {
         res.setHeader('Content-Type', 'application/json');
         res.end(
           JSON.stringify({
-            hls: { controlUrl: origin.controlUrl, streams: streamUrls(origin) },
+            hls: { controlUrl: origin.controlUrl, streams: streamUrls(origin), edges: edgeUrls(origin) },
             whep: whep ? { controlUrl: whep.url, streams: streamUrls(whep) } : null,
             posterUrl: origin.posterUrl,
           }),

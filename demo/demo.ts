@@ -1,11 +1,13 @@
 /// <reference types="vite/client" />
 // The demo page: one player fed by the embedded local origin, buttons that break and revive
 // each stream through the origin's control API, and a log of the player's state changes.
-import type { FailoverDetail, StateChangeDetail } from '../src/index.js';
+import type { FailoverDetail, SourceChangeDetail, StateChangeDetail } from '../src/index.js';
 
 interface ServerInfo {
   controlUrl: string;
   streams: Record<'primary' | 'fallback', string>;
+  /** HLS only: each stream on each CDN edge of the origin. */
+  edges?: Record<'primary' | 'fallback', Record<string, string>>;
 }
 interface DemoServers {
   hls: ServerInfo;
@@ -35,12 +37,20 @@ player.addEventListener('statechange', (event) => {
   causeOutput.textContent = cause ? `(${cause})` : '';
   addLogLine(`${previous} → ${state}  [${reason}${cause ? `: ${cause}` : ''}]`);
 });
+/** `primary #2 (hls)`: an endpoint as the log names it. */
+const endpointName = (source: SourceChangeDetail['source']) => (source ? `${source.stream} #${source.index + 1} (${source.type})` : 'nothing');
+player.addEventListener('sourcechange', (event) => {
+  const { source } = (event as CustomEvent<SourceChangeDetail>).detail;
+  if (source) addLogLine(`on screen: ${endpointName(source)}`);
+});
 player.addEventListener('failover', (event) => {
-  const { from, to, freezeMs, detectedAt, firstFrameAt } = (event as CustomEvent<FailoverDetail>).detail;
+  const { fromSource, toSource, freezeMs, detectedAt, firstFrameAt } = (event as CustomEvent<FailoverDetail>).detail;
   // A source warmed in its hidden video may have its first frame before the decision: then
   // the picture changes at the decision itself.
   const onScreenAfter = Math.max(0, Math.round(firstFrameAt - detectedAt));
-  addLogLine(`failover ${from} → ${to}: picture frozen ${freezeMs} ms, new picture on screen ${onScreenAfter} ms after the decision`);
+  addLogLine(
+    `failover ${endpointName(fromSource)} → ${endpointName(toSource)}: picture frozen ${freezeMs} ms, new picture on screen ${onScreenAfter} ms after the decision`,
+  );
 });
 player.addEventListener('error', (event) => {
   const detail = (event as unknown as CustomEvent<{ code: string; message: string }>).detail;
@@ -52,6 +62,7 @@ interface TestRunOrigin {
   controlUrl: string;
   posterUrl: string;
   streams: Record<string, string>;
+  edges?: Record<string, Record<string, string>>;
 }
 
 /**
@@ -62,9 +73,10 @@ interface TestRunOrigin {
 async function findServers(): Promise<DemoServers> {
   const found = (await (await fetch('/__origin.json')).json()) as DemoServers | TestRunOrigin;
   if ('hls' in found) return found;
-  const pick = ({ controlUrl, streams }: { controlUrl: string; streams: Record<string, string> }): ServerInfo => ({
+  const pick = ({ controlUrl, streams, edges }: TestRunOrigin | (ServerInfo & { posterUrl?: string })): ServerInfo => ({
     controlUrl,
-    streams: { primary: streams.primary, fallback: streams.fallback },
+    streams: { primary: streams.primary!, fallback: streams.fallback! },
+    ...(edges ? { edges: { primary: edges.primary!, fallback: edges.fallback! } } : {}),
   });
   let whep: ServerInfo | null = null;
   try {
@@ -94,7 +106,7 @@ async function main() {
   const servers = await findServers();
   const select = document.querySelector<HTMLSelectElement>('#sources')!;
   if (!servers.whep) {
-    for (const option of select.options) option.disabled = option.value !== 'hls:hls';
+    for (const option of select.options) option.disabled = option.value !== 'hls:hls' && option.value !== 'cdns';
     for (const fieldset of document.querySelectorAll<HTMLFieldSetElement>('fieldset[data-server="whep"]')) {
       fieldset.disabled = true;
     }
@@ -108,17 +120,36 @@ async function main() {
       const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-fault]');
       if (!button || !server) return;
       const kind = button.dataset.fault!;
-      await fetch(`${server.controlUrl}/control/${stream}?kind=${encodeURIComponent(kind)}`);
+      // A CDN fault hits one edge of the stream; the others go on serving it.
+      const edge = fieldset.dataset.edge;
+      await fetch(`${server.controlUrl}/control/${stream}?${new URLSearchParams({ kind, ...(edge ? { edge } : {}) })}`);
       output.value = kind;
-      addLogLine(`${fieldset.dataset.server}: ${stream} → ${kind}`);
+      addLogLine(`${fieldset.dataset.server}${edge ? ` CDN ${edge.toUpperCase()}` : ''}: ${stream} → ${kind}`);
     });
   }
 
-  const applySources = () => {
-    const [primaryServer, fallbackServer] = select.value.split(':') as [ServerName, ServerName];
+  /**
+   * The endpoints of each stream for the picked option: one server each (`hls:whep`), or a
+   * ladder: WebRTC first, then HLS on CDN A and CDN B (`ladder`); HLS on both CDNs (`cdns`).
+   */
+  const sourcesFor = (choice: string): [string, string] | null => {
+    const { hls, whep } = servers;
+    const cdn = (role: 'primary' | 'fallback', edge: string) => hls.edges?.[role]?.[edge] ?? hls.streams[role];
+    if (choice === 'cdns') return [`${cdn('primary', 'a')} ${cdn('primary', 'b')}`, `${cdn('fallback', 'a')} ${cdn('fallback', 'b')}`];
+    if (choice === 'ladder') {
+      if (!whep) return null;
+      return [`${whep.streams.primary} ${cdn('primary', 'a')} ${cdn('primary', 'b')}`, `${whep.streams.fallback} ${cdn('fallback', 'a')}`];
+    }
+    const [primaryServer, fallbackServer] = choice.split(':') as [ServerName, ServerName];
     const primary = servers[primaryServer]?.streams.primary;
     const fallback = servers[fallbackServer]?.streams.fallback;
-    if (!primary || !fallback) return;
+    return primary && fallback ? [primary, fallback] : null;
+  };
+
+  const applySources = () => {
+    const chosen = sourcesFor(select.value);
+    if (!chosen) return;
+    const [primary, fallback] = chosen;
     player.setAttribute('primary', primary);
     player.setAttribute('fallback', fallback);
     document.querySelector('#snippet')!.textContent = [
