@@ -94,6 +94,25 @@ function terserExceptHlsJs(): Plugin {
 }
 
 /**
+ * The machine's state descriptions are for tools that show the machine (the Stately
+ * inspector, the graph walk); the CDN file leaves them out (~0.7 KB gzipped). The npm build
+ * (dist/lib) keeps them.
+ */
+function stripStateDescriptions(): Plugin {
+  // A string or template literal: '…', "…" or `…` (with ${…} inside, but no backtick).
+  const property = /\bdescription:\s*(?:`(?:[^`\\]|\\.)*`|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"),?/g;
+  return {
+    name: 'live-player-strip-state-descriptions',
+    apply: 'build',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\/]src[\/]machine[\/][^\/]+\.ts$/.test(id)) return null;
+      return code.replace(property, '');
+    },
+  };
+}
+
+/**
  * Minifies the whitespace and comments of `css\`…\`` literals without interpolations (the
  * element's styles ship as text, which no JS minifier touches).
  */
@@ -138,7 +157,7 @@ export default defineConfig(({ mode }) => {
     // Relative URLs in the built embed page, so dist/ works from any folder of any host.
     base: './',
     publicDir: false,
-    plugins: [embeddedServers(), minifyCssLiterals(), noPreloadHelper(), terserExceptHlsJs()],
+    plugins: [embeddedServers(), minifyCssLiterals(), stripStateDescriptions(), noPreloadHelper(), terserExceptHlsJs()],
     server: { host: '127.0.0.1', port: 5173 },
     build: {
       outDir: '../dist',
@@ -168,7 +187,7 @@ export default defineConfig(({ mode }) => {
               { name: 'hls', test: /[\\/]src[\\/]sources[\\/](hls-probe|playlist|hls-engine|playback-watchdog|http)\.ts$/ },
               { name: 'whep', test: /[\\/]src[\\/]sources[\\/]whep-(probe|session|engine)\.ts$/ },
               // What both protocols need before a first frame: one small file, not two.
-              { name: 'media', test: /[\\/]src[\\/]sources[\\/]retry-after\.ts$/ },
+              { name: 'media', test: /[\\/]src[\\/]sources[\\/](retry-after|judging-clock)\.ts$/ },
             ],
           },
         },
