@@ -10,7 +10,15 @@
  *
  * Starting situations: fault on the primary — playing the primary, fallback live; fault on the
  * fallback — playing the fallback with the primary live again (the player starts with the
- * primary down, then the primary is revived); both — playing the primary, both injected.
+ * primary down, then the primary is revived); both — playing the primary, both injected;
+ * endpoint — the primary is a ladder of two endpoints of one stream (HLS: the same stream on
+ * CDN A and CDN B; WHEP: the WebRTC endpoint, then the stream's HLS) and the fault hits the
+ * first one only (an encoder fault, freeze or ENDLIST, is the stream's and reaches both CDNs):
+ * an endpoint's own fault → the same stream's next endpoint (state `primary`), the stream's own
+ * (frozen playlist, publisher gone) → the fallback stream.
+ * A fault that no server answers at all (connections refused, CORS) on both streams is the
+ * viewer's network as far as the browser can tell: the player holds (state `primary`, its
+ * last picture, `data-offline`), it does not fail over nor go to prelive.
  *
  * HLS faults run HLS ↔ HLS, WHEP faults WHEP ↔ WHEP. WHEP faults that only refuse *new*
  * sessions (POST 404/503/409, ICE failure, no answer at all) leave an established session
@@ -42,10 +50,13 @@ import {
   resetServers,
 } from './helpers.js';
 
-type Placement = 'primary' | 'fallback' | 'both';
+type Placement = 'primary' | 'fallback' | 'both' | 'endpoint';
 type EndState = 'primary' | 'fallback' | 'prelive' | 'stopped';
 /** How a fault class ends, per placement (README's rules). */
 type Outcome = 'fails' | 'ends' | 'keeps-up';
+
+/** Whose fault it is on a ladder: one endpoint's (a server, a CDN) or the stream's (its encoder or publisher). */
+type Scope = 'endpoint' | 'stream';
 
 interface HlsFault {
   protocol: 'hls';
@@ -53,6 +64,9 @@ interface HlsFault {
   kind: FaultKind;
   extra?: Record<string, number>;
   outcome: Outcome;
+  scope: Scope;
+  /** No server answers at all: on both streams, the viewer's network as far as the browser can tell. */
+  networkLevel?: boolean;
 }
 interface WhepFault {
   protocol: 'whep';
@@ -60,6 +74,8 @@ interface WhepFault {
   /** Faults applied in order to the stream (a `cut` of the established session first). */
   steps: { kind: WhepFaultKind; extra?: Record<string, number> }[];
   outcome: Outcome;
+  scope: Scope;
+  networkLevel?: boolean;
 }
 type Fault = HlsFault | WhepFault;
 
@@ -71,34 +87,56 @@ type Fault = HlsFault | WhepFault;
 const SLOW_SEGMENT_MS = 400;
 
 const HLS_FAULTS: HlsFault[] = [
-  { protocol: 'hls', name: '404', kind: '404', outcome: 'fails' },
-  { protocol: 'hls', name: '503', kind: '503', outcome: 'fails' },
-  { protocol: 'hls', name: 'refused', kind: 'refuse', outcome: 'fails' },
-  { protocol: 'hls', name: 'hanging playlist', kind: 'hang-playlist', outcome: 'fails' },
-  { protocol: 'hls', name: 'hanging segments', kind: 'hang-segments', outcome: 'fails' },
-  { protocol: 'hls', name: `slow segments (${SLOW_SEGMENT_MS} ms)`, kind: 'slow-segments', extra: { ms: SLOW_SEGMENT_MS }, outcome: 'keeps-up' },
-  { protocol: 'hls', name: 'frozen playlist', kind: 'freeze', outcome: 'fails' },
-  { protocol: 'hls', name: 'ENDLIST', kind: 'endlist', outcome: 'ends' },
-  { protocol: 'hls', name: 'corrupt segments', kind: 'corrupt', outcome: 'fails' },
-  { protocol: 'hls', name: 'CORS failure', kind: 'cors', outcome: 'fails' },
+  { protocol: 'hls', name: '404', kind: '404', outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'hls', name: '503', kind: '503', outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'hls', name: 'refused', kind: 'refuse', outcome: 'fails', scope: 'endpoint', networkLevel: true },
+  { protocol: 'hls', name: 'hanging playlist', kind: 'hang-playlist', outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'hls', name: 'hanging segments', kind: 'hang-segments', outcome: 'fails', scope: 'endpoint' },
+  {
+    protocol: 'hls',
+    name: `slow segments (${SLOW_SEGMENT_MS} ms)`,
+    kind: 'slow-segments',
+    extra: { ms: SLOW_SEGMENT_MS },
+    outcome: 'keeps-up',
+    scope: 'endpoint',
+  },
+  { protocol: 'hls', name: 'frozen playlist', kind: 'freeze', outcome: 'fails', scope: 'stream' },
+  { protocol: 'hls', name: 'ENDLIST', kind: 'endlist', outcome: 'ends', scope: 'stream' },
+  { protocol: 'hls', name: 'corrupt segments', kind: 'corrupt', outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'hls', name: 'CORS failure', kind: 'cors', outcome: 'fails', scope: 'endpoint', networkLevel: true },
 ];
 
 const cutThen = (kind: WhepFaultKind, extra?: Record<string, number>) => [{ kind: 'cut' as const }, { kind, extra }];
 
 const WHEP_FAULTS: WhepFault[] = [
-  { protocol: 'whep', name: 'POST 404', steps: cutThen('post-404'), outcome: 'fails' },
-  { protocol: 'whep', name: 'POST 503', steps: cutThen('post-503', { retryAfter: 1 }), outcome: 'fails' },
-  { protocol: 'whep', name: 'POST 409', steps: cutThen('post-409', { retryAfter: 1 }), outcome: 'fails' },
-  { protocol: 'whep', name: 'server gone', steps: cutThen('hang'), outcome: 'fails' },
-  { protocol: 'whep', name: 'ICE failure', steps: cutThen('ice-fail'), outcome: 'fails' },
-  { protocol: 'whep', name: 'publisher gone', steps: [{ kind: 'publisher-gone' }], outcome: 'fails' },
-  { protocol: 'whep', name: 'deliberate stop', steps: [{ kind: 'stop' }], outcome: 'ends' },
+  { protocol: 'whep', name: 'POST 404', steps: cutThen('post-404'), outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'whep', name: 'POST 503', steps: cutThen('post-503', { retryAfter: 1 }), outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'whep', name: 'POST 409', steps: cutThen('post-409', { retryAfter: 1 }), outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'whep', name: 'server gone', steps: cutThen('hang'), outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'whep', name: 'ICE failure', steps: cutThen('ice-fail'), outcome: 'fails', scope: 'endpoint' },
+  { protocol: 'whep', name: 'publisher gone', steps: [{ kind: 'publisher-gone' }], outcome: 'fails', scope: 'stream' },
+  { protocol: 'whep', name: 'deliberate stop', steps: [{ kind: 'stop' }], outcome: 'ends', scope: 'stream' },
 ];
 
-function expectedEnd(outcome: Outcome, placement: Placement): EndState {
-  if (outcome === 'keeps-up') return placement === 'fallback' ? 'fallback' : 'primary';
-  if (outcome === 'ends') return placement === 'fallback' ? 'primary' : 'stopped';
-  return { primary: 'fallback', fallback: 'primary', both: 'prelive' }[placement] as EndState;
+/** Where a case ends: the state, and on a ladder which endpoint of the primary plays (its index). */
+interface End {
+  state: EndState;
+  endpoint?: number;
+  /** Held for the viewer's network: `data-offline`, the last picture. */
+  held?: boolean;
+}
+
+function expectedEnd(fault: Fault, placement: Placement): End {
+  const { outcome } = fault;
+  if (placement === 'endpoint') {
+    if (outcome === 'keeps-up') return { state: 'primary', endpoint: 0 };
+    if (outcome === 'ends') return { state: 'stopped' };
+    return fault.scope === 'endpoint' ? { state: 'primary', endpoint: 1 } : { state: 'fallback' };
+  }
+  if (outcome === 'keeps-up') return { state: placement === 'fallback' ? 'fallback' : 'primary' };
+  if (outcome === 'ends') return { state: placement === 'fallback' ? 'primary' : 'stopped' };
+  if (placement === 'both' && fault.networkLevel) return { state: 'primary', held: true };
+  return { state: ({ primary: 'fallback', fallback: 'primary', both: 'prelive' } as const)[placement] };
 }
 
 const SCREEN: Record<EndState, Seen> = { primary: 'red', fallback: 'blue', prelive: 'poster', stopped: 'poster' };
@@ -145,22 +183,29 @@ const START_LIMIT_MS = 20000;
 /** How long a "no switch" case watches, after the fault, for a switch that must not come. */
 const KEEPS_UP_WATCH_MS = 5000;
 
-async function inject(fault: Fault, stream: 'primary' | 'fallback') {
-  if (fault.protocol === 'hls') await setFault(stream, fault.kind, fault.extra);
-  else for (const step of fault.steps) await setWhepFault(stream, step.kind, step.extra);
+/** On `edge` only when given (a delivery fault of one CDN); an encoder fault reaches every CDN. */
+async function inject(fault: Fault, stream: 'primary' | 'fallback', edge?: 'a') {
+  if (fault.protocol === 'whep') {
+    for (const step of fault.steps) await setWhepFault(stream, step.kind, step.extra);
+  } else {
+    const encoder = fault.kind === 'freeze' || fault.kind === 'endlist';
+    await setFault(stream, fault.kind, { ...fault.extra, ...(edge && !encoder ? { edge } : {}) });
+  }
 }
 
 /** Mounts the player and brings it to the starting situation of the placement. */
 async function startFor(fault: Fault, placement: Placement): Promise<LivePlayer> {
   const hls = fault.protocol === 'hls';
-  const [{ streams: hlsStreams, posterUrl }, { streams: whepStreams }] = await Promise.all([origin(), whep()]);
+  const [{ streams: hlsStreams, edges, posterUrl }, { streams: whepStreams }] = await Promise.all([origin(), whep()]);
   const streams = hls ? hlsStreams : whepStreams;
   const primaryDown = () => (hls ? setFault('primary', '404') : setWhepFault('primary', 'post-404'));
   const primaryUp = () => (hls ? setFault('primary', 'none') : setWhepFault('primary', 'none'));
 
   if (placement === 'fallback') await primaryDown();
+  // On the endpoint axis the primary is a ladder: HLS on CDN A then CDN B; WHEP then the stream's HLS.
+  const ladder = hls ? `${edges.primary.a} ${edges.primary.b}` : `${whepStreams.primary} ${hlsStreams.primary}`;
   const player = await mountPlayer(
-    { primary: streams.primary, fallback: streams.fallback, poster: posterUrl, muted: true },
+    { primary: placement === 'endpoint' ? ladder : streams.primary, fallback: streams.fallback, poster: posterUrl, muted: true },
     hls ? {} : { thresholds: WHEP_THRESHOLDS },
   );
   const start: EndState = placement === 'fallback' ? 'fallback' : 'primary';
@@ -172,23 +217,36 @@ async function startFor(fault: Fault, placement: Placement): Promise<LivePlayer>
   return player;
 }
 
+const ON = { primary: 'on the primary', fallback: 'on the fallback', both: 'on both', endpoint: "on the primary's first endpoint" };
+
 function runCase(fault: Fault, placement: Placement) {
   const key = `${fault.protocol} ${fault.name} @ ${placement}`;
-  const end = expectedEnd(fault.outcome, placement);
+  const expected = expectedEnd(fault, placement);
+  const end = expected.state;
   const retries = RETRIES_IN_PRELIVE.has(key);
   const limit = SLOW_END_STATE_LIMIT_MS[key] ?? END_STATE_LIMIT_MS;
-  const title = `${fault.name} on ${placement === 'both' ? 'both' : `the ${placement}`} → ${end} (${SCREEN[end]})${retries ? ', retrying without a broken picture' : ''}`;
+  const where = expected.endpoint !== undefined ? ` #${expected.endpoint + 1}` : expected.held ? ', held (offline)' : '';
+  const title = `${fault.name} ${ON[placement]} → ${end}${where} (${SCREEN[end]})${retries ? ', retrying without a broken picture' : ''}`;
 
   it(title, async () => {
     const player = await startFor(fault, placement);
     const states = recordStates(player);
     const before = states.length;
     const faultAt = performance.now();
-    const streams: ('primary' | 'fallback')[] = placement === 'both' ? ['primary', 'fallback'] : [placement];
-    await Promise.all(streams.map((stream) => inject(fault, stream)));
+    const streams: ('primary' | 'fallback')[] = placement === 'both' ? ['primary', 'fallback'] : placement === 'endpoint' ? ['primary'] : [placement];
+    await Promise.all(streams.map((stream) => inject(fault, stream, placement === 'endpoint' ? 'a' : undefined)));
 
     let endMs: number;
-    if (fault.outcome === 'keeps-up') {
+    if (expected.endpoint === 1 || expected.held) {
+      // Within the primary stream (its next endpoint), or held for the viewer's network: no state change.
+      const reached = () => (expected.held ? player.hasAttribute('data-offline') : player.source?.index === 1);
+      const until = performance.now() + limit;
+      while (!reached() && performance.now() < until) await sleep(100);
+      const path = states.slice(before).map((c) => `${c.state} (${c.cause ?? c.reason})`).join(' → ');
+      expect(reached(), `${expected.held ? 'held offline' : 'on the next endpoint'} within ${limit} ms; source ${JSON.stringify(player.source)}; went ${path || 'nowhere'}`).to.equal(true);
+      expect(path, 'the state stays primary').to.equal('');
+      endMs = Math.round(performance.now() - faultAt);
+    } else if (fault.outcome === 'keeps-up') {
       await sleep(KEEPS_UP_WATCH_MS);
       endMs = 0;
       expect(states.slice(before).map((c) => `${c.state} (${c.reason}: ${c.cause})`), 'no switch').to.deep.equal([]);
@@ -201,6 +259,7 @@ function runCase(fault: Fault, placement: Placement) {
       endMs = Math.round(performance.now() - faultAt);
     }
     const seenMs = Math.round(await waitForSeen(SCREEN[end], limit));
+    if (expected.endpoint !== undefined) expect(player.source?.index, 'the endpoint on screen').to.equal(expected.endpoint);
     if (retries) {
       // Backoff retries may enter `primary` for a while, but never with a broken picture.
       const watchUntil = performance.now() + 4000;
@@ -218,6 +277,8 @@ function runCase(fault: Fault, placement: Placement) {
       fault: fault.name,
       placement,
       end: player.state,
+      endpoint: player.source?.index,
+      held: player.hasAttribute('data-offline'),
       path: path.join(' → '),
       endMs,
       seenAfterEndMs: seenMs,
@@ -240,7 +301,7 @@ describe('fault matrix', function () {
 
   for (const fault of [...HLS_FAULTS, ...WHEP_FAULTS]) {
     describe(`${fault.protocol.toUpperCase()} ${fault.name}`, () => {
-      for (const placement of ['primary', 'fallback', 'both'] as const) runCase(fault, placement);
+      for (const placement of ['primary', 'fallback', 'both', 'endpoint'] as const) runCase(fault, placement);
     });
   }
 });
