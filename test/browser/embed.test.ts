@@ -5,11 +5,11 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
-import { origin, resetOrigin, sleep, waitForSeen } from './helpers.js';
+import { origin, resetOrigin, setFault, sleep, waitForSeen } from './helpers.js';
 
 const EMBED = '/dist/embed.html';
 
-async function mountEmbed(query: Record<string, string>): Promise<HTMLIFrameElement> {
+async function mountEmbed(query: Record<string, string> | [string, string][]): Promise<HTMLIFrameElement> {
   const frame = document.createElement('iframe');
   frame.style.cssText = 'width: 480px; height: 270px; border: 0; display: block';
   frame.src = `${EMBED}?${new URLSearchParams(query)}`;
@@ -68,6 +68,20 @@ describe('embed page (dist/embed.html)', function () {
     });
     await playerIn(frame);
     await waitForSeen('blue', 30000, 'iframe');
+  });
+
+  it('takes a ladder as repeated parameters: the next endpoint plays when the first is gone', async () => {
+    const { edges } = await origin();
+    await setFault('primary', '404', { edge: 'a' });
+    const frame = await mountEmbed([
+      ['primary', edges.primary.a],
+      ['primary', edges.primary.b],
+      ['muted', '1'],
+    ]);
+    const player = await playerIn(frame);
+    expect(player.getAttribute('primary')).to.equal(`${edges.primary.a} ${edges.primary.b}`);
+    await waitForSeen('red', 30000, 'iframe');
+    expect(player.source).to.deep.include({ stream: 'primary', index: 1 });
   });
 
   it('shows the error message for a javascript: primary, and runs none of it', async () => {

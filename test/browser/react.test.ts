@@ -8,7 +8,7 @@ import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import type { LivePlayer as LivePlayerElement, PlayerErrorDetail, PlayerWarningDetail, StateChangeDetail } from '../../src/index.js';
 import { LivePlayer, type LivePlayerProps } from '../../src/react.js';
-import { origin, resetOrigin, waitForSeen, waitForState } from './helpers.js';
+import { origin, resetOrigin, setFault, waitForSeen, waitForState } from './helpers.js';
 
 describe('live-player/react', function () {
   this.timeout(60000);
@@ -34,6 +34,16 @@ describe('live-player/react', function () {
     if (!element) throw new Error('LivePlayer rendered no <live-player>');
     return element;
   }
+
+  it('takes a ladder as an array: the element plays the next endpoint when the first is gone', async () => {
+    const { edges } = await origin();
+    await setFault('primary', '404', { edge: 'a' });
+    const element = render({ primary: [edges.primary.a, edges.primary.b], muted: true });
+    expect(element.primary).to.deep.equal([edges.primary.a, edges.primary.b]);
+    await waitForState(element, 'primary', 20000);
+    await waitForSeen('red', 20000);
+    expect(element.source).to.deep.include({ stream: 'primary', index: 1 });
+  });
 
   it('passes every prop to the element as a property', async () => {
     const { streams, posterUrl } = await origin();
