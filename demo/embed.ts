@@ -8,26 +8,26 @@
  * embed.html before this script), not bundled in: one copy, cached with every other page's.
  */
 
-/** Attributes that take a value; list attributes join their repeated parameters with spaces. */
-const LIST_ATTRIBUTES = ['primary', 'fallback', 'primary-type', 'fallback-type'] as const;
-const VALUE_ATTRIBUTES = ['poster', 'primary-status', 'standby'] as const;
-/** Boolean attributes: present (`?muted`, `?muted=1`, `?muted=true`) or absent (`0`, `false`, `no`). */
-const BOOLEAN_ATTRIBUTES = ['muted', 'controls', 'prefer-primary'] as const;
+import { ATTRIBUTE_OPTIONS } from '../src/options.js';
+
 const MAX_LENGTH = 4096;
 
+/**
+ * Every option that is an attribute (src/options.ts), and nothing else: a list joins its
+ * repeated parameters with spaces; a boolean is present (`?muted`, `=1`, `=true`) or absent
+ * (`0`, `false`, `no`, `off`).
+ */
 function playerFromQuery(query: URLSearchParams): HTMLElement {
   const player = document.createElement('live-player');
-  for (const name of LIST_ATTRIBUTES) {
-    const value = query.getAll(name).join(' ').trim();
-    if (value !== '') player.setAttribute(name, value.slice(0, MAX_LENGTH));
-  }
-  for (const name of VALUE_ATTRIBUTES) {
-    const value = query.get(name);
-    if (value !== null && value !== '') player.setAttribute(name, value.slice(0, MAX_LENGTH));
-  }
-  for (const name of BOOLEAN_ATTRIBUTES) {
-    const value = query.get(name);
-    if (value !== null && !/^(0|false|no|off)$/i.test(value)) player.setAttribute(name, '');
+  for (const { attribute, kind } of ATTRIBUTE_OPTIONS) {
+    const values = query.getAll(attribute);
+    if (!values.length) continue;
+    if (kind === 'boolean') {
+      if (!/^(0|false|no|off)$/i.test(values[0]!)) player.setAttribute(attribute, '');
+      continue;
+    }
+    const value = (kind === 'list' ? values.join(' ') : values[0]!).trim();
+    if (value !== '') player.setAttribute(attribute, value.slice(0, MAX_LENGTH));
   }
   return player;
 }

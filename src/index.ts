@@ -9,8 +9,8 @@ export type {
   SourceChangeDetail,
   SourceInfo,
   StateChangeDetail,
-  TokenOption,
 } from './live-player.js';
+export type { TokenOption } from './options.js';
 export { TAG_NAME, Attributes, Events, States, Reasons, ErrorCodes, WarningCodes } from './constants.js';
 export type { PlayerState, StateChangeReason, ErrorCode, WarningCode } from './constants.js';
 export { DEFAULT_THRESHOLDS } from './policy/thresholds.js';

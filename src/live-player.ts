@@ -7,6 +7,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { Reasons, States, type PlayerState } from './constants.js';
 import { PlayerController, type SourceInfo } from './controller/player-controller.js';
+import { RESTARTING_OPTIONS, type OptionValues } from './options.js';
 import { keyOf, sameEndpoint } from './machine/ladder.js';
 import type { EndpointRef } from './machine/types.js';
 import type { HealthThresholds } from './policy/thresholds.js';
@@ -22,20 +23,9 @@ export type {
   SourceChangeDetail,
   SourceInfo,
   StateChangeDetail,
-  TokenOption,
 } from './controller/player-controller.js';
+export type { TokenOption } from './options.js';
 
-
-/** Attributes whose change restarts the player with the new sources. */
-const RESTARTING_PROPERTIES = [
-  'primary',
-  'fallback',
-  'primaryType',
-  'fallbackType',
-  'primaryStatus',
-  'preferPrimary',
-  'standby',
-] as const;
 
 /**
  * A live video player that fails over from a primary to a fallback stream and back.
@@ -85,7 +75,7 @@ const RESTARTING_PROPERTIES = [
  * @cssprop [--live-player-error-background=rgb(120 0 0 / 0.8)] - Background of the error box.
  * @cssprop [--live-player-badge-background=#c00] - Background of the live badge.
  */
-export class LivePlayer extends LitElement {
+export class LivePlayer extends LitElement implements OptionValues {
   static override styles = livePlayerStyles;
 
   /** The primary stream's endpoints: a URL, a space-separated list, or an array of URLs. */
@@ -260,7 +250,7 @@ export class LivePlayer extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // The first update starts with these values (see PlayerController): only later changes restart.
-    const restart = RESTARTING_PROPERTIES.some((name) => changed.has(name) && changed.get(name) !== undefined);
+    const restart = RESTARTING_OPTIONS.some((name) => changed.has(name) && changed.get(name) !== undefined);
     if (restart) this.player.restart(Reasons.CONFIG_CHANGED);
   }
 

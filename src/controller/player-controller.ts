@@ -10,11 +10,12 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { createActor, type Actor } from 'xstate';
-import { resolveConfig, type ConfigError, type ConfigWarning, type ListValue } from '../config.js';
+import { resolveConfig, type ConfigError, type ConfigWarning } from '../config.js';
 import { Attributes, ErrorCodes, Events, Reasons, States, WarningCodes, type PlayerState, type StateChangeReason } from '../constants.js';
 import { playerMachine, sameEndpoint, toPublicView } from '../machine/index.js';
 import type { EndpointRef, SourceDescriptor, SourceRole } from '../machine/types.js';
-import { resolveThresholds, type HealthThresholds } from '../policy/thresholds.js';
+import type { OptionValues, TokenOption } from '../options.js';
+import { resolveThresholds } from '../policy/thresholds.js';
 import { createSourceActors } from '../sources/actors.js';
 import type { EnginePool } from '../sources/engine-pool.js';
 import { loaderFor } from '../sources/loaders.js';
@@ -79,21 +80,8 @@ export interface PlayerWarningDetail {
   source: ConfigWarning['source'];
 }
 
-/** A bearer token for every WHEP endpoint of a stream, or one per entry of its list. */
-export type TokenOption = string | readonly (string | null | undefined)[] | null;
-
-/** What the element needs from its host to run the player. */
-export interface PlayerHost extends ReactiveControllerHost, HTMLElement {
-  primary: ListValue;
-  fallback: ListValue;
-  primaryType: ListValue;
-  fallbackType: ListValue;
-  primaryStatus: string | null;
-  preferPrimary: boolean;
-  standby: string | null;
-  thresholds: Partial<HealthThresholds> | null;
-  primaryToken: TokenOption;
-  fallbackToken: TokenOption;
+/** What the element needs from its host to run the player: its options (src/options.ts), and its videos. */
+export interface PlayerHost extends ReactiveControllerHost, HTMLElement, OptionValues {
   /** The video that shows this endpoint (available after the render that lists it). */
   videoFor(endpoint: EndpointRef): Promise<HTMLVideoElement>;
 }
