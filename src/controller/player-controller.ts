@@ -144,7 +144,11 @@ export class PlayerController implements ReactiveController {
   /** Why the current actor was started; reported with its first snapshot, then cleared. */
   private pendingReason: StateChangeReason | null = null;
 
-  constructor(private readonly host: PlayerHost) {
+  /** `createActors`: the machine's effects (default: the real sources; unit tests give fakes). */
+  constructor(
+    private readonly host: PlayerHost,
+    private readonly createActors: typeof createSourceActors = createSourceActors,
+  ) {
     host.addController(this);
   }
 
@@ -254,7 +258,7 @@ export class PlayerController implements ReactiveController {
       );
     }
     const thresholds = resolveThresholds(this.host.thresholds);
-    const { actors, pool } = createSourceActors({
+    const { actors, pool } = this.createActors({
       videoFor: async (endpoint) => {
         const video = await this.host.videoFor(endpoint);
         this.frames.track(video);

@@ -23,6 +23,8 @@ export interface EnginePoolEnvironment {
   onAutoplayMuted(): void;
   /** The engine of this endpoint was destroyed: its video shows nothing any more. */
   onEngineGone?(endpoint: EndpointRef): void;
+  /** Which engine plays a source (default: the lazy loaders of loaders.ts; tests give fakes). */
+  loaderFor?: typeof loaderFor;
 }
 
 type Listener = (event: SourceEvent) => void;
@@ -139,7 +141,7 @@ export class EnginePool {
     void (async () => {
       try {
         const video = await this.environment.videoFor(endpoint);
-        const loader = loaderFor(source, video);
+        const loader = (this.environment.loaderFor ?? loaderFor)(source, video);
         if (!loader) throw new Error(`no engine can play this ${source.kind} source here`);
         const factory = await loader.load();
         if (entry.destroyed) return;
