@@ -265,12 +265,14 @@ async function checkProbed(
 }
 
 /**
- * Forced switches are justified by a failure of the source left; every other switch comes at
- * least one hysteresis window after the previous switch.
+ * Forced switches are justified by a failure of the source left; leaving the poster (prelive)
+ * for a live picture is never held back either (a live picture beats the poster: README); every
+ * other switch comes at least one hysteresis window after the previous switch.
  */
 function checkSwitchPacing(changes: RecordedChange[], timelines: Record<Role, Timeline>, verdict: Verdict): number[] {
   const switches = entries(changes).filter((e) => e.isSwitch);
   switches.forEach(({ change, role }, i) => {
+    if (change.previous === 'prelive') return;
     const left: Role = role === 'primary' ? 'fallback' : 'primary';
     const t = epoch(change);
     const forced = change.reason === `${left}-failed`;

@@ -178,6 +178,21 @@ export async function seen(selector = 'live-player'): Promise<Seen> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Polls `check` every `everyMs` until it returns something other than undefined/false/null;
+ * resolves with that value, or rejects after `timeoutMs` naming `what` (and the last value).
+ */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30000, everyMs = 50): Promise<NonNullable<T>> {
+  const start = performance.now();
+  let last: T | undefined;
+  for (;;) {
+    last = await check();
+    if (last !== undefined && last !== null && last !== false) return last as NonNullable<T>;
+    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what} (last: ${String(last)})`);
+    await sleep(everyMs);
+  }
+}
+
 /** Polls the screen until `expected` is seen; resolves with the time it took (ms). */
 export async function waitForSeen(expected: Seen, timeoutMs = 30000, selector = 'live-player'): Promise<number> {
   const start = performance.now();
