@@ -1,8 +1,10 @@
 // Test-run plugins: the local HLS origin (started and stopped with the test server), a
-// command that reads pixels from a real screenshot of the page, a command that records a
-// measured figure, and a reporter that ends the run with a plain "N passed, N failed" line.
+// command that reads pixels from a real screenshot of the page (in Chromium, Firefox and
+// WebKit), a command that records a measured figure, and a reporter that ends the run with a
+// plain "N passed, N failed" line.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { elementScreenshot, engineOf } from './engines.mjs';
 
 export const FIGURES_FILE = 'test-results/figures.jsonl';
 
@@ -63,10 +65,9 @@ export function screenPlugin() {
     name: 'live-player-screen',
     async executeCommand({ command, payload, session }) {
       if (command === 'sample-screen') {
-        const page = session.browser.getPage(session.id);
-        const box = await page.locator(payload.selector).first().boundingBox();
-        if (!box || box.width < 4 || box.height < 4) return null;
-        const png = PNG.sync.read(await page.screenshot({ clip: box, type: 'png', animations: 'allow' }));
+        // Chromium (Playwright), Firefox (puppeteer over BiDi) or WebKit (WebDriver, cropped).
+        const png = await elementScreenshot(session, payload.selector, PNG);
+        if (!png) return null;
         // The centre half of the frame: the test streams keep their labels out of it.
         const x0 = Math.floor(png.width * 0.3);
         const x1 = Math.ceil(png.width * 0.7);
@@ -89,7 +90,10 @@ export function screenPlugin() {
       }
       if (command === 'record-figure') {
         mkdirSync('test-results', { recursive: true });
-        appendFileSync(FIGURES_FILE, `${JSON.stringify({ at: new Date().toISOString(), ...payload })}\n`);
+        // Figures from Firefox or WebKit say so; Chromium's records stay as they were.
+        const engine = engineOf(session);
+        const tag = engine === 'chromium' ? {} : { engine };
+        appendFileSync(FIGURES_FILE, `${JSON.stringify({ at: new Date().toISOString(), ...tag, ...payload })}\n`);
         return true;
       }
       return undefined;
