@@ -11,7 +11,7 @@ need=()
 chrome="${CHROME_PATH:-/usr/bin/chromium}"
 [ -x "$chrome" ] || need+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
-fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+fc-list 2>/dev/null | grep -i dejavu >/dev/null || need+=(fonts-dejavu-core)
 
 # Firefox and WebKitGTK (MiniBrowser comes with the driver's libwebkit2gtk).
 [ -x "${FIREFOX_PATH:-/usr/bin/firefox-esr}" ] || need+=(firefox-esr)
