@@ -6,7 +6,13 @@
 import { defaultReporter } from '@web/test-runner';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { hlsOriginPlugin, screenPlugin, summaryLineReporter, whepServerPlugin } from './test/support/wtr-plugins.mjs';
+import {
+  fileTableReporter,
+  hlsOriginPlugin,
+  screenPlugin,
+  summaryLineReporter,
+  whepServerPlugin,
+} from './test/support/wtr-plugins.mjs';
 import { firefox, webkit } from './test/support/engines.mjs';
 import { reactPlugin } from './test/support/react-plugin.mjs';
 import { snapshotPlugin } from './test/support/snapshot-plugin.mjs';
@@ -113,5 +119,6 @@ export default {
   testsFinishTimeout: Math.max(15, soakMinutes() + 10) * 60 * 1000,
   browserStartTimeout: 60 * 1000,
   testFramework: { config: { timeout: 120000 } },
-  reporters: [defaultReporter(), summaryLineReporter()],
+  // With an engine group, a per-file table too (before the closing count line).
+  reporters: [defaultReporter(), ...(engineGroups.length ? [fileTableReporter()] : []), summaryLineReporter()],
 };

@@ -132,3 +132,53 @@ export function summaryLineReporter() {
     },
   };
 }
+
+function collectTests(suite, path, out) {
+  if (!suite) return out;
+  for (const test of suite.tests ?? []) out.push({ name: [...path, test.name].join(' › '), ...test });
+  for (const child of suite.suites ?? []) collectTests(child, [...path, child.name], out);
+  return out;
+}
+
+/**
+ * At exit, one line per test file and browser (passed, failed, seconds) and every failure with
+ * its first error line; the engine groups use it to compare engines file by file.
+ */
+export function fileTableReporter() {
+  const rows = [];
+  let last = Date.now();
+  return {
+    start() {
+      last = Date.now();
+    },
+    reportTestFileResults({ sessionsForTestFile, testFile }) {
+      const now = Date.now();
+      const seconds = Math.round((now - last) / 1000);
+      last = now;
+      for (const session of sessionsForTestFile) {
+        const tests = collectTests(session.testResults, [], []);
+        const failed = tests.filter((test) => !test.passed && !test.skipped);
+        const errors = [...failed.map((test) => `${test.name}: ${test.error?.message ?? 'failed'}`)];
+        for (const error of session.errors ?? []) errors.push(`(file) ${error.message}`);
+        rows.push({
+          file: testFile.replace(`${process.cwd()}/`, ''),
+          browser: session.browser.name,
+          passed: tests.filter((test) => test.passed).length,
+          failed: failed.length + (session.passed || failed.length ? 0 : 1),
+          seconds,
+          errors,
+        });
+      }
+    },
+    stop() {
+      process.once('exit', () => {
+        const lines = ['', 'file × browser: passed, failed (seconds since the previous file finished)'];
+        for (const row of rows) {
+          lines.push(`  ${row.file} [${row.browser}]: ${row.passed} passed, ${row.failed} failed (${row.seconds} s)`);
+          for (const error of row.errors) lines.push(`      ✗ ${error.split('\n')[0].slice(0, 300)}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      });
+    },
+  };
+}
