@@ -57,9 +57,11 @@ const hlsFiles = [
   'test/browser/story.test.ts',
   'test/browser/return-to-primary.test.ts',
 ];
+// First, a check of the harness itself in that engine (screenshots, the poster).
+const selftest = 'test/support/engine-selftest.test.ts';
 const engines = {
-  firefox: { files: [...hlsFiles, 'test/browser/whep.test.ts'], launcher: firefox },
-  webkit: { files: hlsFiles, launcher: webkit },
+  firefox: { files: [selftest, ...hlsFiles, 'test/browser/whep.test.ts'], launcher: firefox },
+  webkit: { files: [selftest, ...hlsFiles], launcher: webkit },
 };
 
 /** The group named on the command line (`--group NAME` or `--group=NAME`), if any. */

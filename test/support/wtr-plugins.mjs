@@ -67,7 +67,8 @@ export function screenPlugin() {
       if (command === 'sample-screen') {
         // Chromium (Playwright), Firefox (puppeteer over BiDi) or WebKit (WebDriver, cropped).
         const png = await elementScreenshot(session, payload.selector, PNG);
-        if (!png) return null;
+        // Not null: wtr takes a null result for "no plugin handled this command".
+        if (!png) return false;
         // The centre half of the frame: the test streams keep their labels out of it.
         const x0 = Math.floor(png.width * 0.3);
         const x1 = Math.ceil(png.width * 0.7);
@@ -172,7 +173,7 @@ export function fileTableReporter() {
     },
     stop() {
       process.once('exit', () => {
-        const lines = ['', 'file × browser: passed, failed (seconds since the previous file finished)'];
+        const lines = ['', 'file × browser: passed, failed (seconds from the previous file to this one, all browsers)'];
         for (const row of rows) {
           lines.push(`  ${row.file} [${row.browser}]: ${row.passed} passed, ${row.failed} failed (${row.seconds} s)`);
           for (const error of row.errors) lines.push(`      ✗ ${error.split('\n')[0].slice(0, 300)}`);
