@@ -1,10 +1,19 @@
 // @web/test-runner: unit tests (fakes allowed) and browser tests (real media, real servers on
 // 127.0.0.1 started by this run) in the system Chromium; no browser is downloaded.
 // CHROME_PATH points at another Chromium or Chrome (e.g. on a laptop).
+// Firefox ESR and WebKitGTK run chosen browser files too, only when asked: `--group firefox` or
+// `--group webkit` (TEST_FILES narrows them), or ENGINES=firefox,webkit beside a full run.
 import { defaultReporter } from '@web/test-runner';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { hlsOriginPlugin, screenPlugin, summaryLineReporter, whepServerPlugin } from './test/support/wtr-plugins.mjs';
+import {
+  fileTableReporter,
+  hlsOriginPlugin,
+  screenPlugin,
+  summaryLineReporter,
+  whepServerPlugin,
+} from './test/support/wtr-plugins.mjs';
+import { firefox, webkit } from './test/support/engines.mjs';
 import { reactPlugin } from './test/support/react-plugin.mjs';
 import { snapshotPlugin } from './test/support/snapshot-plugin.mjs';
 import { soakMinutes, soakPlugin } from './test/support/soak-plugin.mjs';
@@ -40,10 +49,41 @@ function chromium(args) {
 // TEST_FILES="test/browser/whep.test.ts" runs just those files (while developing).
 const focus = process.env.TEST_FILES;
 
+// The browser files each other engine runs. WebKitGTK has no WebRTC, so no WHEP file there.
+const hlsFiles = [
+  'test/browser/ui.test.ts',
+  'test/browser/primary-faults.test.ts',
+  'test/browser/make-before-break.test.ts',
+  'test/browser/story.test.ts',
+  'test/browser/return-to-primary.test.ts',
+];
+// First, a check of the harness itself in that engine (screenshots, the poster).
+const selftest = 'test/support/engine-selftest.test.ts';
+const engines = {
+  firefox: { files: [selftest, ...hlsFiles, 'test/browser/whep.test.ts'], launcher: firefox },
+  webkit: { files: [selftest, ...hlsFiles], launcher: webkit },
+};
+
+/** The group named on the command line (`--group NAME` or `--group=NAME`), if any. */
+function groupArgument(argv = process.argv) {
+  const at = argv.indexOf('--group');
+  if (at >= 0) return argv[at + 1];
+  return argv.find((arg) => arg.startsWith('--group='))?.slice('--group='.length);
+}
+
+// A plain run stays Chromium only: an engine's group exists when it is asked for by name.
+const engineGroups = [...new Set([...(process.env.ENGINES ?? '').split(','), groupArgument()])]
+  .filter((name) => Object.hasOwn(engines, name ?? ''))
+  .map((name) => ({
+    name,
+    files: focus ? focus.split(',') : engines[name].files,
+    browsers: [engines[name].launcher()],
+  }));
+
 export default {
   nodeResolve: { exportConditions: ['production'] },
   ...(focus ? { files: focus.split(',') } : {}),
-  groups: focus ? [] : [
+  groups: focus ? engineGroups : [
     { name: 'unit', files: 'test/unit/**/*.test.ts' },
     { name: 'browser', files: 'test/browser/**/*.test.ts' },
     // A browser that refuses sound without a user gesture, as on a first visit.
@@ -60,6 +100,7 @@ export default {
     },
     // The chaos soak (test/soak/soak.test.ts), last: SOAK_MINUTES long (default 2).
     { name: 'soak', files: 'test/soak/**/*.test.ts' },
+    ...engineGroups,
   ],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
@@ -80,5 +121,6 @@ export default {
   testsFinishTimeout: Math.max(15, soakMinutes() + 10) * 60 * 1000,
   browserStartTimeout: 60 * 1000,
   testFramework: { config: { timeout: 120000 } },
-  reporters: [defaultReporter(), summaryLineReporter()],
+  // With an engine group, a per-file table too (before the closing count line).
+  reporters: [defaultReporter(), ...(engineGroups.length ? [fileTableReporter()] : []), summaryLineReporter()],
 };

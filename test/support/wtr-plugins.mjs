@@ -1,8 +1,10 @@
 // Test-run plugins: the local HLS origin (started and stopped with the test server), a
-// command that reads pixels from a real screenshot of the page, a command that records a
-// measured figure, and a reporter that ends the run with a plain "N passed, N failed" line.
+// command that reads pixels from a real screenshot of the page (in Chromium, Firefox and
+// WebKit), a command that records a measured figure, and a reporter that ends the run with a
+// plain "N passed, N failed" line.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { elementScreenshot, engineOf } from './engines.mjs';
 
 export const FIGURES_FILE = 'test-results/figures.jsonl';
 
@@ -73,10 +75,10 @@ export function screenPlugin() {
     name: 'live-player-screen',
     async executeCommand({ command, payload, session }) {
       if (command === 'sample-screen') {
-        const page = session.browser.getPage(session.id);
-        const box = await page.locator(payload.selector).first().boundingBox();
-        if (!box || box.width < 4 || box.height < 4) return null;
-        const png = PNG.sync.read(await page.screenshot({ clip: box, type: 'png', animations: 'allow' }));
+        // Chromium (Playwright), Firefox (puppeteer over BiDi) or WebKit (WebDriver, cropped).
+        const png = await elementScreenshot(session, payload.selector, PNG);
+        // Not null: wtr takes a null result for "no plugin handled this command".
+        if (!png) return false;
         // The centre half of the frame: the test streams keep their labels out of it.
         const x0 = Math.floor(png.width * 0.3);
         const x1 = Math.ceil(png.width * 0.7);
@@ -119,7 +121,10 @@ export function screenPlugin() {
       }
       if (command === 'record-figure') {
         mkdirSync('test-results', { recursive: true });
-        appendFileSync(FIGURES_FILE, `${JSON.stringify({ at: new Date().toISOString(), ...payload })}\n`);
+        // Figures from Firefox or WebKit say so; Chromium's records stay as they were.
+        const engine = engineOf(session);
+        const tag = engine === 'chromium' ? {} : { engine };
+        appendFileSync(FIGURES_FILE, `${JSON.stringify({ at: new Date().toISOString(), ...tag, ...payload })}\n`);
         return true;
       }
       return undefined;
@@ -154,6 +159,56 @@ export function summaryLineReporter() {
       process.once('exit', () => {
         const skipped = counts.skipped ? `, ${counts.skipped} skipped` : '';
         process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed${skipped}\n`);
+      });
+    },
+  };
+}
+
+function collectTests(suite, path, out) {
+  if (!suite) return out;
+  for (const test of suite.tests ?? []) out.push({ name: [...path, test.name].join(' › '), ...test });
+  for (const child of suite.suites ?? []) collectTests(child, [...path, child.name], out);
+  return out;
+}
+
+/**
+ * At exit, one line per test file and browser (passed, failed, seconds) and every failure with
+ * its first error line; the engine groups use it to compare engines file by file.
+ */
+export function fileTableReporter() {
+  const rows = [];
+  let last = Date.now();
+  return {
+    start() {
+      last = Date.now();
+    },
+    reportTestFileResults({ sessionsForTestFile, testFile }) {
+      const now = Date.now();
+      const seconds = Math.round((now - last) / 1000);
+      last = now;
+      for (const session of sessionsForTestFile) {
+        const tests = collectTests(session.testResults, [], []);
+        const failed = tests.filter((test) => !test.passed && !test.skipped);
+        const errors = [...failed.map((test) => `${test.name}: ${test.error?.message ?? 'failed'}`)];
+        for (const error of session.errors ?? []) errors.push(`(file) ${error.message}`);
+        rows.push({
+          file: testFile.replace(`${process.cwd()}/`, ''),
+          browser: session.browser.name,
+          passed: tests.filter((test) => test.passed).length,
+          failed: failed.length + (session.passed || failed.length ? 0 : 1),
+          seconds,
+          errors,
+        });
+      }
+    },
+    stop() {
+      process.once('exit', () => {
+        const lines = ['', 'file × browser: passed, failed (seconds from the previous file to this one, all browsers)'];
+        for (const row of rows) {
+          lines.push(`  ${row.file} [${row.browser}]: ${row.passed} passed, ${row.failed} failed (${row.seconds} s)`);
+          for (const error of row.errors) lines.push(`      ✗ ${error.split('\n')[0].slice(0, 300)}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
       });
     },
   };
