@@ -12,6 +12,7 @@ import { keyOf, sameEndpoint } from './machine/ladder.js';
 import type { EndpointRef } from './machine/types.js';
 import type { HealthThresholds } from './policy/thresholds.js';
 import { forwardMediaEvents } from './media-events.js';
+import { resumeWhenShown } from './resume-when-shown.js';
 import { autoplay } from './sources/autoplay.js';
 import { stringsFor, type LivePlayerStrings, type StringsOption } from './strings.js';
 import { livePlayerStyles } from './styles.js';
@@ -214,6 +215,18 @@ export class LivePlayer extends LitElement implements OptionValues {
 
   /** The video that was on screen at the last render, to notice a switch. */
   private lastShown: HTMLVideoElement | null = null;
+  private stopResuming: (() => void) | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.stopResuming ??= resumeWhenShown(this.renderRoot, () => this.videoOnScreen, () => this.player.markAutoplayMuted());
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopResuming?.();
+    this.stopResuming = null;
+  }
   /** Videos whose media events are forwarded from the host. */
   private readonly forwarding = new WeakSet<HTMLVideoElement>();
 
