@@ -86,7 +86,7 @@ export async function openSession(browser, pageUrl) {
     close() {
       closing ??= (async () => {
         /** @type {any} */
-        let snap = null;
+        let snap;
         try {
           await cdp.send('Page.stopScreencast').catch(() => {});
           snap = await page.evaluate(() => /** @type {any} */ (window).bench.snapshot());

@@ -25,7 +25,14 @@ function otherHost(): string {
   throw new Error(`the test page should be on localhost or 127.0.0.1, not ${hostname}`);
 }
 
-function messageFrom(target: HTMLIFrameElement, accept: (data: any) => boolean, timeoutMs: number): Promise<any> {
+/** What the frame posts back. */
+interface FrameMessage {
+  type?: string;
+  id?: number;
+  report?: FrameReport;
+}
+
+function messageFrom(target: HTMLIFrameElement, accept: (data: FrameMessage | null) => boolean, timeoutMs: number): Promise<FrameMessage> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       window.removeEventListener('message', onMessage);
@@ -46,7 +53,7 @@ async function ask(target: HTMLIFrameElement): Promise<FrameReport> {
   const id = asked;
   const answer = messageFrom(target, (data) => data?.type === 'report' && data.id === id, 5000);
   target.contentWindow!.postMessage({ type: 'report', id }, '*');
-  return (await answer).report;
+  return (await answer).report!;
 }
 
 /** Asks the frame until `done` holds; fails with the last report. */

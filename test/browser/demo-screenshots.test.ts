@@ -152,7 +152,7 @@ function compare(frame: HTMLIFrameElement, name: string, against?: DemoState) {
  */
 async function expectScreenshot(frame: HTMLIFrameElement, state: DemoState) {
   const name = `demo-${state}`;
-  let result: CompareResult | null = null;
+  let result: CompareResult;
   // Settled for a moment first: a reference may be written from this very screenshot.
   await sleep(1000);
   const start = performance.now();

@@ -57,7 +57,8 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--disable-background-networking', '--no-first-run'],
 });
-let ok = false;
+/** @type {boolean} */
+let ok;
 try {
   const tab = await browser.newPage();
   await tab.goto(page.url);

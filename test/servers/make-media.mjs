@@ -245,8 +245,8 @@ async function ffmpeg(args) {
     await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
   } catch (err) {
     const e = /** @type {NodeJS.ErrnoException & { stderr?: string }} */ (err);
-    if (e.code === 'ENOENT') throw new Error(`ffmpeg not found (${FFMPEG}); install it or set FFMPEG_PATH`);
-    throw new Error(`ffmpeg failed: ${e.stderr || e.message}`);
+    if (e.code === 'ENOENT') throw new Error(`ffmpeg not found (${FFMPEG}); install it or set FFMPEG_PATH`, { cause: err });
+    throw new Error(`ffmpeg failed: ${e.stderr || e.message}`, { cause: err });
   }
 }
 

@@ -406,7 +406,7 @@ describe('chaos soak', function () {
       }
       await sleep(2000);
       // The WHEP server's own count: B holds its primary's session, A (HLS, cold standby) none.
-      let open = { primary: -1, fallback: -1 };
+      let open: { primary: number; fallback: number };
       const deadline = Date.now() + 5000;
       do {
         open = { primary: await whepSessionsOn('primary'), fallback: await whepSessionsOn('fallback') };

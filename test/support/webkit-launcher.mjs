@@ -119,7 +119,7 @@ export class WebKitGtkLauncher {
       text = await response.text();
     } catch (error) {
       if (error.name === 'TimeoutError') {
-        throw new Error(`WebKitWebDriver ${method} ${path}: no answer within ${timeoutMs} ms (is the page's main thread blocked?)`);
+        throw new Error(`WebKitWebDriver ${method} ${path}: no answer within ${timeoutMs} ms (is the page's main thread blocked?)`, { cause: error });
       }
       throw error;
     }
@@ -178,8 +178,8 @@ export class WebKitGtkLauncher {
         await Promise.race([this.wd('GET', '/status'), spawnError]);
         break;
       } catch (error) {
-        if (error.code === 'ENOENT') throw new Error(`cannot start ${this.driverBinary} (apt-get install webkit2gtk-driver)`);
-        if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer within 15 s: ${driverErr.trim()}`);
+        if (error.code === 'ENOENT') throw new Error(`cannot start ${this.driverBinary} (apt-get install webkit2gtk-driver)`, { cause: error });
+        if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer within 15 s: ${driverErr.trim()}`, { cause: error });
         await sleep(100);
       }
     }

@@ -12,6 +12,22 @@ import { FakeClock } from './sources-fakes.js';
 type Handler = (event: string, data: unknown) => void;
 
 /** Records what the engine asks of hls.js and lets the test emit hls.js events. */
+/** The part of hls.js's config the engine sets. */
+interface LoadPolicy {
+  default: {
+    maxTimeToFirstByteMs: number;
+    maxLoadTimeMs: number;
+    timeoutRetry: { maxNumRetry: number };
+    errorRetry: { maxNumRetry: number; retryDelayMs: number; maxRetryDelayMs: number };
+  };
+}
+interface FakeHlsConfig {
+  manifestLoadPolicy: LoadPolicy;
+  playlistLoadPolicy: LoadPolicy;
+  fragLoadPolicy: LoadPolicy;
+  [option: string]: unknown;
+}
+
 class FakeHls {
   static Events = {
     ERROR: 'hlsError',
@@ -27,7 +43,7 @@ class FakeHls {
   media: HTMLMediaElement | null = null;
   source: string | null = null;
 
-  constructor(readonly config: Record<string, any>) {
+  constructor(readonly config: FakeHlsConfig) {
     FakeHls.instances.push(this);
   }
   on(event: string, handler: Handler) {
