@@ -96,30 +96,71 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
   }
 }
 
+/** The real timer, kept before any FakeClock replaces it: lets promises and the actors' mailboxes run. */
+const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+
+/** Lets every pending promise callback run (one real macrotask), whatever clock is installed. */
+export const settle = () => new Promise<void>((resolve) => realSetTimeout(resolve, 0));
+
+export interface FakeClockOptions {
+  /**
+   * Also replace setTimeout and clearTimeout (the engine pool's linger, XState's delays, the
+   * frame clock's fallback). Off by default: mocha keeps its own references to the real ones,
+   * but a test that awaits a real delay (`wait`) must not turn this on.
+   */
+  timeouts?: boolean;
+}
+
+interface FakeTimer {
+  fn: () => void;
+  /** Interval period; null for a one-shot timeout. */
+  every: number | null;
+  due: number;
+}
+
 /**
  * A tiny manual clock for code driven by setInterval + performance.now() (the watchdog and
- * the hls.js engine). Only those two (and clearInterval) are replaced, and only between
- * install() and uninstall(): setTimeout, Date and promises stay real, so mocha is unaffected.
+ * the hls.js engine), and on request setTimeout. Only those (and their clear functions) are
+ * replaced, and only between install() and uninstall(): by default setTimeout, Date and
+ * promises stay real, so mocha is unaffected.
  */
 export class FakeClock {
   now = 0;
-  private nextId = 1;
-  private readonly timers = new Map<number, { fn: () => void; every: number; due: number }>();
-  private saved: { setInterval: typeof setInterval; clearInterval: typeof clearInterval } | null = null;
+  // Far from the ids the browser hands out, so a real timer is never cleared by mistake.
+  private nextId = 1_000_000_000;
+  private readonly timers = new Map<number, FakeTimer>();
+  private saved: {
+    setInterval: typeof setInterval;
+    clearInterval: typeof clearInterval;
+    setTimeout?: typeof setTimeout;
+    clearTimeout?: typeof clearTimeout;
+  } | null = null;
 
-  install(): this {
+  install(options: FakeClockOptions = {}): this {
     this.saved = { setInterval: globalThis.setInterval, clearInterval: globalThis.clearInterval };
-    const realClear = this.saved.clearInterval;
-    globalThis.setInterval = ((fn: () => void, ms = 0) => {
+    const schedule = (fn: unknown, ms: unknown, args: unknown[], every: number | null) => {
+      if (typeof fn !== 'function') throw new TypeError('FakeClock: only function callbacks are supported');
       const id = this.nextId++;
-      const every = Math.max(1, ms);
-      this.timers.set(id, { fn, every, due: this.now + every });
+      const delay = Math.max(0, Number(ms) || 0);
+      this.timers.set(id, { fn: () => fn(...args), every, due: this.now + (every ?? delay) });
       return id;
-    }) as unknown as typeof setInterval;
-    globalThis.clearInterval = ((id?: number) => {
+    };
+    const unschedule = (id: number | undefined, real: (id?: number) => void) => {
       if (id !== undefined && this.timers.has(id)) this.timers.delete(id);
-      else realClear(id);
-    }) as typeof clearInterval;
+      else real(id);
+    };
+    const realClearInterval = this.saved.clearInterval;
+    globalThis.setInterval = ((fn: () => void, ms = 0, ...args: unknown[]) =>
+      schedule(fn, ms, args, Math.max(1, ms))) as unknown as typeof setInterval;
+    globalThis.clearInterval = ((id?: number) => unschedule(id, realClearInterval)) as typeof clearInterval;
+    if (options.timeouts) {
+      this.saved.setTimeout = globalThis.setTimeout;
+      this.saved.clearTimeout = globalThis.clearTimeout;
+      const realClearTimeout = this.saved.clearTimeout;
+      globalThis.setTimeout = ((fn: () => void, ms = 0, ...args: unknown[]) =>
+        schedule(fn, ms, args, null)) as unknown as typeof setTimeout;
+      globalThis.clearTimeout = ((id?: number) => unschedule(id, realClearTimeout)) as typeof clearTimeout;
+    }
     Object.defineProperty(performance, 'now', { configurable: true, value: () => this.now });
     return this;
   }
@@ -128,17 +169,22 @@ export class FakeClock {
     if (!this.saved) return;
     globalThis.setInterval = this.saved.setInterval;
     globalThis.clearInterval = this.saved.clearInterval;
+    if (this.saved.setTimeout) globalThis.setTimeout = this.saved.setTimeout;
+    if (this.saved.clearTimeout) globalThis.clearTimeout = this.saved.clearTimeout;
     delete (performance as { now?: unknown }).now; // back to Performance.prototype.now
     this.saved = null;
     this.timers.clear();
   }
 
-  /** Number of live interval timers. */
+  /** Number of live fake timers (intervals, and timeouts when they are faked). */
   get pending(): number {
     return this.timers.size;
   }
 
-  /** Advances time by `ms`, firing every due interval in time order. */
+  /**
+   * Advances time by `ms`, firing every due timer in time order (ties: in the order they were
+   * set). A timeout set by a callback fires within the same tick when it falls due in it.
+   */
   tick(ms: number): void {
     const end = this.now + ms;
     for (;;) {
@@ -153,7 +199,8 @@ export class FakeClock {
       if (nextId < 0 || nextDue > end) break;
       const timer = this.timers.get(nextId)!;
       this.now = nextDue;
-      timer.due += timer.every;
+      if (timer.every === null) this.timers.delete(nextId);
+      else timer.due += timer.every;
       timer.fn();
     }
     this.now = end;
