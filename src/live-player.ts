@@ -122,8 +122,8 @@ export class LivePlayer extends LitElement implements OptionValues {
   /**
    * Bearer token sent with the primary's WHEP requests (property only: never an attribute,
    * never rendered, never logged): one string for every WHEP endpoint of the primary, or an
-   * array with one entry per endpoint of its list (entries of HLS endpoints are ignored).
-   * Applies from the next start.
+   * array with one entry per endpoint of its list (entries of HLS endpoints are ignored). Read
+   * each time a WHEP session or probe is opened, so a refreshed token is used from the next one.
    */
   @property({ attribute: false }) primaryToken: string | readonly (string | null)[] | null = null;
 

@@ -139,8 +139,11 @@ export class PlayerController implements ReactiveController {
   private actor: PlayerActor | null = null;
   private pool: EnginePool | null = null;
   private readonly frames = new FrameClock();
-  /** When the machine last chose another endpoint to play (performance.now()). */
-  private onScreenChangedAt = 0;
+  /**
+   * When the machine chose to leave the endpoint shown, and why (kept while candidates are
+   * tried until one shows: the `failover` event reports the decision to leave, not the last).
+   */
+  private leaving: { at: number; reason: StateChangeReason; cause?: string } | null = null;
   /** Why the current actor was started; reported with its first snapshot, then cleared. */
   private pendingReason: StateChangeReason | null = null;
 
@@ -200,7 +203,7 @@ export class PlayerController implements ReactiveController {
   /** Starts over at prelive with the current attributes. */
   restart(reason: StateChangeReason): void {
     if (!this.host.isConnected || this.startPending) return;
-    this.stopActor();
+    this.stopActor(reason);
     this.start(reason);
   }
 
@@ -353,15 +356,18 @@ export class PlayerController implements ReactiveController {
     }
     // Within one stream the viewer sees the same stream: nothing to announce.
     const notice = shown.role === onScreen.role ? this.view.notice : onScreen.role === 'fallback' ? 'switchedToBackup' : 'backToMain';
+    const leaving = this.leaving;
     this.update({ shown: onScreen, notice });
-    void this.announceFailover(shown, onScreen);
+    this.leaving = leaving;
+    // A video gone meanwhile (new sources in the same update): no event, and nothing unhandled.
+    this.announceFailover(shown, onScreen).catch(() => {});
   }
 
   private async announceFailover(from: EndpointRef, to: EndpointRef): Promise<void> {
     const actor = this.actor;
     const pool = this.pool;
-    const detectedAt = this.onScreenChangedAt;
-    const { reason, cause } = this.view;
+    const { at: detectedAt, reason, cause } = this.leaving ?? { at: performance.now(), reason: this.view.reason, cause: this.view.cause };
+    this.leaving = null;
     const fromSource = this.infoOf(from)!;
     const toSource = this.infoOf(to)!;
     const [oldVideo, newVideo] = await Promise.all([this.host.videoFor(from), this.host.videoFor(to)]);
@@ -385,7 +391,7 @@ export class PlayerController implements ReactiveController {
   }
 
   private fail(error: ConfigError): void {
-    this.stopActor();
+    this.stopActor(Reasons.INVALID_CONFIG);
     this.endpoints = [];
     this.update({ state: States.ERROR, reason: Reasons.INVALID_CONFIG, cause: error.message, loading: false, onScreen: null, error });
     this.host.dispatchEvent(
@@ -409,25 +415,28 @@ export class PlayerController implements ReactiveController {
   }
 
   private stop(reason: StateChangeReason): void {
-    this.stopActor();
+    this.stopActor(reason);
     this.frames.stop();
     this.update({ ...IDLE_VIEW, reason });
   }
 
-  private stopActor(): void {
+  /** Ends the running actor and its engines; the picture goes, for `reason`. */
+  private stopActor(reason: StateChangeReason): void {
     const actor = this.actor;
     this.actor = null;
     actor?.stop();
     this.pool?.destroyAll();
     this.pool = null;
-    if (this.view.shown) this.update({ shown: null });
+    if (this.view.shown) this.update({ shown: null, reason, cause: undefined });
   }
 
   /** Applies a change to the view; reflects and announces a change of state or of the endpoint shown. */
   private update(change: Partial<PlayerView>): void {
     const previous = this.view;
     this.view = { ...previous, ...change };
-    if (!sameEndpoint(this.view.onScreen, previous.onScreen)) this.onScreenChangedAt = performance.now();
+    const { onScreen, shown } = this.view;
+    if (!shown || sameEndpoint(onScreen, shown)) this.leaving = null;
+    else if (!this.leaving) this.leaving = { at: performance.now(), reason: this.view.reason, cause: this.view.cause };
     if (this.view.state !== previous.state) {
       if (this.view.state === States.PRELIVE || this.view.state === States.STOPPED || this.view.state === States.ERROR) {
         this.view.autoplayMuted = false;

@@ -70,10 +70,13 @@ export class EnginePool {
     const current = entry;
     clearTimeout(current.lingerTimer);
     current.listeners.add(listener);
+    // What had happened before this lease is replayed (a moment later, as an event would come);
+    // what happens from now on reaches the listener live: nothing is heard twice.
+    const { firstFrame, settled } = current;
     queueMicrotask(() => {
       if (!current.listeners.has(listener)) return;
-      if (current.firstFrame) listener({ type: 'SOURCE.FIRST_FRAME', ...current.endpoint });
-      if (current.settled) listener(current.settled);
+      if (firstFrame) listener({ type: 'SOURCE.FIRST_FRAME', ...current.endpoint });
+      if (settled) listener(settled);
     });
     let released = false;
     return () => {
@@ -164,6 +167,8 @@ export class EnginePool {
   }
 
   private onFirstFrame(entry: Entry): void {
+    // An engine nobody holds (a candidate passed over) takes over from no one.
+    if (entry.listeners.size === 0) return;
     // The new picture is there: what lingered only to cover the switch can go once the
     // element has shown the new video (a moment later, not now: destroying it now would
     // blank the old picture before the new one is on screen).

@@ -523,7 +523,7 @@ describe('EnginePool', () => {
       h.broken.set('primary/0', null);
       const lease = h.lease(P0);
       await settle();
-      // (Heard twice today: see 'known issues' below.)
+      // Heard once (see 'fixed: found by these tests' below).
       expect(lease.heard[0]).to.deep.equal({
         type: 'SOURCE.FAILED',
         cause: 'engine did not start: no engine can play this hls source here',
@@ -550,8 +550,8 @@ describe('EnginePool', () => {
   // The replay of lease() reads the entry when its microtask runs, not when the lease was taken:
   // a report that reaches the new listener live in between is heard a second time. (A settled
   // entry leased again is restarted or resumed, so a settled replay can only be such a repeat.)
-  describe('known issues (un-skip when fixed)', () => {
-    it.skip('a failure reported between lease() and its replay is heard once', async () => {
+  describe('fixed: found by these tests', () => {
+    it('a failure reported between lease() and its replay is heard once', async () => {
       const h = harness();
       const first = h.lease(P0);
       await settle();
@@ -562,7 +562,7 @@ describe('EnginePool', () => {
       expect(late.types()).to.deep.equal(['SOURCE.FAILED']);
     });
 
-    it.skip('a first frame reported between lease() and its replay is heard once', async () => {
+    it('a first frame reported between lease() and its replay is heard once', async () => {
       const h = harness();
       h.lease(P0);
       await settle();
@@ -572,7 +572,7 @@ describe('EnginePool', () => {
       expect(late.types()).to.deep.equal(['SOURCE.FIRST_FRAME']);
     });
 
-    it.skip('an engine that cannot start is reported failed once', async () => {
+    it('an engine that cannot start is reported failed once', async () => {
       const h = harness();
       h.broken.set('primary/0', null);
       const lease = h.lease(P0);
@@ -580,7 +580,7 @@ describe('EnginePool', () => {
       expect(lease.types()).to.deep.equal(['SOURCE.FAILED']);
     });
 
-    it.skip("an unleased engine's first frame does not cut the linger covering a switch", async () => {
+    it("an unleased engine's first frame does not cut the linger covering a switch", async () => {
       const h = harness();
       const old = h.lease(P0);
       const passedOver = h.lease(F1);

@@ -875,8 +875,8 @@ describe('PlayerController', () => {
   });
 
   // Found while writing these tests; each fails today (see the report of the branch).
-  describe('known issues (un-skip when fixed)', () => {
-    it.skip('the sourcechange of a reload or a removal gives that as its reason', async () => {
+  describe('fixed: found by these tests', () => {
+    it('the sourcechange of a reload or a removal gives that as its reason', async () => {
       const h = player();
       await h.playPrimary();
       h.controller.restart(Reasons.RELOAD);
@@ -891,7 +891,7 @@ describe('PlayerController', () => {
       expect(h.sourceChanges().at(-1)).to.deep.include({ source: null, reason: Reasons.DISCONNECTED });
     });
 
-    it.skip('failover.detectedAt is when the player decided to leave `from`, even if a candidate in between never showed', async () => {
+    it('failover.detectedAt is when the player decided to leave `from`, even if a candidate in between never showed', async () => {
       const h = player({ primary: [PRIMARY_URL, PRIMARY_B_URL] });
       await h.playPrimary();
       await h.tick(1000);
@@ -908,7 +908,7 @@ describe('PlayerController', () => {
       expect(h.failovers()[0]).to.deep.include({ fromSource: primarySource(0), toSource: fallbackSource, detectedAt: 1200 });
     });
 
-    it.skip('a failover whose old video is gone by then is dropped without an unhandled rejection', async () => {
+    it('a failover whose old video is gone by then is dropped without an unhandled rejection', async () => {
       const h = player();
       const rejections: unknown[] = [];
       const onRejection = (event: PromiseRejectionEvent) => {
