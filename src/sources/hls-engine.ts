@@ -28,6 +28,7 @@ import type { ErrorData, LevelLoadedData, LevelUpdatedData } from 'hls.js';
 import { autoplay } from './autoplay.js';
 import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
+import { GSTREAMER_STARTUP_SEEK_DELAY_MS, gstreamerWebKit, holdStartupSeeks } from './gstreamer-seek-hold.js';
 import { judgingClock, type JudgingClock } from './judging-clock.js';
 import { watchPlayback } from './playback-watchdog.js';
 import { limitsFor } from '../policy/thresholds.js';
@@ -203,6 +204,10 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
   });
 
+  // WebKitGTK/WPE: no seek while GStreamer's pipeline starts (gstreamer-seek-hold.ts).
+  const startupSeeks = gstreamerWebKit() ? holdStartupSeeks(video, GSTREAMER_STARTUP_SEEK_DELAY_MS) : null;
+  if (startupSeeks) hls.once(Hls.Events.FRAG_BUFFERED, () => startupSeeks.start());
+
   judge();
   hls.attachMedia(video);
   hls.loadSource(context.source.url);
@@ -222,6 +227,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      startupSeeks?.dispose();
       stopWatching();
       clearInterval(frozenTimer);
       clock?.stop();
