@@ -56,11 +56,12 @@ const hlsFiles = [
   'test/browser/make-before-break.test.ts',
   'test/browser/story.test.ts',
   'test/browser/return-to-primary.test.ts',
+  'test/browser/offline-network.test.ts',
 ];
 // First, a check of the harness itself in that engine (screenshots, the poster).
 const selftest = 'test/support/engine-selftest.test.ts';
 const engines = {
-  firefox: { files: [selftest, ...hlsFiles, 'test/browser/whep.test.ts'], launcher: firefox },
+  firefox: { files: [selftest, ...hlsFiles, 'test/browser/whep.test.ts', 'test/browser/make-before-break-whep.test.ts'], launcher: firefox },
   webkit: { files: [selftest, ...hlsFiles], launcher: webkit },
 };
 

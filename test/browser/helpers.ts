@@ -2,9 +2,10 @@
  * Browser-test helpers: the local origin's controls, what the viewer sees (from a real
  * screenshot), and waiting for states. No fakes: everything here talks to real servers.
  */
+import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../../src/define.js';
-import type { LivePlayer } from '../../src/live-player.js';
+import type { FailoverDetail, LivePlayer } from '../../src/live-player.js';
 import type { PlayerState } from '../../src/constants.js';
 
 /** A stream's playlist URL through each edge (CDN) of the origin. */
@@ -191,6 +192,29 @@ export async function until<T>(check: () => T | Promise<T>, what: string, timeou
     if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what} (last: ${String(last)})`);
     await sleep(everyMs);
   }
+}
+
+/** Samples the screen until `expected` is seen; every sample on the way (to check what came between). */
+export async function screenUntil(expected: Seen, timeoutMs: number, selector = 'live-player'): Promise<Seen[]> {
+  const samples: Seen[] = [];
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    samples.push(await seen(selector));
+    if (samples.at(-1) === expected) return samples;
+  }
+  throw new Error(`never saw ${expected} within ${timeoutMs} ms; saw ${[...new Set(samples)].join(', ')}`);
+}
+
+/** The `failover` event's times are in order: started (maybe warming) ≤ decided < first frame. */
+export function expectSaneTimeline(detail: FailoverDetail) {
+  expect(detail.switchStartedAt, 'the new endpoint started no later than the decision').to.be.at.most(detail.detectedAt);
+  expect(detail.firstFrameAt, 'its first frame came after it started').to.be.greaterThan(detail.switchStartedAt);
+  expect(detail.freezeMs).to.be.a('number').and.at.least(0);
+}
+
+/** The player's next `failover` event. */
+export function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
+  return new Promise((resolve) => player.addEventListener('failover', (event) => resolve(event.detail), { once: true }));
 }
 
 /** Polls the screen until `expected` is seen; resolves with the time it took (ms). */

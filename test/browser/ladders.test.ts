@@ -13,6 +13,7 @@ import {
   recordStates,
   requestLog,
   resetServers,
+  screenUntil,
   type Seen,
   seen,
   setFault,
@@ -43,17 +44,6 @@ function waitForSource(player: LivePlayer, stream: SourceInfo['stream'], index: 
     };
     player.addEventListener('sourcechange', onChange);
   });
-}
-
-/** Samples the screen until `expected` is seen; every sample on the way. */
-async function samplesUntil(expected: Seen, timeoutMs: number): Promise<Seen[]> {
-  const samples: Seen[] = [];
-  const start = performance.now();
-  while (performance.now() - start < timeoutMs) {
-    samples.push(await seen());
-    if (samples.at(-1) === expected) return samples;
-  }
-  throw new Error(`never saw ${expected}; saw ${[...new Set(samples)].join(', ')}`);
 }
 
 function failovers(player: LivePlayer): FailoverDetail[] {
@@ -95,7 +85,7 @@ describe('ladders (several endpoints per stream)', function () {
     // 2. The primary's HLS dies too: the fallback's WebRTC (the primary's WebRTC, whose path just
     //    failed, is left alone), no black frame on the way.
     await setFault('primary', '404');
-    const toBlue = await samplesUntil('blue', 40000);
+    const toBlue = await screenUntil('blue', 40000);
     expect(toBlue.filter((sample) => sample === 'black'), 'no black frame').to.deep.equal([]);
     await waitForSource(player, 'fallback', 0);
     expect(player.state).to.equal('fallback');

@@ -39,7 +39,7 @@ describe('the failover story', function () {
     await resetOrigin();
   });
 
-  it('goes prelive → primary → fallback → primary → prelive → primary → stopped, as a viewer sees it', async () => {
+  it('goes prelive → primary → fallback → primary → prelive (interrupted) → primary → stopped, as a viewer sees it', async () => {
     const { streams, posterUrl } = await origin();
     await setFault('primary', '404');
     await setFault('fallback', '404');
@@ -78,11 +78,11 @@ describe('the failover story', function () {
     await waitForSeen('red', 20000);
     await expectSteady('red');
 
-    // Both die: prelive, poster and message again.
+    // Both die: prelive and the poster again; the stream has played, so it is interrupted, not "not started".
     await setFault('primary', '404');
     await setFault('fallback', '404');
     await waitForState(player, 'prelive', 30000);
-    await waitForMessage(player, 'The live stream has not started yet');
+    await waitForMessage(player, 'The live stream will be back shortly');
     await waitForSeen('poster', 10000);
 
     // Both come back: the primary is preferred.
