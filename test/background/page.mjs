@@ -6,7 +6,7 @@
 //   events of its video on screen (play, pause, waiting, …), each with the page's visibility;
 // - every frame each of its videos presents (requestVideoFrameCallback): counts while visible
 //   and hidden, the first frame after the page is shown again and the first one that is new
-//   (a later media time than any frame before), with the colour at its centre (drawn into a
+//   (another media time than the last frame's before: frameClock()), with the colour at its centre (drawn into a
 //   small canvas: MSE and WebRTC video do not taint it);
 // - each video's getVideoPlaybackQuality() and playback position when the page is hidden and
 //   when it is shown again (frames decoded while hidden, where the engine counts them).
@@ -85,14 +85,16 @@ function playbackOf(video) {
 }
 
 /**
- * A frame's place in its stream, to tell a new frame from one shown before: its media time;
- * where the engine leaves that at 0 (Firefox for WebRTC video), its RTP timestamp in seconds,
- * else the video's count of presented frames.
+ * A frame's place in its stream, to tell a new frame from the one on screen before: its media
+ * time; where the engine leaves that at 0 (Firefox for WebRTC video), its RTP timestamp (which
+ * may wrap, and a restarted video starts its media time over: so a frame is new when its place
+ * differs from the last frame's before the page was shown, not when it is larger), else the
+ * video's count of presented frames.
  * @param {VideoFrameCallbackMetadata & { rtpTimestamp?: number }} meta
  */
 function frameClock(meta) {
   if (meta.mediaTime > 0) return { clock: 'mediaTime', value: meta.mediaTime };
-  if (typeof meta.rtpTimestamp === 'number') return { clock: 'rtpTimestamp', value: meta.rtpTimestamp / 90000 };
+  if (typeof meta.rtpTimestamp === 'number') return { clock: 'rtpTimestamp', value: meta.rtpTimestamp };
   return { clock: 'presentedFrames', value: meta.presentedFrames };
 }
 
@@ -112,9 +114,9 @@ function frameClock(meta) {
  * @property {number} frames        presented frames (callbacks) in all
  * @property {number} framesHidden  of them while the page was hidden
  * @property {number} framesAfterShown
- * @property {number | null} maxPositionBeforeShown  latest frameClock() value before the page was shown again
+ * @property {{ clock: string, value: number } | null} lastPositionBeforeShown  frameClock() of the last frame before the page was shown again
  * @property {FrameNote | null} firstAfterShown
- * @property {FrameNote | null} firstNewAfterShown  first with a later position than any before
+ * @property {FrameNote | null} firstNewAfterShown  first with another position than the last one before
  * @property {{ t: number, mediaTime: number, position: number, clock: string, currentTime: number } | null} last
  * @property {ReturnType<typeof playbackOf> | null} atHidden
  * @property {ReturnType<typeof playbackOf> | null} atShown
@@ -149,7 +151,7 @@ function watchVideo(player, video) {
     frames: 0,
     framesHidden: 0,
     framesAfterShown: 0,
-    maxPositionBeforeShown: null,
+    lastPositionBeforeShown: null,
     firstAfterShown: null,
     firstNewAfterShown: null,
     last: null,
@@ -178,9 +180,10 @@ function watchVideo(player, video) {
         visible: video.hasAttribute('data-visible'),
       });
       rec.firstAfterShown ??= note();
-      if (!rec.firstNewAfterShown && position > (rec.maxPositionBeforeShown ?? -Infinity)) rec.firstNewAfterShown = note();
+      const before = rec.lastPositionBeforeShown;
+      if (!rec.firstNewAfterShown && (before?.clock !== clock || before.value !== position)) rec.firstNewAfterShown = note();
     } else {
-      rec.maxPositionBeforeShown = Math.max(rec.maxPositionBeforeShown ?? -Infinity, position);
+      rec.lastPositionBeforeShown = { clock, value: position };
     }
     rec.last = { t, mediaTime, position, clock, currentTime };
     video.requestVideoFrameCallback(onFrame);

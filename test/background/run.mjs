@@ -16,7 +16,7 @@
 // drivers.mjs) for BACKGROUND_MINUTES (default 5.25: Chromium documents intensive wake-up
 // throttling, timers aligned to once a minute, after 5 minutes hidden; Chromium 156 here did it
 // to the muted HLS page after 1 minute), measured here, then shown again. Each player must then, within 10 s,
-// present a new frame (a later media time than any before) of its stream's colour, still be
+// present a new frame (not the one on screen when it was hidden) of its stream's colour, still be
 // in `primary`, and have fired no statechange, failover, sourcechange or error since the page
 // was hidden; it is watched for OBSERVE_SECONDS (default 20) after it is shown. A page that
 // never reported `hidden` makes the run invalid (a failure).
