@@ -33,4 +33,20 @@ describe('judgingClock', () => {
     document.dispatchEvent(new Event('visibilitychange'));
     expect(clock.fresh(t0 + 750), 'stopped: no longer listening').to.equal(true);
   });
+
+  it('judges nothing while the page is hidden (a hidden page may not decode its video at all)', () => {
+    const clock = judgingClock(250);
+    const t0 = performance.now();
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    try {
+      expect(clock.fresh(t0 + 250)).to.equal(false);
+      expect(clock.fresh(t0 + 500)).to.equal(false);
+    } finally {
+      delete (document as { visibilityState?: unknown }).visibilityState;
+    }
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(clock.fresh(t0 + 750), 'nor the first check once shown').to.equal(false);
+    expect(clock.fresh(t0 + 1000)).to.equal(true);
+    clock.stop();
+  });
 });
