@@ -78,6 +78,15 @@ async function simulate(bundle, scenario, workers) {
     }
     const [from, to] = slices[i + 1];
     total.returnDelays.set(part.returnDelays.subarray(from, to), from);
+    for (const [name, counts] of Object.entries(part.servers)) {
+      const into = total.servers[name];
+      for (const key of ['probes', 'starts', 'playback', 'landings']) {
+        for (let s = 0; s < into[key].length; s += 1) into[key][s] += counts[key][s];
+      }
+      into.firstRequestDelays.set(counts.firstRequestDelays.subarray(from, to), from);
+      into.engineStarts += counts.engineStarts;
+    }
+    for (const [where, players] of Object.entries(part.endStates)) total.endStates[where] = (total.endStates[where] ?? 0) + players;
     total.preliveRequests.primary += part.preliveRequests.primary;
     total.preliveRequests.fallback += part.preliveRequests.fallback;
     total.preliveMs += part.preliveMs;

@@ -6,4 +6,7 @@ const { bundle, scenario, from, to } = workerData;
 const { simulateCrowd } = await import(bundle);
 const result = await simulateCrowd(scenario, from, to);
 const arrays = [result.probes, result.returns, result.playback, result.fallbackProbes, result.returnDelays];
+for (const counts of Object.values(result.servers)) {
+  arrays.push(counts.probes, counts.starts, counts.playback, counts.landings, counts.firstRequestDelays);
+}
 parentPort.postMessage(result, arrays.map((array) => array.buffer));
