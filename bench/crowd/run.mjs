@@ -5,6 +5,10 @@
 // with simulated time (bench/crowd/simulation.ts), prints per scenario the histogram of
 // requests per second against the primary's origin and the figures the goals are about,
 // and writes them to bench-results/crowd.json. With --check it exits 1 when a goal is missed.
+// A landing scenario (`landing` in scenarios.mjs: webrtc-server-dies) is about each player's
+// first request to another server once the outage began: its histogram is of those; its
+// comparison run (`compare`, e.g. without the crowd spread) is printed and written next to
+// it, but is no goal and is left out by --check.
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -147,7 +151,110 @@ function verdicts(figures) {
   ];
 }
 
+/**
+ * The figures of a landing scenario (`scenario.landing`): each player's first request to the
+ * landing server once the outage began, per second and as a delay from it; the busiest
+ * second's share of the crowd; the requests on that server; where the players end up.
+ */
+function landingFiguresOf(result) {
+  const { scenario } = result;
+  const counts = result.servers[scenario.landing.server];
+  const outageSecond = Math.floor(scenario.downFromMs / 1000);
+  let peak = 0;
+  let peakSecond = -1;
+  counts.landings.forEach((count, second) => {
+    if (count > peak) [peak, peakSecond] = [count, second];
+  });
+  const delays = Array.from(counts.firstRequestDelays).filter((d) => d >= 0).sort((a, b) => a - b);
+  // The busiest 1 s window anywhere, not only between whole seconds.
+  let slidingPeak = 0;
+  for (let i = 0, j = 0; i < delays.length; i += 1) {
+    while (delays[j] < delays[i] - 999) j += 1;
+    slidingPeak = Math.max(slidingPeak, i - j + 1);
+  }
+  const sum = (array, from = 0) => array.subarray(from).reduce((a, b) => a + b, 0);
+  const perSecond = (s) => counts.probes[s] + counts.starts[s] + counts.playback[s];
+  const since = [];
+  for (let s = outageSecond; s < result.seconds - 1; s += 1) since.push(perSecond(s));
+  const onEndpoint = result.endStates[scenario.landing.endsOn] ?? 0;
+  return {
+    players: scenario.players,
+    server: scenario.landing.server,
+    landed: delays.length,
+    peakLandingShare: peak / scenario.players,
+    peakLandingSecond: peakSecond,
+    peakLandingWindowShare: slidingPeak / scenario.players,
+    spreadS: { median: quantile(delays, 0.5) / 1000, p95: quantile(delays, 0.95) / 1000, max: delays.at(-1) / 1000 },
+    // Requests to the server once the outage began, per player, by kind.
+    requestsPerPlayer: {
+      probes: sum(counts.probes, outageSecond) / scenario.players,
+      starts: sum(counts.starts, outageSecond) / scenario.players,
+    },
+    engineStarts: counts.engineStarts,
+    peakRequestsPerSecond: Math.max(...since),
+    endsOn: scenario.landing.endsOn,
+    onEndpoint,
+    endStates: result.endStates,
+  };
+}
+
+function landingVerdicts(figures) {
+  return [
+    [`no more than ${GOALS.peakLandingShare * 100} % of the crowd lands on the HLS CDN in any one second`, figures.peakLandingShare <= GOALS.peakLandingShare],
+    ['every player ends on the HLS endpoint', figures.onEndpoint === figures.players],
+  ];
+}
+
 const pct = (x) => `${(100 * x).toFixed(2)} %`;
+
+function printLanding(label, figures) {
+  const { spreadS: spread } = figures;
+  console.log(
+    `  ${label}: busiest second ${figures.peakLandingSecond} carries ${pct(figures.peakLandingShare)} of the crowd's first ${figures.server} requests (busiest 1 s window anywhere: ${pct(figures.peakLandingWindowShare)}); from the outage to the first ${figures.server} request: median ${spread.median.toFixed(2)} s, p95 ${spread.p95.toFixed(2)} s, max ${spread.max.toFixed(2)} s; landed ${figures.landed}/${figures.players}`,
+  );
+  console.log(
+    `    ${figures.server} requests per player since the outage: probes ${figures.requestsPerPlayer.probes.toFixed(2)}, engine starts ${figures.requestsPerPlayer.starts.toFixed(2)} (engines started on it, whole run: ${figures.engineStarts}); peak ${figures.peakRequestsPerSecond} requests/s; at the end: ${Object.entries(figures.endStates).map(([where, n]) => `${where}: ${n}`).join(', ')}`,
+  );
+}
+
+/** The landing server's requests per second around the outage, 10 s averages elsewhere. */
+function landingHistogram(result, comparison) {
+  const { scenario } = result;
+  const counts = result.servers[scenario.landing.server];
+  const down = Math.floor(scenario.downFromMs / 1000);
+  const detailed = (s) => s >= down - 2 && s < down + 8;
+  const columns = (s, end) => {
+    const n = end - s;
+    const avg = (array) => Math.round(array.subarray(s, end).reduce((a, b) => a + b, 0) / n);
+    return {
+      landings: avg(counts.landings),
+      probes: avg(counts.probes),
+      starts: avg(counts.starts),
+      playback: avg(counts.playback),
+      without: comparison ? avg(comparison.servers[scenario.landing.server].landings) : null,
+    };
+  };
+  const rows = [];
+  for (let s = 0; s < result.seconds - 1; ) {
+    let end = s + 1;
+    if (!detailed(s)) while (end < result.seconds - 1 && !detailed(end) && end - s < 10) end += 1;
+    rows.push({ label: end - s === 1 ? `${s}` : `${s}–${end - 1} (avg)`, ...columns(s, end) });
+    s = end;
+  }
+  const widest = Math.max(1, ...rows.map((row) => row.landings));
+  const players = scenario.players;
+  const lines = [
+    `   second          landings  %crowd${comparison ? '  no spread' : ''}   probes   starts  playback  all requests  landings (${scenario.landing.server})`,
+  ];
+  for (const row of rows) {
+    const bar = '█'.repeat(Math.round((40 * row.landings) / widest));
+    const without = comparison ? `${(row.without / players * 100).toFixed(1).padStart(8)} %` : '';
+    lines.push(
+      `   ${row.label.padEnd(14)} ${String(row.landings).padStart(9)} ${(row.landings / players * 100).toFixed(1).padStart(6)} %${without} ${String(row.probes).padStart(8)} ${String(row.starts).padStart(8)} ${String(row.playback).padStart(9)} ${String(row.probes + row.starts + row.playback).padStart(13)}  ${bar}`,
+    );
+  }
+  return lines.join('\n');
+}
 
 /** Per-second rows around the outage start and the recovery, 10 s averages elsewhere. */
 function histogram(result) {
@@ -200,6 +307,27 @@ async function main() {
       const scenario = { ...base, players: options.players, targetDurationMs: 2000, seed: options.seed };
       const started = Date.now();
       const result = await simulate(bundle, scenario, options.workers);
+      if (scenario.landing) {
+        const figures = landingFiguresOf(result);
+        const checks = landingVerdicts(figures);
+        // The comparison is not a goal: --check leaves it out.
+        const comparison = scenario.compare && !options.check ? await simulate(bundle, { ...scenario, timing: scenario.compare.timing }, options.workers) : null;
+        const compared = comparison ? landingFiguresOf(comparison) : null;
+        console.log(`■ ${scenario.name}: ${scenario.description}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        printLanding('as the element is', figures);
+        if (compared) printLanding(`with ${scenario.compare.label}`, compared);
+        console.log(`  goals: ${checks.map(([name, ok]) => `${ok ? 'met' : 'MISSED'}: ${name}`).join('; ')}`);
+        console.log(landingHistogram(result, comparison));
+        console.log('');
+        failed ||= checks.some(([, ok]) => !ok);
+        report.scenarios.push({
+          ...scenario,
+          figures,
+          goals: Object.fromEntries(checks),
+          ...(compared ? { comparison: { label: scenario.compare.label, timing: scenario.compare.timing, figures: compared } } : {}),
+        });
+        continue;
+      }
       const figures = figuresOf(result);
       const checks = verdicts(figures);
       const { waitAfterRecoveryS: wait, preliveRequestsPer10s: prelive, idleRequestsPer10s: idle } = figures;

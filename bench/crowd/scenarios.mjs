@@ -1,7 +1,8 @@
 // The crowd scenarios and their goals (issue: no 1 s window carries more than 5 % of the
 // players' return requests; an idle player in prelive costs at most one request per 10 s
-// on average; Retry-After is honoured). Times in ms; every player joins while the stream is
-// live, except in `waiting-for-start`.
+// on average; Retry-After is honoured; when a WebRTC server dies, no more than 40 % of the
+// crowd lands on the next endpoint's HLS CDN in any one second). Times in ms; every player
+// joins while the stream is live, except in `waiting-for-start`.
 
 const SECOND = 1000;
 
@@ -36,12 +37,42 @@ export const SCENARIOS = [
     fallbackDown: true,
     endMs: 660 * SECOND,
   },
+  {
+    // Source ladders: the crowd spread after a WebRTC endpoint's own failure
+    // (failoverSpreadMs). Every viewer loses its frames at the same instant; without the
+    // spread all of them would start the HLS endpoint within the same 100 ms.
+    name: 'webrtc-server-dies',
+    description:
+      "viewers watch the primary on its WebRTC endpoint; at 60 s the WebRTC server dies for good (every session's frames stop at once); next in the primary's ladder: HLS of the same stream on a CDN; no fallback",
+    joinSpreadMs: 30 * SECOND,
+    downFromMs: 60 * SECOND,
+    // Not within the run. What the dead server would answer hardly matters: without
+    // prefer-primary nothing asks it again once the players are on the CDN.
+    upAgainAtMs: 90 * SECOND,
+    down: { status: 503 },
+    fallbackDown: false,
+    endpoints: {
+      primary: [
+        { kind: 'whep', server: 'webrtc', down: 'outage' },
+        { kind: 'hls', server: 'cdn', down: 'never' },
+      ],
+      fallback: [],
+    },
+    // The figures are about the players' first requests to this server once the WebRTC
+    // server is dead ("landings"), and where they end up.
+    landing: { server: 'cdn', endsOn: 'primary primary/1' },
+    // Printed next to it (not a goal): the same crowd without the spread.
+    compare: { label: 'failoverSpreadMs 0', timing: { failoverSpreadMs: 0 } },
+    endMs: 90 * SECOND,
+  },
 ];
 
 /** Outage lengths for the sweep (`--sweep`): how the return spreads when the outage is short. */
 export const SWEEP_OUTAGES_S = [10, 20, 30, 45, 60, 90, 180, 600];
 
 export const GOALS = {
+  /** webrtc-server-dies: largest share of the crowd whose first request to the HLS CDN falls in one second. */
+  peakLandingShare: 0.4,
   /** Largest share of the return requests in any 1 s window. */
   peakReturnShare: 0.05,
   /** Requests per 10 s (both origins) of an idle player: prelive after its first minute. */
