@@ -37,7 +37,7 @@
  */
 import { createActor, fromCallback, fromPromise, type EventObject } from 'xstate';
 import { playerMachine } from '../../src/machine/index.js';
-import { keyOf, settleLadder } from '../../src/machine/ladder.js';
+import { keyOf, probeLadder } from '../../src/machine/ladder.js';
 import type {
   LadderStep,
   PlayInput,
@@ -48,7 +48,7 @@ import type {
   SourceRole,
   StreamVerdict,
 } from '../../src/machine/types.js';
-import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
+import { DEFAULT_THRESHOLDS, LADDER_HEAD_START_MS } from '../../src/policy/thresholds.js';
 import { EventClock } from './event-clock.js';
 
 /** What the origin answers while it is down. */
@@ -471,39 +471,38 @@ async function runBatch(
 
   const machine = playerMachine.provide({
     actors: {
-      // Every endpoint of the ladder at once, decided by the ladder rule as soon as it can be.
+      // The element's ladder probe (src/machine/ladder.ts), on the simulated clock.
       probe: fromPromise<StreamVerdict, ProbeInput>(
         ({ input, signal, system }) =>
           new Promise<StreamVerdict>((resolve) => {
             const log = logOf.get(system)!;
             const timers: unknown[] = [];
-            const stopAsking = () => timers.forEach((id) => clock.clearTimeout(id));
-            signal.addEventListener('abort', stopAsking);
-            const answers: (ProbeVerdict | undefined)[] = input.steps.map(() => undefined);
-            let decided = false;
-            const decide = () => {
-              const verdict = decided ? null : settleLadder(input.role, answers);
-              if (!verdict) return;
-              decided = true;
-              stopAsking();
-              resolve({ ...verdict, index: input.steps[verdict.index]?.index ?? verdict.index });
+            const stopAsking = () => {
+              ladder.cancel();
+              timers.forEach((id) => clock.clearTimeout(id));
             };
-            input.steps.forEach((step, position) => {
-              const answerLater = (answer: ProbeVerdict) =>
-                timers.push(
-                  clock.setTimeout(() => {
-                    answers[position] = answer;
-                    decide();
-                  }, PROBE_LATENCY_MS),
-                );
-              const firstAnswer = request(log, step, 'probe');
-              if (firstAnswer.status !== 'live' || !input.confirmAdvance || specOf(step).kind === 'whep') {
-                answerLater(firstAnswer);
-                return;
-              }
-              timers.push(clock.setTimeout(() => answerLater(request(log, step, 'probe')), scenario.targetDurationMs));
+            signal.addEventListener('abort', stopAsking);
+            const ladder = probeLadder(input.role, input.steps.length, LADDER_HEAD_START_MS, {
+              ask: (position) => {
+                const step = input.steps[position]!;
+                const answerLater = (answer: ProbeVerdict) =>
+                  timers.push(clock.setTimeout(() => ladder.answer(position, answer), PROBE_LATENCY_MS));
+                const firstAnswer = request(log, step, 'probe');
+                if (firstAnswer.status !== 'live' || !input.confirmAdvance || specOf(step).kind === 'whep') {
+                  answerLater(firstAnswer);
+                  return;
+                }
+                timers.push(clock.setTimeout(() => answerLater(request(log, step, 'probe')), scenario.targetDurationMs));
+              },
+              schedule: (fn, ms) => {
+                const id = clock.setTimeout(fn, ms);
+                return () => clock.clearTimeout(id);
+              },
+              decide: (verdict) => {
+                timers.forEach((id) => clock.clearTimeout(id));
+                resolve({ ...verdict, index: input.steps[verdict.index]?.index ?? verdict.index });
+              },
             });
-            decide();
           }),
       ),
       play: fromCallback<EventObject, PlayInput>(({ input, sendBack, system }) =>

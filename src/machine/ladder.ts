@@ -10,9 +10,13 @@
  *   stream's other endpoints (unless the failure is the stream's own), then the other
  *   stream's endpoints; endpoints already tried for this failure, and endpoints left alone
  *   after a `path` failure (benched), are skipped.
- * - A probe of a ladder asks every endpoint at once and decides as soon as the answers allow:
- *   a stop of any primary endpoint is a stop; otherwise the first live endpoint in ladder
- *   order wins once every endpoint before it has answered not live. A fallback endpoint that
+ * - A probe of a ladder asks its endpoints in ladder order, each as soon as the one before has
+ *   answered not live, or after a head start (`LADDER_HEAD_START_MS`) if it has not answered
+ *   yet: a live first endpoint spares the others a request (a crowd joining a WebRTC stream
+ *   does not all ask its HLS CDN too), a hanging one delays the next by the head start only.
+ *   It decides as soon as the answers allow: a stop of any primary endpoint is a stop;
+ *   otherwise the first live endpoint in ladder order wins once every endpoint before it has
+ *   answered not live. A fallback endpoint that
  *   says stopped only counts as not live. Not live at the network level (no server answered)
  *   only when no endpoint's server answered.
  */
@@ -72,4 +76,51 @@ export function settleLadder(role: SourceRole, answers: readonly (ProbeVerdict |
     ...(retryAfterMs > 0 ? { retryAfterMs } : {}),
     ...(network ? { network } : {}),
   };
+}
+
+export interface LadderProbeEffects {
+  /** Starts asking the endpoint at `position`; its answer comes back through `answer()`. */
+  ask(position: number): void;
+  /** Runs `fn` after `ms`; returns what cancels it (setTimeout, or a simulated clock's). */
+  schedule(fn: () => void, ms: number): () => void;
+  /** The ladder's verdict, once. */
+  decide(verdict: StreamVerdict): void;
+}
+
+/**
+ * One probe of a ladder of `count` endpoints, by the rule above; the caller asks the endpoints
+ * and reports their answers. `cancel()` stops any endpoint not asked yet.
+ */
+export function probeLadder(role: SourceRole, count: number, headStartMs: number, effects: LadderProbeEffects) {
+  const answers: (ProbeVerdict | undefined)[] = Array.from({ length: count }, () => undefined);
+  let asked = 0;
+  let decided = false;
+  let cancelHeadStart = () => {};
+  const askNext = () => {
+    cancelHeadStart();
+    if (decided || asked >= count) return;
+    effects.ask(asked);
+    asked += 1;
+    if (asked < count) cancelHeadStart = effects.schedule(askNext, headStartMs);
+  };
+  const cancel = () => {
+    decided = true;
+    cancelHeadStart();
+  };
+  const answer = (position: number, verdict: ProbeVerdict) => {
+    if (decided) return;
+    answers[position] = verdict;
+    // Endpoints not asked yet have no answer: the rule waits for them as for any other.
+    const settled = settleLadder(role, answers);
+    if (settled) {
+      cancel();
+      effects.decide(settled);
+    } else if (position === asked - 1 && verdict.status !== 'live') {
+      // The last endpoint asked is out: the next one at once, not after its head start.
+      askNext();
+    }
+  };
+  if (count === 0) effects.decide(settleLadder(role, [])!);
+  else askNext();
+  return { answer, cancel };
 }

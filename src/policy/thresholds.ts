@@ -70,6 +70,9 @@ export const STATUS_POLL_MS = 2000;
 /** How often a live WHEP endpoint that is not on screen is probed again, in ms. */
 export const WHEP_WATCH_EVERY_MS = 5000;
 
+/** A ladder's probe asks its next endpoint after this long when the one before has not answered yet, in ms (src/machine/ladder.ts). */
+export const LADDER_HEAD_START_MS = 1000;
+
 /** Counts and delays that may be zero (no retry, retry at once, no spread); every other value must be positive. */
 const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs', 'failoverSpreadMs', 'reconnectJitterMs']);
 

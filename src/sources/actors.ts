@@ -5,14 +5,15 @@
  * Engines belong to the pool (engine-pool.ts): `play` and `warm` only lease them, so a warm
  * standby becomes the played endpoint without reconnecting and the old endpoint keeps its
  * picture until the new one has a frame.
- * Policy: a probe of a ladder asks every endpoint at once and stops asking as soon as the
- * ladder rule can decide (src/machine/ladder.ts); a watcher watches each endpoint on its own
- * pacing (playlist-watch.ts, probe-watch.ts).
+ * Policy: a probe of a ladder asks its endpoints in ladder order, each after the one before
+ * is out or after a head start, and stops asking as soon as the ladder rule can decide
+ * (src/machine/ladder.ts); a watcher watches each endpoint on its own pacing
+ * (playlist-watch.ts, probe-watch.ts).
  */
 import { fromCallback, fromPromise, type EventObject } from 'xstate';
-import { settleLadder } from '../machine/ladder.js';
+import { probeLadder } from '../machine/ladder.js';
 import type { LadderStep, PlayInput, ProbeInput, ProbeVerdict, SourceEvent, StreamVerdict, WatchInput } from '../machine/types.js';
-import { limitsFor, STATUS_POLL_MS, WHEP_WATCH_EVERY_MS } from '../policy/thresholds.js';
+import { LADDER_HEAD_START_MS, limitsFor, STATUS_POLL_MS, WHEP_WATCH_EVERY_MS } from '../policy/thresholds.js';
 import { EnginePool, type EnginePoolEnvironment } from './engine-pool.js';
 import type { PlaylistWatchCallbacks } from './playlist-watch.js';
 
@@ -41,25 +42,26 @@ export function createSourceActors(environment: SourceActorEnvironment) {
       new Promise<StreamVerdict>((resolve) => {
         // One controller for the endpoints' probes: once the ladder is decided, the rest stop.
         const asking = new AbortController();
-        const stopAsking = () => asking.abort();
-        signal.addEventListener('abort', stopAsking, { once: true });
-        const answers: (ProbeVerdict | undefined)[] = input.steps.map(() => undefined);
-        const decide = () => {
-          const verdict = settleLadder(input.role, answers);
-          if (!verdict) return;
-          signal.removeEventListener('abort', stopAsking);
-          stopAsking();
-          resolve({ ...verdict, index: input.steps[verdict.index]?.index ?? verdict.index });
+        const stopAsking = () => {
+          ladder.cancel();
+          asking.abort();
         };
-        input.steps.forEach((step, position) => {
-          probeOnce(step, input.confirmAdvance, asking.signal)
-            .catch((error: unknown): ProbeVerdict => ({ status: 'not-live', cause: String(error) }))
-            .then((answer) => {
-              answers[position] = answer;
-              decide();
-            });
+        signal.addEventListener('abort', stopAsking, { once: true });
+        const ladder = probeLadder(input.role, input.steps.length, LADDER_HEAD_START_MS, {
+          ask: (position) =>
+            void probeOnce(input.steps[position]!, input.confirmAdvance, asking.signal)
+              .catch((error: unknown): ProbeVerdict => ({ status: 'not-live', cause: String(error) }))
+              .then((answer) => ladder.answer(position, answer)),
+          schedule: (fn, ms) => {
+            const timer = setTimeout(fn, ms);
+            return () => clearTimeout(timer);
+          },
+          decide: (verdict) => {
+            signal.removeEventListener('abort', stopAsking);
+            asking.abort();
+            resolve({ ...verdict, index: input.steps[verdict.index]?.index ?? verdict.index });
+          },
         });
-        decide();
       }),
   );
 
