@@ -37,7 +37,9 @@ export function restartFragment(localOffer: string): string {
   const pwd = first(media, 'a=ice-pwd:') ?? first(session, 'a=ice-pwd:');
   if (!ufrag || !pwd) throw new Error('the offer has no ICE credentials');
   const out = [
-    ...session.filter((line) => line.startsWith('a=ice-options:') || line.startsWith('a=ice-lite') || line.startsWith('a=group:BUNDLE')),
+    ...session.filter(
+      (line) => line.startsWith('a=ice-options:') || line.startsWith('a=ice-lite') || line.startsWith('a=group:BUNDLE'),
+    ),
     media[0],
     ...media.filter((line) => line.startsWith('a=mid:')),
     ufrag,
@@ -68,7 +70,12 @@ export function parseFragment(frag: string): IceFragment {
  * local offer. A previous remote *offer* (a 406 counter-offer) becomes an answer: its
  * `a=setup:actpass` takes the role opposite to ours, as DTLS stays as it is.
  */
-export function remoteAnswerAfterRestart(previousRemote: string, localOffer: string, frag: IceFragment, localSetup: 'active' | 'passive'): string {
+export function remoteAnswerAfterRestart(
+  previousRemote: string,
+  localOffer: string,
+  frag: IceFragment,
+  localSetup: 'active' | 'passive',
+): string {
   if (!frag.ufrag || !frag.pwd) throw new Error('the fragment has no ICE credentials');
   const bundle = lines(localOffer).find((line) => line.startsWith('a=group:BUNDLE'));
   const remoteSetup = localSetup === 'active' ? 'passive' : 'active';
