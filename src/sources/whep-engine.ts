@@ -49,7 +49,7 @@ import { autoplay } from './autoplay.js';
 import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
 import { STATUS_POLL_MS } from '../policy/thresholds.js';
-import { openWhepSession, SSE_EXTENSION_REL, WhepRefusedError, type WhepSession } from './whep-session.js';
+import { loadRestartCode, openWhepSession, SSE_EXTENSION_REL, WhepRefusedError, type WhepSession } from './whep-session.js';
 
 /** getStats is cheap next to what a late suspicion costs: a WebRTC picture has no buffer. */
 const CHECK_EVERY_MS = 100;
@@ -376,7 +376,11 @@ export const createWhepEngine: EngineFactory = (context) => {
         context.send({ type: 'SOURCE.FIRST_FRAME' });
         // The server's events matter once there is a picture to lose (and their code loads
         // after it); a session that never shows a frame is failed by the startup limit anyway.
+        // So does the ICE restart's code, before the network it would be fetched over changes.
         void listenToServer(held);
+        loadRestartCode().catch(() => {
+          // Tried again at the restart; without it, a repair opens a new session instead.
+        });
       }
       held.frames = counts.frames;
       held.lastFrameAt = now;

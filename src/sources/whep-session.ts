@@ -19,9 +19,22 @@
  * iframe) are closed then.
  */
 import { parseRetryAfter } from './retry-after.js';
-import { localSetupOf, parseFragment, remoteAnswerAfterRestart, restartFragment } from './whep-sdpfrag.js';
 
 export const SSE_EXTENSION_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
+
+/**
+ * The SDP-fragment code an ICE restart needs, out of the page's first download: the engine
+ * loads it once there is a picture (a restart comes when the network is changing, not the
+ * moment to fetch code). A failed load makes the restart fail, and the caller's fallback runs.
+ */
+let sdpfrag: Promise<typeof import('./whep-sdpfrag.js')> | null = null;
+export function loadRestartCode(): Promise<typeof import('./whep-sdpfrag.js')> {
+  sdpfrag ??= import('./whep-sdpfrag.js').catch((error: unknown) => {
+    sdpfrag = null;
+    throw error;
+  });
+  return sdpfrag;
+}
 
 /** The draft's lifetime of a counter-offer without `valid-until`. */
 const COUNTER_OFFER_VALID_MS = 30_000;
@@ -319,6 +332,14 @@ function iceRestarter(session: WhepSession, options: WhepSessionOptions, isClose
     if (isClosed()) return { ok: false, cause: 'closed' };
     if (running) return { ok: false, cause: 'an ICE restart is already running' };
     running = true;
+    let code: Awaited<ReturnType<typeof loadRestartCode>>;
+    try {
+      code = await loadRestartCode();
+    } catch {
+      running = false;
+      return { ok: false, cause: 'ICE restart: its code could not be loaded' };
+    }
+    const { localSetupOf, parseFragment, remoteAnswerAfterRestart, restartFragment } = code;
     const setup = localSetupOf(pc.localDescription?.sdp ?? '');
     const previousRemote = pc.remoteDescription?.sdp ?? '';
     let offered = false;
