@@ -156,8 +156,8 @@ export const createWhepEngine: EngineFactory = (context) => {
   const mayRepair = rateLimit(REPAIRS_PER_MINUTE);
   const mayReconnect = rateLimit(RECONNECTS_PER_MINUTE);
   const startedAt = performance.now();
-  const network = (navigator as Navigator & { connection?: NetworkInformationLike }).connection;
-  let networkType = network?.type;
+  const networkInfo = (navigator as Navigator & { connection?: NetworkInformationLike }).connection;
+  let networkType = networkInfo?.type;
 
   const alive = () => !settled && !destroyed;
 
@@ -185,7 +185,7 @@ export const createWhepEngine: EngineFactory = (context) => {
     endEpisode();
     dropReplacement();
     current?.events.abort();
-    network?.removeEventListener('change', onNetworkChange);
+    networkInfo?.removeEventListener('change', onNetworkChange);
     removeEventListener('online', onNetworkChange);
     ending.abort();
   };
@@ -263,7 +263,7 @@ export const createWhepEngine: EngineFactory = (context) => {
 
   const onNetworkChange = () => {
     if (!alive() || !current || !firstFrame) return;
-    const type = network?.type;
+    const type = networkInfo?.type;
     const typeChanged = type !== undefined && type !== networkType;
     networkType = type;
     const troubled = suspected || current.session.pc.connectionState !== 'connected';
@@ -516,7 +516,7 @@ export const createWhepEngine: EngineFactory = (context) => {
     video.srcObject = screen;
     watchMedia();
     if (context.source.statusUrl) watchStatus(context.source.statusUrl);
-    network?.addEventListener('change', onNetworkChange);
+    networkInfo?.addEventListener('change', onNetworkChange);
     addEventListener('online', onNetworkChange);
     void autoplay(video, context.onAutoplayMuted, alive);
   })();
