@@ -1,7 +1,9 @@
 /**
  * WHEP probe: live means the endpoint answers a receive-only offer with `201 Created` and a
- * `Location` (DESIGN §1). Policy: one POST, deadline `requestTimeoutMs` for a 6 s-target
- * stream (WHEP has no target duration); the probe's session is closed (DELETE) at once.
+ * `Location` (DESIGN §1), or with the draft's `406` counter-offer (its own offer and a
+ * `Location`), which the probe does not answer. Policy: one POST, deadline
+ * `requestTimeoutMs` for a 6 s-target stream (WHEP has no target duration); the probe's
+ * session is closed (DELETE) at once either way.
  * `409`/`503` with `Retry-After` are "not live yet" with that delay. Never retries itself.
  * With a status endpoint, it is asked first: `stopped` is a deliberate stop and `offline`
  * is not live, both without opening a session.
@@ -24,7 +26,7 @@ export async function probeWhep(url: string, options: WhepProbeOptions): Promise
     if (status === 'offline') return { status: 'not-live', cause: 'the status endpoint says the stream is offline' };
   }
   try {
-    const session = await openWhepSession(url, options);
+    const session = await openWhepSession(url, { ...options, probe: true });
     session.close();
     return { status: 'live' };
   } catch (error) {

@@ -236,7 +236,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.match(c.res.headers.get('location') ?? '', /^\/whep\/primary\/sessions\/[0-9a-f]+$/);
     assert.ok(c.res.headers.get('etag'));
     const link = c.res.headers.get('link') ?? '';
-    assert.ok(link.includes(`rel="${SSE_REL}"`) && link.includes('events="active,inactive"'), link);
+    assert.ok(link.includes(`rel="${SSE_REL}"`) && link.includes('events="active,inactive,reconnect"'), link);
     assert.equal(c.res.headers.get('access-control-allow-origin'), '*');
     assert.match(c.res.headers.get('access-control-expose-headers') ?? '', /Location.*Link.*ETag.*Retry-After/);
     await until(() => c.rx.keyframes >= 1 && c.rx.packets >= 30, 4000, 'packets and a keyframe');
@@ -274,7 +274,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
     await sleep(600);
     assert.equal(c.rx.packets, stalled, 'no packets while the publisher is gone');
     assert.equal(c.pc.connectionState, 'connected');
-    assert.equal(whep.openSessions('primary'), 1);
+    assert.equal(whep.openSessions('primary'), 1, JSON.stringify(whep.sessions()));
     assert.equal((await nodeClient(whep.streams.primary.url)).res.status, 404, 'POST 404 by default');
     await whep.setFault('primary', { kind: 'publisher-gone', post: 201 });
     const late = await nodeClient(whep.streams.primary.url);
@@ -373,6 +373,91 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.equal(whep.openSessions('fallback'), 1, 'ice-fail session stays until DELETE');
     await c.close();
     assert.equal(whep.openSessions('fallback'), 0);
+  });
+
+  test('PATCH: trickle 204; ICE restart needs If-Match: *, answers 200 with its sdpfrag and a new ETag; no-patch 405', async () => {
+    await whep.reset();
+    const c = await nodeClient(whep.streams.primary.url);
+    await until(() => c.rx.packets > 5, 4000, 'packets');
+    const location = /** @type {string} */ (c.location);
+    const patch = (/** @type {string} */ body, /** @type {Record<string, string>} */ headers = {}) =>
+      fetch(location, { method: 'PATCH', headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', ...headers }, body });
+    const offer = /** @type {{ sdp: string }} */ (c.pc.localDescription).sdp;
+    const ufrag = /a=ice-ufrag:(\S+)/.exec(offer)?.[1];
+    const pwd = /a=ice-pwd:(\S+)/.exec(offer)?.[1];
+    const trickle = await patch(`a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n`);
+    assert.equal(trickle.status, 204);
+    const restartFrag = 'a=ice-options:trickle\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=ice-ufrag:new1\r\na=ice-pwd:aaaaaaaaaaaaaaaaaaaaaaaa\r\na=end-of-candidates\r\n';
+    assert.equal((await patch(restartFrag)).status, 428, 'a restart without If-Match');
+    assert.equal((await patch(restartFrag, { 'If-Match': '"nope"' })).status, 412, 'a restart with an entity-tag');
+    await whep.setFault('primary', 'no-patch');
+    const refused = await patch(restartFrag, { 'If-Match': '*' });
+    assert.equal(refused.status, 405);
+    assert.match(refused.headers.get('allow') ?? '', /DELETE/);
+    await whep.setFault('primary', { kind: 'no-patch', status: 501 });
+    assert.equal((await patch(restartFrag, { 'If-Match': '*' })).status, 501);
+    await whep.setFault('primary', 'none');
+
+    // This client does not restart its own ICE: its session fails afterwards (and ends).
+    const etag = c.res.headers.get('etag');
+    const restarted = await patch(restartFrag, { 'If-Match': '*' });
+    assert.equal(restarted.status, 200);
+    assert.match(restarted.headers.get('content-type') ?? '', /^application\/trickle-ice-sdpfrag/);
+    assert.ok(restarted.headers.get('etag') && restarted.headers.get('etag') !== etag, 'a new ETag');
+    const frag = await restarted.text();
+    assert.match(frag, /^a=ice-ufrag:\S+$/m);
+    assert.match(frag, /^a=ice-pwd:\S+$/m);
+    assert.match(frag, /^a=candidate:.* typ host/m);
+    assert.notEqual(/a=ice-ufrag:(\S+)/.exec(frag)?.[1], /a=ice-ufrag:(\S+)/.exec(await c.pc.remoteDescription?.sdp ?? '')?.[1]);
+    assert.equal(whep.sessions()[0].iceRestarts, 1);
+    await c.close();
+    assert.equal(whep.openSessions(), 0);
+  });
+
+  test('move drops the session\'s client addresses; reconnect sends the SSE event (url optional); the alias endpoint answers', async () => {
+    await whep.reset();
+    const c = await nodeClient(whep.streams.primary.url);
+    await until(() => c.rx.packets > 5, 4000, 'packets');
+    const events = await sseClient(`${whep.url}${c.res.headers.get('location')}/sse`);
+    await whep.setFault('primary', 'move');
+    await sleep(200);
+    const stalled = c.rx.packets;
+    await sleep(500);
+    assert.equal(c.rx.packets, stalled, 'nothing reaches the old address');
+    assert.equal(whep.sessions()[0].moved, true);
+    assert.equal(whep.openSessions('primary'), 1, 'a moved session stays open until DELETE');
+
+    await whep.setFault('primary', 'reconnect');
+    await until(() => events.events.some((e) => e.event === 'reconnect'), 2000, 'SSE reconnect');
+    assert.deepEqual(events.events.find((e) => e.event === 'reconnect')?.data, {});
+    const alias = `${whep.streams.primary.url}/alias`;
+    await whep.setFault('primary', { kind: 'reconnect', url: alias });
+    await until(() => events.events.filter((e) => e.event === 'reconnect').length === 2, 2000, 'SSE reconnect with a url');
+    assert.deepEqual(events.events.filter((e) => e.event === 'reconnect')[1].data, { url: alias });
+    const moved = await nodeClient(alias);
+    assert.equal(moved.res.status, 201, 'the alias is the same endpoint');
+    await until(() => moved.rx.packets > 5, 4000, 'packets from the alias');
+    await events.close();
+    await Promise.all([c.close(), moved.close()]);
+    assert.equal(whep.openSessions(), 0);
+  });
+
+  test('offer-406: 406 with the server\'s own offer (application/sdp) and a Location; the session is open until DELETE', async () => {
+    await whep.reset();
+    await whep.setFault('fallback', 'offer-406');
+    const c = await nodeClient(whep.streams.fallback.url);
+    assert.equal(c.res.status, 406);
+    assert.match(c.res.headers.get('content-type') ?? '', /^application\/sdp/);
+    const location = c.res.headers.get('location');
+    assert.match(location ?? '', /^\/whep\/fallback\/sessions\/[0-9a-f]+$/);
+    assert.equal(whep.openSessions('fallback'), 1);
+    const [session] = whep.sessions({ stream: 'fallback' });
+    assert.equal(session.counterOffer, true);
+    assert.equal(session.answered, false);
+    const wrong = await fetch(new URL(/** @type {string} */ (location), whep.url), { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: 'nonsense' });
+    assert.equal(wrong.status, 400);
+    assert.equal((await fetch(new URL(/** @type {string} */ (location), whep.url), { method: 'DELETE' })).status, 200);
+    assert.equal(whep.openSessions(), 0);
   });
 
   test('Chromium plays the primary red and the fallback blue; frames stop and resume on revive', async () => {

@@ -12,6 +12,19 @@
 //   and stay open until DELETE (or 30 s), so a test can still check that the client released them.
 // - Tokens are checked, never logged: the log says only whether one was sent.
 // - Faults change at once; held (hang) requests are cut when the fault changes or on close().
+// - PATCH (draft-ietf-wish-whep, RFC 8840 sdpfrag): an sdpfrag with new ice-ufrag/ice-pwd is an
+//   ICE restart: werift restarts its ICE agent with the new remote credentials and candidates,
+//   and the answer is 200 with the server's own new sdpfrag and a new ETag; a fragment with
+//   only candidates is trickle (204). `no-patch` answers every PATCH 405 (or 501/422).
+// - `offer-406`: a POST is answered 406 with the server's own offer and a Location (the draft's
+//   counter-offer); the client completes it with a PATCH of its answer (application/sdp, 204).
+//   Such a session is open from the 406 and expires 30 s later if never completed.
+// - `move` models the viewer's network changing under a session: every address the session's
+//   client has used so far is dropped both ways (no media, no consent/STUN answers), as if
+//   that address were gone; a client that restarts ICE from new ports (what browsers do)
+//   gets through again. `cut` drops everything on the session's sockets, restarts included.
+// - `reconnect` sends the SSE extension's `reconnect` event (with `url` when given) to every
+//   open session of the stream at once; new sessions are served normally.
 //
 //   node test/servers/whep-server.mjs [--host 127.0.0.1] [--port 8500]   Ctrl-C stops.
 
@@ -29,7 +42,7 @@ import { startPublisher } from './rtp-publisher.mjs';
 /** @typedef {import('node:dgram').Socket} UdpSocket */
 
 /**
- * @typedef {'none' | 'publisher-gone' | 'post-404' | 'post-503' | 'post-409' | 'ice-fail' | 'cut' | 'stop' | 'hang' | 'require-token'} FaultKind
+ * @typedef {'none' | 'publisher-gone' | 'post-404' | 'post-503' | 'post-409' | 'ice-fail' | 'cut' | 'stop' | 'hang' | 'require-token' | 'no-patch' | 'move' | 'reconnect' | 'offer-406'} FaultKind
  *
  * @typedef {object} Fault
  * @property {FaultKind} kind
@@ -37,6 +50,8 @@ import { startPublisher } from './rtp-publisher.mjs';
  * @property {boolean} [quiet]        `publisher-gone`, `stop`: no SSE `inactive` event (only the frames stop)
  * @property {number} [retryAfter]    `post-503`, `post-409`: Retry-After seconds (default 2)
  * @property {string} [token]         `require-token`: the Bearer token POST must carry
+ * @property {405 | 501 | 422} [status]  `no-patch`: the PATCH answer (default 405)
+ * @property {string} [url]           `reconnect`: the `url` of the event's data (none: the same endpoint)
  *
  * @typedef {object} LogEntry
  * @property {number} t         epoch ms when the request arrived
@@ -56,6 +71,10 @@ import { startPublisher } from './rtp-publisher.mjs';
  * @property {'delete' | 'peer' | 'server' | 'expired' | null} closedBy
  * @property {boolean} iceFail
  * @property {boolean} cut
+ * @property {boolean} moved            `move` applied and no ICE restart since
+ * @property {number} iceRestarts       ICE restarts done through PATCH
+ * @property {boolean} counterOffer     created by a 406 counter-offer
+ * @property {boolean} answered         false while a 406 counter-offer waits for the client's answer
  * @property {string} connectionState   of the server's peer connection
  *
  * @typedef {object} StreamInfo
@@ -86,11 +105,16 @@ import { startPublisher } from './rtp-publisher.mjs';
  */
 
 /** @type {readonly FaultKind[]} */
-export const FAULT_KINDS = ['none', 'publisher-gone', 'post-404', 'post-503', 'post-409', 'ice-fail', 'cut', 'stop', 'hang', 'require-token'];
+export const FAULT_KINDS = [
+  'none', 'publisher-gone', 'post-404', 'post-503', 'post-409', 'ice-fail', 'cut', 'stop', 'hang', 'require-token',
+  'no-patch', 'move', 'reconnect', 'offer-406',
+];
 export const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 const DEFAULT_STREAMS = { primary: 'red', fallback: 'blue' };
 const DEFAULT_RETRY_AFTER = 2;
 const ICE_FAIL_SESSION_TTL_MS = 30_000;
+/** The draft's default lifetime of a 406 counter-offer without `valid-until`. */
+const COUNTER_OFFER_TTL_MS = 30_000;
 const SSE_KEEPALIVE_MS = 10_000;
 const FIRST_PACKET_TIMEOUT_MS = 5000;
 const RESTART_DELAY_MS = 1000;
@@ -177,6 +201,11 @@ export function normaliseFault(input) {
     fault.quiet = true;
   }
   if ((kind === 'post-503' || kind === 'post-409') && raw.retryAfter != null) fault.retryAfter = Number(raw.retryAfter);
+  if (kind === 'no-patch') {
+    const status = Number(raw.status ?? 405);
+    fault.status = status === 501 ? 501 : status === 422 ? 422 : 405;
+  }
+  if (kind === 'reconnect' && typeof raw.url === 'string' && raw.url) fault.url = raw.url;
   if (kind === 'require-token') {
     if (typeof raw.token !== 'string' || !raw.token) throw new Error('require-token needs a token');
     fault.token = raw.token;
@@ -344,6 +373,174 @@ async function waitForGathering(pc) {
   );
 }
 
+/**
+ * Makes the server's own offer (the draft's 406 counter-offer): one sendonly video m-line,
+ * every candidate gathered.
+ * @returns {Promise<{ pc: RTCPeerConnection, track: MediaStreamTrack, offer: string }>}
+ */
+async function makeCounterOffer() {
+  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { video: [VP8()], audio: [OPUS()] } });
+  try {
+    const track = new MediaStreamTrack({ kind: 'video' });
+    pc.addTransceiver(track, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitForGathering(pc);
+    return { pc, track, offer: /** @type {{ sdp: string }} */ (pc.localDescription).sdp };
+  } catch (err) {
+    closePeer(pc);
+    throw err;
+  }
+}
+
+/**
+ * @typedef {object} SdpFrag   the ICE part of an RFC 8840 `application/trickle-ice-sdpfrag`
+ * @property {string | null} ufrag
+ * @property {string | null} pwd
+ * @property {string[]} candidates   `candidate:…` values (without `a=`)
+ * @property {boolean} end           `a=end-of-candidates`
+ */
+
+/**
+ * Reads an sdpfrag: credentials at session level or in the (first) m-section, candidates.
+ * @param {string} frag
+ * @returns {SdpFrag}
+ */
+export function parseSdpFrag(frag) {
+  /** @type {SdpFrag} */
+  const out = { ufrag: null, pwd: null, candidates: [], end: false };
+  for (const raw of frag.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('a=ice-ufrag:')) out.ufrag ??= line.slice('a=ice-ufrag:'.length);
+    else if (line.startsWith('a=ice-pwd:')) out.pwd ??= line.slice('a=ice-pwd:'.length);
+    else if (line.startsWith('a=candidate:')) out.candidates.push(line.slice(2));
+    else if (line === 'a=end-of-candidates') out.end = true;
+  }
+  return out;
+}
+
+/**
+ * The session's offer again, with the ICE part replaced by the fragment's (new credentials in
+ * every m-section, the new candidates in the first one: the bundle tag). Nothing else changes,
+ * as the draft says: only ICE is renegotiated.
+ * @param {string} sdp
+ * @param {SdpFrag} frag
+ */
+function withNewIce(sdp, frag) {
+  const out = [];
+  let section = -1;
+  const flushCandidates = () => {
+    if (section !== 0) return;
+    for (const candidate of frag.candidates) out.push(`a=${candidate}`);
+    if (frag.end) out.push('a=end-of-candidates');
+  };
+  for (const line of sdp.split(/\r?\n/)) {
+    if (!line) continue;
+    if (line.startsWith('m=')) {
+      flushCandidates();
+      section += 1;
+      out.push(line);
+    } else if (line.startsWith('a=ice-ufrag:')) out.push(`a=ice-ufrag:${frag.ufrag}`);
+    else if (line.startsWith('a=ice-pwd:')) out.push(`a=ice-pwd:${frag.pwd}`);
+    else if (!line.startsWith('a=candidate:') && line !== 'a=end-of-candidates') out.push(line);
+  }
+  flushCandidates();
+  return out.join('\r\n') + '\r\n';
+}
+
+/**
+ * The server's side of an ICE restart as an sdpfrag (RFC 8840 / the draft's PATCH answer): the
+ * ice-options of its description, the bundle group, the first m-line with its mid, the new
+ * credentials and every candidate.
+ * @param {string} sdp   the server's new local description
+ */
+function iceFragOf(sdp) {
+  const lines = sdp.split(/\r?\n/);
+  const firstM = lines.findIndex((l) => l.startsWith('m='));
+  const session = lines.slice(0, firstM);
+  const nextM = lines.findIndex((l, i) => i > firstM && l.startsWith('m='));
+  const media = lines.slice(firstM, nextM < 0 ? undefined : nextM);
+  const pick = (/** @type {string[]} */ from, /** @type {string} */ prefix) => from.filter((l) => l.startsWith(prefix));
+  const all = [...session, ...media];
+  return (
+    [
+      ...pick(all, 'a=ice-lite'),
+      ...pick(all, 'a=ice-options:').slice(0, 1),
+      ...pick(session, 'a=group:BUNDLE'),
+      media[0],
+      ...pick(media, 'a=mid:'),
+      ...pick(all, 'a=ice-ufrag:').slice(0, 1),
+      ...pick(all, 'a=ice-pwd:').slice(0, 1),
+      ...pick(media, 'a=candidate:'),
+      'a=end-of-candidates',
+    ].join('\r\n') + '\r\n'
+  );
+}
+
+/**
+ * Makes the addresses in `blocked` unreachable for a peer connection: nothing is sent to them
+ * and nothing from them is read (STUN, DTLS, RTP, RTCP), on every socket of its ICE agents.
+ * The sockets stay open for every other address. Reaches into werift's internals like silence().
+ * @param {RTCPeerConnection} pc
+ * @param {Set<string>} blocked   "host:port"
+ */
+function filterAddresses(pc, blocked) {
+  for (const ice of pc.iceTransports) {
+    for (const protocol of /** @type {any} */ (ice.connection).protocols ?? []) {
+      const transport = protocol.transport;
+      if (!transport || transport.__filtered) continue;
+      transport.__filtered = true;
+      const send = transport.send;
+      const onData = transport.onData;
+      transport.send = (/** @type {Buffer} */ data, /** @type {[string, number] | undefined} */ addr) =>
+        addr && blocked.has(`${addr[0]}:${addr[1]}`) ? Promise.resolve() : send(data, addr);
+      transport.onData = (/** @type {Buffer} */ data, /** @type {[string, number]} */ addr) => {
+        if (!blocked.has(`${addr[0]}:${addr[1]}`)) onData(data, addr);
+      };
+    }
+  }
+}
+
+/**
+ * Makes werift answer only checks of the current ICE session: USERNAME must be its own current
+ * ufrag and the client's current one. During an ICE restart the browser pings the server's
+ * old candidates from its new ports before it has the server's new credentials; werift would
+ * answer and start triggered checks with the old password (it keeps old ones), and stamp the
+ * old ufrag on its shared local candidates, so that its later checks fail their integrity
+ * check and no pair is nominated (seen about one restart in three). Ignored, those early
+ * checks are simply sent again once the browser has the answer.
+ * @param {RTCPeerConnection} pc
+ */
+function currentCredentialsOnly(pc) {
+  for (const ice of pc.iceTransports) {
+    const connection = /** @type {any} */ (ice.connection);
+    connection.options.filterStunResponse = (/** @type {any} */ message) => {
+      const [local, remote] = String(message.getAttributeValue('USERNAME') ?? '').split(':');
+      return local === connection.localUsername && (!connection.remoteUsername || remote === connection.remoteUsername);
+    };
+  }
+}
+
+/**
+ * Every address the peer's client has used so far (remote candidates, the selected pair).
+ * @param {RTCPeerConnection} pc
+ * @returns {string[]}
+ */
+function remoteAddresses(pc) {
+  const found = new Set();
+  for (const ice of pc.iceTransports) {
+    const connection = /** @type {any} */ (ice.connection);
+    for (const candidate of connection.remoteCandidates ?? []) found.add(`${candidate.host}:${candidate.port}`);
+    for (const pair of connection.checkList ?? []) found.add(`${pair.remoteCandidate.host}:${pair.remoteCandidate.port}`);
+    const nominated = connection.nominated;
+    if (nominated) found.add(`${nominated.remoteCandidate.host}:${nominated.remoteCandidate.port}`);
+    for (const protocol of connection.protocols ?? []) {
+      const rinfo = protocol.transport?.rinfo;
+      if (rinfo) found.add(`${rinfo.address}:${rinfo.port}`);
+    }
+  }
+  return [...found];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
@@ -358,6 +555,12 @@ async function waitForGathering(pc) {
  * @property {RTCPeerConnection | null} pc      null for ice-fail sessions
  * @property {MediaStreamTrack | null} track
  * @property {boolean} cut
+ * @property {Set<string>} blocked        `move`: client addresses that no longer get through
+ * @property {number} iceRestarts
+ * @property {string} remoteSdp           the client's offer (or, after a 406, its answer)
+ * @property {boolean} counterOffer       created by a 406 counter-offer
+ * @property {boolean} answered           false while a counter-offer waits for its answer
+ * @property {Promise<void>} patching     PATCHes of one session run one after another
  * @property {Set<Response>} sse
  * @property {NodeJS.Timeout | null} expiry
  */
@@ -376,6 +579,10 @@ function describeSession(s) {
     closedBy: s.closedBy,
     iceFail: !s.pc,
     cut: s.cut,
+    moved: s.blocked.size > 0,
+    iceRestarts: s.iceRestarts,
+    counterOffer: s.counterOffer,
+    answered: s.answered,
     connectionState: s.pc ? s.pc.connectionState : 'closed',
   };
 }
@@ -548,6 +755,12 @@ function createStream(name, colour, ctx) {
       pc,
       track,
       cut: false,
+      blocked: new Set(),
+      iceRestarts: 0,
+      remoteSdp: offer,
+      counterOffer: false,
+      answered: true,
+      patching: Promise.resolve(),
       sse: new Set(),
       expiry: null,
     };
@@ -561,11 +774,108 @@ function createStream(name, colour, ctx) {
       sessions.set(s.id, s);
       return { session: s, answer: breakCandidates(answer, ctx.blackholePort) };
     }
-    pc.connectionStateChange.subscribe((state) => {
-      if ((state === 'closed' || state === 'failed') && !s.cut) endSession(s, 'peer');
-    });
+    watchPeer(s, pc);
+    currentCredentialsOnly(pc);
     sessions.set(s.id, s);
     return { session: s, answer };
+  }
+
+  /**
+   * A cut or moved session's peer is left to fail on its own: the session stays open (as a
+   * real server's would until consent expires), so the client must still DELETE it.
+   * @param {Session} s
+   * @param {RTCPeerConnection} pc
+   */
+  function watchPeer(s, pc) {
+    pc.connectionStateChange.subscribe((state) => {
+      if ((state === 'closed' || state === 'failed') && !s.cut && s.blocked.size === 0) endSession(s, 'peer');
+    });
+  }
+
+  /**
+   * The draft's counter-offer: a session whose offer is the server's; open from the 406, it
+   * expires unless the client PATCHes its answer within COUNTER_OFFER_TTL_MS.
+   * @returns {Promise<{ session: Session, offer: string }>}
+   */
+  async function createCounterOfferSession() {
+    const { pc, track, offer } = await makeCounterOffer();
+    /** @type {Session} */
+    const s = {
+      id: newId(),
+      stream: name,
+      etag: `"${newId()}"`,
+      createdAt: Date.now(),
+      closedAt: null,
+      closedBy: null,
+      pc,
+      track,
+      cut: false,
+      blocked: new Set(),
+      iceRestarts: 0,
+      remoteSdp: '',
+      counterOffer: true,
+      answered: false,
+      patching: Promise.resolve(),
+      sse: new Set(),
+      expiry: null,
+    };
+    s.expiry = setTimeout(() => {
+      if (!s.answered) endSession(s, 'expired');
+    }, COUNTER_OFFER_TTL_MS);
+    watchPeer(s, pc);
+    currentCredentialsOnly(pc);
+    sessions.set(s.id, s);
+    return { session: s, offer };
+  }
+
+  /**
+   * Completes a counter-offer with the client's answer; werift connects (it offered).
+   * @param {Session} s
+   * @param {string} answer
+   */
+  async function completeCounterOffer(s, answer) {
+    if (!s.pc) throw Object.assign(new Error('session has no peer'), { status: 409 });
+    await s.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    s.remoteSdp = answer;
+    s.answered = true;
+    if (s.expiry) clearTimeout(s.expiry);
+    s.expiry = null;
+  }
+
+  /**
+   * ICE restart with the client's new credentials and candidates: the session's offer is
+   * applied again with the new ICE part (werift restarts its agent on new remote
+   * credentials), answered, and ICE is started again (werift skips that by itself while
+   * DTLS is up). Returns the server's new sdpfrag.
+   * @param {Session} s
+   * @param {SdpFrag} frag
+   * @returns {Promise<string>}
+   */
+  async function restartIce(s, frag) {
+    const pc = /** @type {RTCPeerConnection} */ (s.pc);
+    await pc.setRemoteDescription({ type: 'offer', sdp: withNewIce(s.remoteSdp, frag) });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await waitForGathering(pc);
+    s.remoteSdp = withNewIce(s.remoteSdp, frag);
+    s.iceRestarts += 1;
+    s.etag = `"${newId()}"`;
+    // werift's own connect() returns early while DTLS is up, so its agent would answer the new
+    // checks but never nominate nor refresh consent (and never send again): start it here.
+    for (const ice of pc.iceTransports) {
+      ice.start().catch(() => {
+        // Nothing answered on the new credentials (a cut session): the client's restart fails.
+      });
+    }
+    return iceFragOf(/** @type {{ sdp: string }} */ (pc.localDescription).sdp);
+  }
+
+  /** Moves every open session: the addresses its client used so far stop getting through. */
+  function moveSessions() {
+    for (const s of openList()) {
+      if (!s.pc || s.cut) continue;
+      for (const address of remoteAddresses(s.pc)) s.blocked.add(address);
+      filterAddresses(s.pc, s.blocked);
+    }
   }
 
   /** Cuts every open session: no media, no STUN responses, nothing (the client times out). */
@@ -601,6 +911,8 @@ function createStream(name, colour, ctx) {
     // `quiet`: the server says nothing, as most servers do; only the frames stop.
     if (next.kind === 'publisher-gone') return stopPublisher(!next.quiet);
     if (next.kind === 'cut') cutSessions();
+    if (next.kind === 'move') moveSessions();
+    if (next.kind === 'reconnect') broadcast('reconnect', next.url ? { url: next.url } : {});
     await ensurePublisher();
   }
 
@@ -647,6 +959,9 @@ function createStream(name, colour, ctx) {
     openCount: () => openList().length,
     refusal,
     createSession,
+    createCounterOfferSession,
+    completeCounterOffer,
+    restartIce,
     endSession,
     /** @param {Response} res */
     hold(res) {
@@ -710,7 +1025,8 @@ function createStream(name, colour, ctx) {
  */
 async function routeWhep(req, res, stream, rest) {
   const method = req.method ?? 'GET';
-  if (rest.length === 0) {
+  // `/whep/<stream>/alias`: the same endpoint under another URL (a `reconnect` target).
+  if (rest.length === 0 || (rest.length === 1 && rest[0] === 'alias')) {
     if (method !== 'POST') return { status: 405, body: 'method not allowed\n', headers: { Allow: 'POST, OPTIONS' } };
     return postOffer(req, res, stream);
   }
@@ -723,7 +1039,7 @@ async function routeWhep(req, res, stream, rest) {
     await stream.endSession(session, 'delete');
     return { status: 200 };
   }
-  if (method === 'PATCH') return patchSession(req, session);
+  if (method === 'PATCH') return patchSession(req, stream, session);
   return { status: 405, body: 'method not allowed\n', headers: { Allow: 'DELETE, PATCH, OPTIONS' } };
 }
 
@@ -745,40 +1061,88 @@ async function postOffer(req, res, stream) {
   if (refused) return refused;
   const offer = await readBody(req);
   if (!offer.startsWith('v=0')) return { status: 400, body: 'body is not an SDP offer\n' };
+  if (stream.fault.kind === 'offer-406') {
+    // The draft's counter-offer: 406, the server's own offer, and the session's Location;
+    // valid 30 s (no valid-until parameter).
+    const { session, offer: counter } = await stream.createCounterOfferSession();
+    const location = locationOf(session);
+    return { status: 406, type: 'application/sdp', body: counter, headers: { Location: location, ETag: session.etag, Link: sseLink(location) } };
+  }
   const { session, answer } = await stream.createSession(offer);
   const location = locationOf(session);
   return {
     status: 201,
     type: 'application/sdp',
     body: answer,
-    headers: {
-      Location: location,
-      ETag: session.etag,
-      Link: `<${location}/sse>; rel="${SSE_REL}"; events="active,inactive"`,
-    },
+    headers: { Location: location, ETag: session.etag, Link: sseLink(location) },
   };
 }
 
+/** @param {string} location */
+const sseLink = (location) => `<${location}/sse>; rel="${SSE_REL}"; events="active,inactive,reconnect"`;
+
 /**
- * Trickle ICE: candidates in an SDP fragment go to the peer connection; 204.
+ * PATCH on a session (draft-ietf-wish-whep):
+ * - `application/sdp` completes a 406 counter-offer with the client's answer: 204;
+ * - `application/trickle-ice-sdpfrag` with new ice-ufrag/ice-pwd is an ICE restart
+ *   (`If-Match: *`): 200 with the server's new sdpfrag and a new ETag; 422 for a
+ *   counter-offer session (the roles would be reversed; not supported by this server);
+ * - an sdpfrag with the current credentials (or none) is trickle: its candidates go to the
+ *   peer connection, 204.
+ * `no-patch` answers every PATCH 405 (or its `status`), as a server without PATCH support.
  * @param {Request} req
+ * @param {Stream} stream
  * @param {Session} session
  * @returns {Promise<Reply>}
  */
-async function patchSession(req, session) {
-  const ifMatch = req.headers['if-match'];
-  if (ifMatch && ifMatch !== '*' && ifMatch !== session.etag) return { status: 412, body: 'ETag mismatch\n' };
-  if (!/^application\/trickle-ice-sdpfrag\b/i.test(req.headers['content-type'] ?? '')) {
-    return { status: 415, body: 'Content-Type must be application/trickle-ice-sdpfrag\n' };
+async function patchSession(req, stream, session) {
+  const fault = stream.fault;
+  if (fault.kind === 'no-patch') {
+    const status = fault.status ?? 405;
+    return { status, body: 'fault: no-patch\n', headers: status === 405 ? { Allow: 'DELETE, OPTIONS' } : {} };
   }
-  const frag = await readBody(req);
+  const type = req.headers['content-type'] ?? '';
+  const body = await readBody(req);
+  if (/^application\/sdp\b/i.test(type)) {
+    if (!session.counterOffer || session.answered) return { status: 409, body: 'no counter-offer waiting for an answer\n' };
+    if (!body.startsWith('v=0')) return { status: 400, body: 'body is not an SDP answer\n' };
+    await stream.completeCounterOffer(session, body);
+    return { status: 204 };
+  }
+  if (!/^application\/trickle-ice-sdpfrag\b/i.test(type)) {
+    return { status: 415, body: 'Content-Type must be application/trickle-ice-sdpfrag or application/sdp\n' };
+  }
+  const ifMatch = (req.headers['if-match'] ?? '').trim();
+  const frag = parseSdpFrag(body);
+  const current = currentRemoteIce(session);
+  const restart = frag.ufrag != null && frag.pwd != null && (frag.ufrag !== current.ufrag || frag.pwd !== current.pwd);
+  if (restart) {
+    // RFC 9110 13.1.1: `*` (the draft's example quotes it; both are taken).
+    if (ifMatch !== '*' && ifMatch !== '"*"') return { status: ifMatch ? 412 : 428, body: 'an ICE restart needs If-Match: *\n' };
+    if (!session.pc || session.counterOffer) return { status: 422, body: 'ICE restart not supported on this session\n' };
+    const run = session.patching.then(() => stream.restartIce(session, frag));
+    session.patching = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    const answer = await run;
+    return { status: 200, type: 'application/trickle-ice-sdpfrag', body: answer, headers: { ETag: session.etag } };
+  }
+  if (ifMatch && ifMatch !== '*' && ifMatch !== '"*"' && ifMatch !== session.etag) return { status: 412, body: 'ETag mismatch\n' };
   if (session.pc && !session.cut) {
-    for (const line of frag.split(/\r?\n/)) {
-      if (!line.startsWith('a=candidate:')) continue;
-      await session.pc.addIceCandidate({ candidate: line.slice(2), sdpMLineIndex: 0 }).catch(() => {});
+    for (const candidate of frag.candidates) {
+      await session.pc.addIceCandidate({ candidate, sdpMLineIndex: 0 }).catch(() => {});
     }
   }
   return { status: 204 };
+}
+
+/**
+ * The client's ICE credentials the session knows.
+ * @param {Session} session
+ */
+function currentRemoteIce(session) {
+  return { ufrag: /a=ice-ufrag:(\S+)/.exec(session.remoteSdp)?.[1] ?? null, pwd: /a=ice-pwd:(\S+)/.exec(session.remoteSdp)?.[1] ?? null };
 }
 
 /**

@@ -1,0 +1,325 @@
+/**
+ * WebRTC (WHEP) when the viewer's network changes, or the server asks for a new session:
+ * real Chromium against the real WHEP server (werift). The server's `move` fault drops every
+ * address the session's client used so far, as if the viewer's network had changed under it;
+ * the player must restart ICE (PATCH) and keep the same picture, without a failover. Without
+ * PATCH support it opens a new session on the same endpoint, make before break. The SSE
+ * `reconnect` event and a 406 counter-offer are the server's own moves. The screen is read
+ * from screenshots all along; after each test the server counts no open session.
+ */
+import { expect } from '@open-wc/testing';
+import {
+  expectSteady,
+  mountPlayer,
+  recordFigure,
+  recordStates,
+  resetServers,
+  seen,
+  sleep,
+  unmountAll,
+  waitForNoWhepSessions,
+  waitForSeen,
+  waitForState,
+  whep,
+  whepLog,
+  type Seen,
+} from './helpers.js';
+import type { LivePlayer } from '../../src/live-player.js';
+
+type NetworkFault = 'none' | 'move' | 'cut' | 'no-patch' | 'reconnect' | 'offer-406' | 'require-token';
+
+/** Sets a fault on the WHEP server, the new kinds included (helpers.ts types the older ones). */
+async function setFault(stream: 'primary' | 'fallback', kind: NetworkFault, extra: Record<string, string | number> = {}) {
+  const { controlUrl } = await whep();
+  const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
+  const response = await fetch(`${controlUrl}/control/${stream}?${query}`);
+  if (!response.ok) throw new Error(`WHEP control failed: ${response.status} ${await response.text()}`);
+}
+
+interface ServerSession {
+  id: string;
+  stream: string;
+  location: string;
+  createdAt: number;
+  closedAt: number | null;
+  closedBy: string | null;
+  moved: boolean;
+  iceRestarts: number;
+  counterOffer: boolean;
+}
+
+async function serverSessions(stream: 'primary' | 'fallback'): Promise<ServerSession[]> {
+  const { controlUrl } = await whep();
+  const all: ServerSession[] = (await (await fetch(`${controlUrl}/sessions`)).json()).sessions;
+  return all.filter((s) => s.stream === stream);
+}
+
+/** Screenshots back to back until stopped: what the viewer saw, in order. */
+function watchScreen() {
+  const samples: { at: number; seen: Seen }[] = [];
+  let on = true;
+  const done = (async () => {
+    while (on) samples.push({ at: performance.now(), seen: await seen() });
+  })();
+  return {
+    samples,
+    async stop() {
+      on = false;
+      await done;
+      return samples;
+    },
+  };
+}
+
+/** Frames presented by the visible video (requestVideoFrameCallback), as performance.now() times. */
+function watchFrames(player: LivePlayer) {
+  const times: number[] = [];
+  let on = true;
+  const video = player.shadowRoot!.querySelector<HTMLVideoElement>('video[data-visible]');
+  if (!video) throw new Error('no visible video');
+  const next = () =>
+    video.requestVideoFrameCallback((now) => {
+      times.push(now);
+      if (on) next();
+    });
+  next();
+  return {
+    times,
+    stop() {
+      on = false;
+    },
+    /** From `since` to the first frame after the longest gap that ends after it. */
+    recoveryAfter(since: number): number | null {
+      let best: { gap: number; at: number } | null = null;
+      for (let i = 1; i < times.length; i += 1) {
+        if (times[i] <= since) continue;
+        const gap = times[i] - Math.max(times[i - 1], since);
+        if (!best || gap > best.gap) best = { gap, at: times[i] };
+      }
+      return best ? Math.round(best.at - since) : null;
+    },
+  };
+}
+
+const playing = async (attributes: Record<string, string | boolean>, properties = {}) => {
+  const player = await mountPlayer({ muted: true, ...attributes }, properties);
+  await waitForState(player, 'primary', 20000);
+  await waitForSeen('red', 20000);
+  await expectSteady('red');
+  return player;
+};
+
+describe('WebRTC (WHEP) when the network changes', function () {
+  this.timeout(120000);
+  beforeEach(resetServers);
+  afterEach(async () => {
+    unmountAll();
+    await waitForNoWhepSessions(10000);
+    await resetServers();
+  });
+
+  it('restarts ICE when the session is moved: the same session, no failover, the same picture', async () => {
+    const { streams } = await whep();
+    const token = 'restart-token-42';
+    await setFault('primary', 'require-token', { token });
+    const player = await playing({ primary: streams.primary, fallback: streams.fallback }, { primaryToken: token });
+    const failovers: Event[] = [];
+    player.addEventListener('failover', (event) => failovers.push(event));
+    const statesBefore = recordStates(player).length;
+    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
+
+    const frames = watchFrames(player);
+    const screen = watchScreen();
+    const wallClock = Date.now();
+    const faultAt = performance.now();
+    await setFault('primary', 'move');
+    await waitFor(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
+    await sleep(2500);
+    frames.stop();
+    const samples = await screen.stop();
+    const recovery = frames.recoveryAfter(faultAt);
+
+    expect(player.state).to.equal('primary');
+    expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
+    expect(failovers, 'no failover').to.have.length(0);
+    expect(
+      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+      'the screen stays red (at most a freeze)',
+    ).to.deep.equal([]);
+    expect(recovery, 'frames flow again').to.be.a('number');
+    const sessions = await serverSessions('primary');
+    expect(
+      sessions.filter((s) => !s.closedAt).map((s) => s.id),
+      'the same session',
+    ).to.deep.equal([before.id]);
+    const log = await whepLog(wallClock, 'primary');
+    const patch = log.find((entry) => entry.method === 'PATCH');
+    expect(patch?.status, 'PATCH answered 200').to.equal(200);
+    expect((patch as { token?: boolean } | undefined)?.token, 'the PATCH carries the token').to.equal(true);
+    expect(
+      log.filter((entry) => entry.method === 'POST'),
+      'no new session',
+    ).to.have.length(0);
+    expect(player.outerHTML + player.shadowRoot!.innerHTML).to.not.contain(token);
+    await recordFigure({ figure: 'whep-ice-restart-recovery', ms: recovery });
+  });
+
+  it('opens a new session on the same endpoint when the server has no PATCH (405), make before break', async () => {
+    const { streams } = await whep();
+    const player = await playing({ primary: streams.primary, fallback: streams.fallback });
+    const failovers: Event[] = [];
+    player.addEventListener('failover', (event) => failovers.push(event));
+    const statesBefore = recordStates(player).length;
+    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
+
+    const frames = watchFrames(player);
+    const screen = watchScreen();
+    const wallClock = Date.now();
+    const faultAt = performance.now();
+    await setFault('primary', 'move');
+    await setFault('primary', 'no-patch');
+    await waitFor(
+      async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
+      'the old session DELETEd',
+      8000,
+    );
+    await sleep(1500);
+    frames.stop();
+    const samples = await screen.stop();
+
+    expect(player.state).to.equal('primary');
+    expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
+    expect(failovers, 'no failover').to.have.length(0);
+    expect(
+      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+      'the screen stays red, no black in the swap',
+    ).to.deep.equal([]);
+    const log = await whepLog(wallClock, 'primary');
+    expect(log.filter((e) => e.method === 'PATCH').map((e) => e.status)).to.deep.equal([405]);
+    expect(log.filter((e) => e.method === 'POST' && e.path === new URL(streams.primary).pathname).map((e) => e.status)).to.include(
+      201,
+    );
+    const sessions = await serverSessions('primary');
+    expect(sessions.find((s) => s.id === before.id)?.closedBy, 'the old session was DELETEd').to.equal('delete');
+    expect(
+      sessions.filter((s) => !s.closedAt),
+      'one open session, the new one',
+    ).to.have.length(1);
+    await expectSteady('red');
+    await recordFigure({ figure: 'whep-new-session-recovery', ms: frames.recoveryAfter(faultAt) });
+  });
+
+  it("the server's reconnect event: a new session at the same endpoint, make before break", async () => {
+    const { streams } = await whep();
+    const player = await playing({ primary: streams.primary, fallback: streams.fallback });
+    const failovers: Event[] = [];
+    player.addEventListener('failover', (event) => failovers.push(event));
+    const statesBefore = recordStates(player).length;
+    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
+
+    const screen = watchScreen();
+    const wallClock = Date.now();
+    await setFault('primary', 'reconnect');
+    await waitFor(
+      async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
+      'the old session DELETEd',
+      8000,
+    );
+    await sleep(1000);
+    const samples = await screen.stop();
+
+    expect(player.state).to.equal('primary');
+    expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
+    expect(failovers, 'no failover').to.have.length(0);
+    expect(
+      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+      'the screen stays red',
+    ).to.deep.equal([]);
+    const log = await whepLog(wallClock, 'primary');
+    const post = log.find((e) => e.method === 'POST' && !e.path.endsWith('/sse'));
+    const del = log.find((e) => e.method === 'DELETE' && e.path === before.location);
+    expect(post?.path).to.equal(new URL(streams.primary).pathname);
+    expect(del, 'the old session DELETEd').to.not.equal(undefined);
+    expect(del!.t, 'after the new session was there').to.be.greaterThan(post!.t);
+    await expectSteady('red');
+  });
+
+  it("the server's reconnect event with a url: a new session there (with the token: same origin)", async () => {
+    const { streams } = await whep();
+    const token = 'reconnect-token-7';
+    await setFault('primary', 'require-token', { token });
+    const player = await playing({ primary: streams.primary, fallback: streams.fallback }, { primaryToken: token });
+    const failovers: Event[] = [];
+    player.addEventListener('failover', (event) => failovers.push(event));
+    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
+
+    const screen = watchScreen();
+    const wallClock = Date.now();
+    const alias = `${streams.primary}/alias`;
+    await setFault('primary', 'reconnect', { url: alias });
+    await waitFor(
+      async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
+      'the old session DELETEd',
+      8000,
+    );
+    await sleep(1000);
+    const samples = await screen.stop();
+
+    expect(player.state).to.equal('primary');
+    expect(failovers, 'no failover').to.have.length(0);
+    expect(
+      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+      'the screen stays red',
+    ).to.deep.equal([]);
+    const log = await whepLog(wallClock, 'primary');
+    const posts = log.filter((e) => e.method === 'POST' && !e.path.endsWith('/sse'));
+    expect(posts.map((e) => [e.path, e.status])).to.deep.equal([[new URL(alias).pathname, 201]]);
+    expect((posts[0] as { token?: boolean }).token, 'same origin: the token goes along').to.equal(true);
+    expect(player.source?.url, 'the endpoint the page configured is still the source').to.equal(streams.primary);
+    await expectSteady('red');
+  });
+
+  it("a 406 counter-offer: the player answers the server's offer (PATCH) and plays", async () => {
+    const { streams } = await whep();
+    await setFault('primary', 'offer-406');
+    const wallClock = Date.now();
+    await playing({ primary: streams.primary, fallback: streams.fallback });
+    const log = await whepLog(wallClock, 'primary');
+    expect(
+      log.some((e) => e.method === 'POST' && e.status === 406),
+      'a 406',
+    ).to.equal(true);
+    expect(
+      log.some((e) => e.method === 'PATCH' && e.status === 204),
+      'the answer PATCHed',
+    ).to.equal(true);
+    const open = (await serverSessions('primary')).filter((s) => !s.closedAt);
+    expect(open.map((s) => s.counterOffer)).to.deep.equal([true]);
+  });
+
+  it('a moved session whose restart cannot get through (cut) fails over within the grace', async () => {
+    const { streams } = await whep();
+    const player = await playing({ primary: streams.primary, fallback: streams.fallback });
+    const faultAt = performance.now();
+    await setFault('primary', 'cut');
+    await waitForState(player, 'fallback', 20000);
+    const failedAfter = Math.round(performance.now() - faultAt);
+    await waitForSeen('blue', 20000);
+    const log = await whepLog(Date.now() - failedAfter - 1000, 'primary');
+    expect(
+      log.some((e) => e.method === 'PATCH'),
+      'an ICE restart was tried',
+    ).to.equal(true);
+    expect(recordStates(player).at(-1)?.cause).to.match(/no video frames|connection/);
+    expect(failedAfter).to.be.below(8000);
+    await recordFigure({ figure: 'whep-cut-with-restart-to-fallback-state', ms: failedAfter });
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
