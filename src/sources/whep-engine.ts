@@ -49,6 +49,7 @@ import { autoplay } from './autoplay.js';
 import type { FailureScope } from '../machine/types.js';
 import type { Engine, EngineFactory } from './engine.js';
 import { STATUS_POLL_MS } from '../policy/thresholds.js';
+import { judgingClock } from './judging-clock.js';
 import { loadRestartCode, openWhepSession, SSE_EXTENSION_REL, WhepRefusedError, type WhepSession } from './whep-session.js';
 
 /** getStats is cheap next to what a late suspicion costs: a WebRTC picture has no buffer. */
@@ -155,7 +156,9 @@ export const createWhepEngine: EngineFactory = (context) => {
   let statusTimer: ReturnType<typeof setInterval> | undefined;
   const mayRepair = rateLimit(REPAIRS_PER_MINUTE);
   const mayReconnect = rateLimit(RECONNECTS_PER_MINUTE);
-  const startedAt = performance.now();
+  let startedAt = performance.now();
+  /** A hidden or throttled page is judged from when it wakes up (judging-clock.ts). */
+  const clock = judgingClock(CHECK_EVERY_MS);
   const networkInfo = (navigator as Navigator & { connection?: NetworkInformationLike }).connection;
   let networkType = networkInfo?.type;
 
@@ -181,6 +184,7 @@ export const createWhepEngine: EngineFactory = (context) => {
   const stopWatching = () => {
     clearTimeout(disconnectedTimer);
     clearInterval(checkTimer);
+    clock.stop();
     clearInterval(statusTimer);
     endEpisode();
     dropReplacement();
@@ -389,6 +393,13 @@ export const createWhepEngine: EngineFactory = (context) => {
         endEpisode();
         if (replacement?.purpose === 'repair') dropReplacement();
       }
+      return;
+    }
+    if (!clock.fresh(now)) {
+      // Asleep in a hidden or throttled page: the time spent there says nothing about the source.
+      startedAt = now;
+      held.lastFrameAt = now;
+      held.lastPacketAt = now;
       return;
     }
     if (!firstFrame) {

@@ -67,13 +67,17 @@ export type WhepFaultKind =
   | 'cut'
   | 'stop'
   | 'hang'
-  | 'require-token';
+  | 'require-token'
+  | 'move'
+  | 'no-patch'
+  | 'reconnect'
+  | 'offer-406';
 
 export async function setWhepFault(stream: 'primary' | 'fallback', kind: WhepFaultKind, extra: Record<string, string | number> = {}) {
   const { controlUrl } = await whep();
   const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
   const response = await fetch(`${controlUrl}/control/${stream}?${query}`);
-  if (!response.ok) throw new Error(`WHEP control failed: ${response.status}`);
+  if (!response.ok) throw new Error(`WHEP control failed: ${response.status} ${await response.text()}`);
 }
 
 export async function resetWhep() {

@@ -22,19 +22,10 @@ import {
   waitForState,
   whep,
   whepLog,
+  setWhepFault,
   type Seen,
 } from './helpers.js';
 import type { LivePlayer } from '../../src/live-player.js';
-
-type NetworkFault = 'none' | 'move' | 'cut' | 'no-patch' | 'reconnect' | 'offer-406' | 'require-token';
-
-/** Sets a fault on the WHEP server, the new kinds included (helpers.ts types the older ones). */
-async function setFault(stream: 'primary' | 'fallback', kind: NetworkFault, extra: Record<string, string | number> = {}) {
-  const { controlUrl } = await whep();
-  const query = new URLSearchParams({ kind, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
-  const response = await fetch(`${controlUrl}/control/${stream}?${query}`);
-  if (!response.ok) throw new Error(`WHEP control failed: ${response.status} ${await response.text()}`);
-}
 
 interface ServerSession {
   id: string;
@@ -121,7 +112,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
   it('restarts ICE when the session is moved: the same session, no failover, the same picture', async () => {
     const { streams } = await whep();
     const token = 'restart-token-42';
-    await setFault('primary', 'require-token', { token });
+    await setWhepFault('primary', 'require-token', { token });
     const player = await playing({ primary: streams.primary, fallback: streams.fallback }, { primaryToken: token });
     const failovers: Event[] = [];
     player.addEventListener('failover', (event) => failovers.push(event));
@@ -132,7 +123,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const screen = watchScreen();
     const wallClock = Date.now();
     const faultAt = performance.now();
-    await setFault('primary', 'move');
+    await setWhepFault('primary', 'move');
     await waitFor(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
     await sleep(2500);
     frames.stop();
@@ -176,8 +167,8 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const screen = watchScreen();
     const wallClock = Date.now();
     const faultAt = performance.now();
-    await setFault('primary', 'move');
-    await setFault('primary', 'no-patch');
+    await setWhepFault('primary', 'move');
+    await setWhepFault('primary', 'no-patch');
     await waitFor(
       async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
       'the old session DELETEd',
@@ -219,7 +210,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
 
     const screen = watchScreen();
     const wallClock = Date.now();
-    await setFault('primary', 'reconnect');
+    await setWhepFault('primary', 'reconnect');
     await waitFor(
       async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
       'the old session DELETEd',
@@ -247,7 +238,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
   it("the server's reconnect event with a url: a new session there (with the token: same origin)", async () => {
     const { streams } = await whep();
     const token = 'reconnect-token-7';
-    await setFault('primary', 'require-token', { token });
+    await setWhepFault('primary', 'require-token', { token });
     const player = await playing({ primary: streams.primary, fallback: streams.fallback }, { primaryToken: token });
     const failovers: Event[] = [];
     player.addEventListener('failover', (event) => failovers.push(event));
@@ -256,7 +247,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const screen = watchScreen();
     const wallClock = Date.now();
     const alias = `${streams.primary}/alias`;
-    await setFault('primary', 'reconnect', { url: alias });
+    await setWhepFault('primary', 'reconnect', { url: alias });
     await waitFor(
       async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
       'the old session DELETEd',
@@ -281,7 +272,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
 
   it("a 406 counter-offer: the player answers the server's offer (PATCH) and plays", async () => {
     const { streams } = await whep();
-    await setFault('primary', 'offer-406');
+    await setWhepFault('primary', 'offer-406');
     const wallClock = Date.now();
     await playing({ primary: streams.primary, fallback: streams.fallback });
     const log = await whepLog(wallClock, 'primary');
@@ -301,7 +292,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const { streams } = await whep();
     const player = await playing({ primary: streams.primary, fallback: streams.fallback });
     const faultAt = performance.now();
-    await setFault('primary', 'cut');
+    await setWhepFault('primary', 'cut');
     await waitForState(player, 'fallback', 20000);
     const failedAfter = Math.round(performance.now() - faultAt);
     await waitForSeen('blue', 20000);
