@@ -8,18 +8,20 @@
  * embed.html before this script), not bundled in: one copy, cached with every other page's.
  */
 
-import { ATTRIBUTE_OPTIONS } from '../src/options.js';
+import type { LivePlayer } from '../src/live-player.js';
 
 const MAX_LENGTH = 4096;
 
 /**
- * Every option that is an attribute (src/options.ts), and nothing else: a list joins its
+ * Every option that is an attribute (src/options.ts, as the element exposes it), and nothing else: a list joins its
  * repeated parameters with spaces; a boolean is present (`?muted`, `=1`, `=true`) or absent
  * (`0`, `false`, `no`, `off`).
  */
 function playerFromQuery(query: URLSearchParams): HTMLElement {
+  // Defined by the CDN file, which embed.html loads first (module scripts run in order).
+  const { attributeOptions } = customElements.get('live-player') as typeof LivePlayer;
   const player = document.createElement('live-player');
-  for (const { attribute, kind } of ATTRIBUTE_OPTIONS) {
+  for (const { attribute, kind } of attributeOptions) {
     const values = query.getAll(attribute);
     if (!values.length) continue;
     if (kind === 'boolean') {

@@ -10,8 +10,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-/** Budget for each protocol's initial JavaScript, gzipped: 30 KiB unless BUNDLE_BUDGET_BYTES says. */
-const BUDGET = Number(process.env.BUNDLE_BUDGET_BYTES || 30 * 1024);
+/**
+ * Budget for each protocol's initial JavaScript, gzipped: 37 KiB unless BUNDLE_BUDGET_BYTES says.
+ * It was 30 KiB for one endpoint per stream (29.8 KiB used). Source ladders (endpoint keys,
+ * candidates, probes in order, one video per endpoint), the offline hold, the judging clock of
+ * hidden pages, HLS GAP suspicion and the WHEP repairs (ICE restart, new session, reconnect,
+ * 406) brought an HLS page to 34.5 KiB and a WHEP page to 36.0 KiB; the machine is 14 KB of
+ * the 97 KB minified, XState 39 KB. Raise it again only for a feature, with its figure here.
+ */
+const BUDGET = Number(process.env.BUNDLE_BUDGET_BYTES || 37 * 1024);
 const DIST = 'dist';
 const ENTRY = join(DIST, 'live-player.js');
 

@@ -7,7 +7,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { Reasons, States, type PlayerState } from './constants.js';
 import { PlayerController, type SourceInfo } from './controller/player-controller.js';
-import { RESTARTING_OPTIONS, type OptionValues } from './options.js';
+import { ATTRIBUTE_OPTIONS, RESTARTING_OPTIONS, type OptionValues } from './options.js';
 import { keyOf, sameEndpoint } from './machine/ladder.js';
 import type { EndpointRef } from './machine/types.js';
 import type { HealthThresholds } from './policy/thresholds.js';
@@ -78,6 +78,13 @@ export type { TokenOption } from './options.js';
  */
 export class LivePlayer extends LitElement implements OptionValues {
   static override styles = livePlayerStyles;
+
+  /**
+   * The options that are attributes, with their kind: the embed page's allow-list, read from
+   * the element the CDN file defined (one copy of the table, not a second one in the page).
+   * @internal
+   */
+  static readonly attributeOptions = ATTRIBUTE_OPTIONS;
 
   /** The primary stream's endpoints: a URL, a space-separated list, or an array of URLs. */
   @property({ reflect: false }) primary: string | readonly string[] | null = null;
