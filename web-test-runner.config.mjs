@@ -50,9 +50,10 @@ function chromium(args) {
 const focus = process.env.TEST_FILES;
 
 // The browser files each other engine runs. WebKitGTK has no WebRTC, so no WHEP file there.
+// The fault matrix there runs its HLS rows (and its WHEP rows where the engine has WebRTC).
 const hlsFiles = [
   'test/browser/ui.test.ts',
-  'test/browser/primary-faults.test.ts',
+  'test/browser/fault-matrix.test.ts',
   'test/browser/make-before-break.test.ts',
   'test/browser/story.test.ts',
   'test/browser/return-to-primary.test.ts',

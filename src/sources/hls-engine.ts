@@ -36,6 +36,8 @@ import { limitsFor } from '../policy/thresholds.js';
 const CHECK_EVERY_MS = 250;
 /** Seconds of buffer ahead below which a suspected source is failed before it freezes. */
 const BUFFER_EXHAUSTED_S = 0.5;
+/** hls.js's `ErrorDetails.BUFFER_STALLED_ERROR` (its enums live in the library, loaded later). */
+const BUFFER_STALLED = 'bufferStalledError';
 
 /** Seconds of media buffered ahead of the playhead. */
 function bufferAhead(video: HTMLVideoElement): number {
@@ -164,6 +166,14 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
     }
   };
 
+  /**
+   * A stall before the first frame with media already buffered is the media pipeline starting
+   * (WebKitGTK's GStreamer takes ~1.5 s, and hls.js calls that a stall), not the source: no
+   * reason to warm the other one. The startup limit still applies.
+   */
+  const decoderStarting = (data: ErrorData) =>
+    (data.details as string) === BUFFER_STALLED && !firstFrameSeen && video.buffered.length > 0;
+
   const checkPlaylist = () => {
     if (!clock?.fresh()) {
       // Asleep in a hidden or throttled page: judge the playlist from when it wakes up.
@@ -195,7 +205,7 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (destroyed || settled) return;
     if (data.fatal) fail(describeError(data), 'endpoint', isNetworkLevel(data));
-    else suspect(describeError(data));
+    else if (!decoderStarting(data)) suspect(describeError(data));
   });
   // A fragment that arrives and buffers clears a suspicion of the segment path.
   hls.on(Hls.Events.FRAG_BUFFERED, () => {

@@ -243,6 +243,17 @@ describe('createHlsEngine', () => {
       expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.SUSPECT', 'SOURCE.FAILED']);
     });
 
+    it('before the first frame, a stall with media buffered is the decoder starting (no SUSPECT); with nothing buffered it is one', () => {
+      start();
+      const buffered = { length: 1, start: () => 0, end: () => 2 } as unknown as TimeRanges;
+      Object.defineProperty(video, 'buffered', { configurable: true, get: () => buffered });
+      hls.emit(Events.ERROR, nonFatal('bufferStalledError'));
+      expect(sent, 'media buffered, no frame yet: WebKitGTK starting its pipeline').to.deep.equal([]);
+      Object.defineProperty(video, 'buffered', { configurable: true, get: () => ({ length: 0 }) as TimeRanges });
+      hls.emit(Events.ERROR, nonFatal('bufferStalledError'));
+      expect(sent).to.deep.equal([{ type: 'SOURCE.SUSPECT', cause: 'bufferStalledError', scope: 'endpoint' }]);
+    });
+
     it('before the first frame, fails a suspicion that no fragment clears within the stall limit', () => {
       // Stall limit: max(500 ms, 2 × 0.1 s) = 500 ms; the playlist keeps advancing.
       start({ minStallMs: 500 });
