@@ -4,6 +4,7 @@
  */
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
+import { classify, type ColourClass, type Rgb } from '../../bench/colour.mjs';
 import '../../src/define.js';
 import type { FailoverDetail, LivePlayer } from '../../src/live-player.js';
 import type { PlayerState } from '../../src/constants.js';
@@ -160,24 +161,17 @@ export async function whepLog(since: number, stream?: 'primary' | 'fallback'): P
   return (await fetch(`${controlUrl}/log?${query}`)).json();
 }
 
-export type Seen = 'red' | 'blue' | 'green' | 'poster' | 'black' | 'other' | 'none';
-
-/** The test streams: primary red, fallback blue, spare green; the poster is grey. */
-export function classify({ r, g, b }: { r: number; g: number; b: number }): Seen {
-  if (r > 150 && g < 80 && b < 80) return 'red';
-  if (b > 150 && r < 80 && g < 80) return 'blue';
-  if (g > 150 && r < 80 && b < 80) return 'green';
-  if (Math.abs(r - 128) < 30 && Math.abs(g - 128) < 30 && Math.abs(b - 128) < 30) return 'poster';
-  if (r < 30 && g < 30 && b < 30) return 'black';
-  return 'other';
-}
+/**
+ * What the viewer sees, by the one colour rule (bench/colour.mjs): the test streams' colours
+ * (primary red, fallback blue, spare green), the grey poster, black, something else, or
+ * nothing ('none': the element has no area on screen).
+ */
+export type Seen = ColourClass | 'none';
+export { classify };
 
 /** What a viewer sees in the centre of the player, from a screenshot of the page. */
 export async function seen(selector = 'live-player'): Promise<Seen> {
-  const colour = await executeServerCommand<{ r: number; g: number; b: number } | null, { selector: string }>(
-    'sample-screen',
-    { selector },
-  );
+  const colour = await executeServerCommand<Rgb | false, { selector: string }>('sample-screen', { selector });
   return colour ? classify(colour) : 'none';
 }
 

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RTCPeerConnection, RTCRtpCodecParameters, Vp8RtpPayload } from 'werift';
 import { chromium } from 'playwright-core';
+import { classify } from '../../bench/colour.mjs';
 import { SSE_REL, startWhepServer } from './whep-server.mjs';
 
 /** @typedef {import('./whep-server.mjs').WhepServer} WhepServer */
@@ -205,11 +206,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>whep selftest</title><
   };
 </script>`;
 
-/** @param {number[] | null} rgb @param {'red' | 'blue'} colour */
+/** The page's centre pixel is this stream's colour, by the tests' one colour rule. @param {number[] | null} rgb @param {'red' | 'blue'} colour */
 function looksLike(rgb, colour) {
-  if (!rgb) return false;
-  const [r, , b] = rgb;
-  return colour === 'red' ? r > 150 && b < 80 : b > 150 && r < 80;
+  return rgb != null && classify({ r: rgb[0], g: rgb[1], b: rgb[2] }) === colour;
 }
 
 // ---------------------------------------------------------------------------------------------
