@@ -30,15 +30,16 @@ import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
 import type { HealthThresholds } from '../../src/policy/thresholds.js';
 import {
-  type FaultKind,
-  type Seen,
-  type WhepFaultKind,
   expectSteady,
+  type FaultKind,
   mountPlayer,
-  seen,
   origin,
+  poll,
   recordFigure,
   recordStates,
+  resetServers,
+  type Seen,
+  seen,
   setFault,
   setWhepFault,
   sleep,
@@ -47,7 +48,7 @@ import {
   waitForSeen,
   waitForState,
   whep,
-  resetServers,
+  type WhepFaultKind,
 } from './helpers.js';
 
 type Placement = 'primary' | 'fallback' | 'both' | 'endpoint';
@@ -240,8 +241,7 @@ function runCase(fault: Fault, placement: Placement) {
     if (expected.endpoint === 1 || expected.held) {
       // Within the primary stream (its next endpoint), or held for the viewer's network: no state change.
       const reached = () => (expected.held ? player.hasAttribute('data-offline') : player.source?.index === 1);
-      const until = performance.now() + limit;
-      while (!reached() && performance.now() < until) await sleep(100);
+      await poll(reached, limit, 100);
       const path = states.slice(before).map((c) => `${c.state} (${c.cause ?? c.reason})`).join(' → ');
       expect(reached(), `${expected.held ? 'held offline' : 'on the next endpoint'} within ${limit} ms; source ${JSON.stringify(player.source)}; went ${path || 'nowhere'}`).to.equal(true);
       expect(path, 'the state stays primary').to.equal('');

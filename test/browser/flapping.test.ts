@@ -28,13 +28,17 @@ import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
 import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
 import {
+  type FaultKind,
   mountPlayer,
   origin,
+  poll,
+  type RecordedChange,
   recordFigure,
   recordStates,
   requestLog,
   resetServers,
   seen,
+  type Seen,
   setFault,
   setWhepFault,
   sleep,
@@ -43,9 +47,6 @@ import {
   waitForSeen,
   waitForState,
   whep,
-  type FaultKind,
-  type RecordedChange,
-  type Seen,
   type WhepFaultKind,
   whepLog,
 } from './helpers.js';
@@ -471,8 +472,7 @@ describe('flapping sources (issue 6)', function () {
     await Promise.all([fallback.flap(steps, stop), primary.flap(steps.slice(1), stop)]);
     const bothUpAt = Date.now();
     // 3) Both healthy: the player settles on one source (from prelive, within any backoff).
-    const settleStart = performance.now();
-    while (!isSource(player.state) && performance.now() - settleStart < PRELIVE_ALLOWANCE_MS) await sleep(200);
+    await poll(() => isSource(player.state), PRELIVE_ALLOWANCE_MS, 200);
     await sleep(6000);
     const settled = player.state;
     const { verdict, switches, changes } = await judge('hls-fallback-and-both', player, timelines, t0, screen!.samples);

@@ -5,6 +5,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { classify, type ColourClass, type Rgb } from '../../bench/colour.mjs';
+import { poll, sleep, until } from '../support/until.mjs';
 import '../../src/define.js';
 import type { FailoverDetail, LivePlayer } from '../../src/live-player.js';
 import type { PlayerState } from '../../src/constants.js';
@@ -92,15 +93,20 @@ export async function openWhepSessions(): Promise<number> {
   return (await (await fetch(`${controlUrl}/sessions`)).json()).total;
 }
 
+/** Waits until the server counts `expected` open sessions (0: every session the players opened was closed). */
+export async function waitForWhepSessions(expected: number, timeoutMs = 10000): Promise<void> {
+  let open = -1;
+  await until(
+    async () => (open = await openWhepSessions()) === expected,
+    () => `${open} WHEP session(s) open, expected ${expected}`,
+    timeoutMs,
+    100,
+  );
+}
+
 /** Waits until the server counts no open session (every session the player opened was closed). */
-export async function waitForNoWhepSessions(timeoutMs = 5000): Promise<void> {
-  const start = performance.now();
-  let open = await openWhepSessions();
-  while (open !== 0) {
-    if (performance.now() - start > timeoutMs) throw new Error(`${open} WHEP session(s) still open after ${timeoutMs} ms`);
-    await sleep(100);
-    open = await openWhepSessions();
-  }
+export function waitForNoWhepSessions(timeoutMs = 5000): Promise<void> {
+  return waitForWhepSessions(0, timeoutMs);
 }
 
 /**
@@ -175,23 +181,6 @@ export async function seen(selector = 'live-player'): Promise<Seen> {
   return colour ? classify(colour) : 'none';
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `check` every `everyMs` until it returns something other than undefined/false/null;
- * resolves with that value, or rejects after `timeoutMs` naming `what` (and the last value).
- */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30000, everyMs = 50): Promise<NonNullable<T>> {
-  const start = performance.now();
-  let last: T | undefined;
-  for (;;) {
-    last = await check();
-    if (last !== undefined && last !== null && last !== false) return last as NonNullable<T>;
-    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what} (last: ${String(last)})`);
-    await sleep(everyMs);
-  }
-}
-
 /** Samples the screen until `expected` is seen; every sample on the way (to check what came between). */
 export async function screenUntil(expected: Seen, timeoutMs: number, selector = 'live-player'): Promise<Seen[]> {
   const samples: Seen[] = [];
@@ -219,12 +208,8 @@ export function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
 export async function waitForSeen(expected: Seen, timeoutMs = 30000, selector = 'live-player'): Promise<number> {
   const start = performance.now();
   let last: Seen = 'none';
-  while (performance.now() - start < timeoutMs) {
-    last = await seen(selector);
-    if (last === expected) return performance.now() - start;
-    await sleep(50);
-  }
-  throw new Error(`expected to see ${expected} within ${timeoutMs} ms; last saw ${last}`);
+  await until(async () => (last = await seen(selector)) === expected, () => `to see ${expected}; last saw ${last}`, timeoutMs);
+  return performance.now() - start;
 }
 
 /** Sees `expected` on several screenshots in a row (not a single lucky frame). */
@@ -302,4 +287,4 @@ export function recordFigure(figure: Record<string, unknown>) {
   return executeServerCommand('record-figure', figure);
 }
 
-export { sleep };
+export { poll, sleep, until };

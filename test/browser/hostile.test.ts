@@ -15,19 +15,20 @@ import type { CspReport } from './csp/page.js';
 import {
   mountPlayer,
   origin,
+  poll,
   recordStates,
   requestLog,
   resetOrigin,
+  resetServers,
   setFault,
   setWhepFault,
   sleep,
   unmountAll,
+  until,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
-  until,
   whep,
-  resetServers,
 } from './helpers.js';
 
 const uncaught: unknown[] = [];
@@ -242,8 +243,7 @@ describe('hostile input', function () {
 
     await setFault('primary', '404');
     await waitForState(player, 'prelive', 20000);
-    const start = performance.now();
-    while (!shadow.querySelector('[part~="message"]') && performance.now() - start < 15000) await sleep(100);
+    await poll(() => shadow.querySelector('[part~="message"]'), 15000, 100);
     expect(text('[part~="message"]')).to.equal(payload('prelive'));
     clean();
 
@@ -268,12 +268,7 @@ describe('hostile input', function () {
     stopped.textContent = BAD_URLS[0]!;
     player.append(message, stopped, document.createTextNode(MARKUP[0]!));
     await waitForState(player, 'prelive', 20000);
-    const start = performance.now();
-    let slot: HTMLSlotElement | null = null;
-    while (!slot && performance.now() - start < 15000) {
-      slot = player.shadowRoot!.querySelector('slot[name="prelive"]');
-      await sleep(100);
-    }
+    const slot = await poll(() => player.shadowRoot!.querySelector<HTMLSlotElement>('slot[name="prelive"]'), 15000, 100);
     expect(slot!.assignedElements()).to.deep.equal([message]);
     expect(message.innerText).to.equal(MARKUP.join(' '));
     expect(message.getBoundingClientRect().height).to.be.greaterThan(0);
@@ -371,13 +366,11 @@ async function mountCspFrame(page: string, query: Record<string, string>): Promi
   frame.style.cssText = 'width: 480px; height: 270px; border: 0; display: block';
   frame.src = `/test/browser/csp/${page}?${new URLSearchParams(query)}`;
   document.body.append(frame);
-  const start = performance.now();
-  for (;;) {
+  const report = await until(() => {
     const report = (frame.contentWindow as unknown as { __csp?: CspReport } | null)?.__csp;
-    if (report && (report.loaded || report.loadError)) return { frame, report };
-    if (performance.now() - start > 15000) throw new Error(`${page}: its script never reported (CSP blocked it?)`);
-    await sleep(50);
-  }
+    return report && (report.loaded || report.loadError) ? report : null;
+  }, `${page}: its script reporting (CSP blocked it?)`, 15000);
+  return { frame, report };
 }
 
 describe('a page under a strict Content-Security-Policy with Trusted Types', function () {

@@ -11,19 +11,22 @@ import {
   mountPlayer,
   openWhepSessions,
   origin,
+  poll,
   recordStates,
   requestLog,
+  resetServers,
   resetWhep,
   setFault,
   setWhepFault,
   sleep,
+  type StreamName,
   unmountAll,
+  until,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
+  waitForWhepSessions,
   whep,
-  type StreamName,
-  resetServers,
   whepLog,
 } from './helpers.js';
 
@@ -44,13 +47,8 @@ function countFailovers(player: LivePlayer): { count: number } {
  * the first request for the fallback after `since` (its probe, or its hidden engine loading).
  */
 async function fallbackStarting(since: number, protocol: 'hls' | 'whep', timeoutMs = 10000): Promise<void> {
-  const start = performance.now();
-  for (;;) {
-    const seen = protocol === 'hls' ? await requestLog(since, 'fallback') : await whepLog(since, 'fallback');
-    if (seen.length > 0) return;
-    if (performance.now() - start > timeoutMs) throw new Error(`the fallback was never asked for within ${timeoutMs} ms`);
-    await sleep(20);
-  }
+  const asked = async () => (protocol === 'hls' ? await requestLog(since, 'fallback') : await whepLog(since, 'fallback')).length > 0;
+  await until(asked, 'the fallback asked for', timeoutMs, 20);
 }
 
 /**
@@ -135,8 +133,7 @@ describe('lifecycle under stress', function () {
       }
     });
     await setFault('primary', '404');
-    const start = performance.now();
-    while (removedIn === null && performance.now() - start < 15000) await sleep(20);
+    await poll(() => removedIn !== null, 15000, 20);
     expect(removedIn).to.equal('fallback');
     expect(failovers.count, 'the fallback had not shown a frame').to.equal(0);
     await sleep(0);
@@ -285,13 +282,6 @@ describe('lifecycle under stress', function () {
     await Promise.all(players.map((player) => waitForState(player, 'primary', 40000)));
     for (const [i, [, , colour]] of plan.entries()) await waitForSeen(colour, 20000, `#p${i}`);
     const whepPlayers = () => players.filter((player, i) => player.isConnected && plan[i]![0] === webrtc.primary).length;
-    const waitForWhepSessions = async (expected: number) => {
-      const start = performance.now();
-      while ((await openWhepSessions()) !== expected) {
-        if (performance.now() - start > 10000) throw new Error(`${await openWhepSessions()} WHEP sessions open, expected ${expected}`);
-        await sleep(100);
-      }
-    };
     await waitForWhepSessions(whepPlayers()); // one session per WHEP player, no leftover probe
 
     // Kill the red HLS stream: its four players fail over, the six others do not notice.

@@ -13,6 +13,7 @@ import {
   setFault,
   sleep,
   unmountAll,
+  until,
   waitForSeen,
   waitForState,
 } from './helpers.js';
@@ -23,12 +24,8 @@ function messageText(player: Element): string {
   return (slot?.textContent ?? message?.textContent ?? '').trim();
 }
 
-async function waitForMessage(player: Element, text: string, timeoutMs = 15000) {
-  const start = performance.now();
-  while (messageText(player) !== text) {
-    if (performance.now() - start > timeoutMs) throw new Error(`message "${text}" not shown; shows "${messageText(player)}"`);
-    await sleep(100);
-  }
+function waitForMessage(player: Element, text: string, timeoutMs = 15000) {
+  return until(() => messageText(player) === text, () => `message "${text}" shown; shows "${messageText(player)}"`, timeoutMs, 100);
 }
 
 describe('the failover story', function () {

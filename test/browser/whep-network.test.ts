@@ -15,15 +15,16 @@ import {
   recordStates,
   resetServers,
   seen,
+  type Seen,
+  setWhepFault,
   sleep,
   unmountAll,
+  until,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
   whep,
   whepLog,
-  setWhepFault,
-  type Seen,
 } from './helpers.js';
 import type { LivePlayer } from '../../src/live-player.js';
 
@@ -124,7 +125,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const wallClock = Date.now();
     const faultAt = performance.now();
     await setWhepFault('primary', 'move');
-    await waitFor(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
+    await until(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
     await sleep(2500);
     frames.stop();
     const samples = await screen.stop();
@@ -169,7 +170,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const faultAt = performance.now();
     await setWhepFault('primary', 'move');
     await setWhepFault('primary', 'no-patch');
-    await waitFor(
+    await until(
       async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
       'the old session DELETEd',
       8000,
@@ -211,7 +212,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const screen = watchScreen();
     const wallClock = Date.now();
     await setWhepFault('primary', 'reconnect');
-    await waitFor(
+    await until(
       async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
       'the old session DELETEd',
       8000,
@@ -248,7 +249,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const wallClock = Date.now();
     const alias = `${streams.primary}/alias`;
     await setWhepFault('primary', 'reconnect', { url: alias });
-    await waitFor(
+    await until(
       async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
       'the old session DELETEd',
       8000,
@@ -306,11 +307,3 @@ describe('WebRTC (WHEP) when the network changes', function () {
     await recordFigure({ figure: 'whep-cut-with-restart-to-fallback-state', ms: failedAfter });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
