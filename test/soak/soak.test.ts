@@ -78,7 +78,8 @@ import {
   type WhepFaultKind,
   whepLog,
 } from '../browser/helpers.js';
-import { checkPicture, fmt, isPicture, setEpoch, type FaultChange, type PlayerSpec, type Sample, type StreamId, type Violation } from './analysis.js';
+import { FaultTimeline } from '../support/timeline.js';
+import { checkPicture, fmt, isPicture, setEpoch, type PlayerSpec, type Sample, type StreamId, type Violation } from './analysis.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => raw.setTimeout(resolve, ms));
 
@@ -294,19 +295,17 @@ describe('chaos soak', function () {
       violations.push(v);
       console.log(`[soak] VIOLATION ${fmt(v.at)} ${player ?? ''} ${invariant}: ${detail}`);
     };
-    const changes: FaultChange[] = [];
+    const faults = new FaultTimeline<StreamId>();
     const logs = new RequestLogs(startedAt);
     const faultCounts: Record<string, number> = {};
     let recoveries = 0;
     let bothDown = 0;
     for (const stream of ['hls:primary', 'hls:fallback', 'whep:primary', 'whep:fallback'] as StreamId[]) {
-      changes.push({ stream, kind: 'none', live: true, startedAt, appliedAt: startedAt, dueMs: 0 });
+      faults.record({ stream, kind: 'none', live: true, startedAt, appliedAt: startedAt, dueMs: 0 });
     }
-    const current = (stream: StreamId) => changes.filter((c) => c.stream === stream).at(-1)!;
+    const current = (stream: StreamId) => faults.current(stream)!;
     async function change(stream: StreamId, def: FaultDef): Promise<void> {
-      const start = Date.now();
-      await def.apply();
-      changes.push({ stream, kind: def.name, live: def.live, startedAt: start, appliedAt: Date.now(), dueMs: def.dueMs });
+      await faults.change(stream, def.name, def.apply, { live: def.live, dueMs: def.dueMs });
       if (def.name === 'none') recoveries += 1;
       else faultCounts[`${stream} ${def.name}`] = (faultCounts[`${stream} ${def.name}`] ?? 0) + 1;
     }
@@ -580,7 +579,7 @@ describe('chaos soak', function () {
       const { violations: found, figures } = checkPicture({
         player: p,
         samples,
-        changes,
+        faults,
         excluded: excluded[p.id].map((e) => ({ from: e.from, to: e.to === Infinity ? end : e.to })),
         requests: (stream, from) => logs.firstMediaRequest(stream, from),
         backoffCapMs: BACKOFF_CAP_MS,
@@ -631,7 +630,7 @@ describe('chaos soak', function () {
       violations,
       // For reading a violation: what was done, what each player did and asked for (times from the start, in s).
       timeline: {
-        faults: changes.map((c) => `${fmt(c.startedAt)}…${fmt(c.appliedAt)} ${c.stream} ${c.kind}`),
+        faults: faults.changes.map((c) => `${fmt(c.startedAt)}…${fmt(c.appliedAt)} ${c.stream} ${c.kind}`),
         states: Object.fromEntries(
           players.map((p) => [
             p.id,
