@@ -16,7 +16,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand, setViewport } from '@web/test-runner-commands';
 import type { LivePlayer } from '../../src/live-player.js';
-import { poll, resetOrigin, setFault, sleep, until } from './helpers.js';
+import { poll, setFault, sleep, until, useFreshServers } from './helpers.js';
 
 const DEMO = '/dist/index.html';
 /** The demo's two-column layout, tall enough for the player, the controls, the log and the snippet. */
@@ -172,11 +172,7 @@ describe('demo page screenshots (dist/index.html)', function () {
     if (!response.ok) throw new Error(`${DEMO}: HTTP ${response.status}; run \`npm run build\` first`);
     await setViewport({ width: FRAME.width + 40, height: FRAME.height + 40 });
   });
-  beforeEach(() => resetOrigin());
-  afterEach(async () => {
-    for (const frame of document.querySelectorAll('iframe')) frame.remove();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin', cleanUp: () => document.querySelectorAll('iframe').forEach((frame) => frame.remove()) });
 
   it('prelive: both streams down, the poster and "not started yet"', async () => {
     await setFault('primary', '404');

@@ -37,13 +37,13 @@ import {
   poll,
   recordFigure,
   recordStates,
-  resetServers,
   type Seen,
   seen,
   setFault,
   setWhepFault,
   sleep,
   unmountAll,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
@@ -292,12 +292,7 @@ function runCase(fault: Fault, placement: Placement) {
 
 describe('fault matrix', function () {
   this.timeout(60000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000).catch(() => {}); // asserted in the WHEP cases themselves
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'settled' }); // closed sessions are asserted in the WHEP cases themselves
 
   for (const fault of [...HLS_FAULTS, ...WHEP_FAULTS]) {
     describe(`${fault.protocol.toUpperCase()} ${fault.name}`, () => {

@@ -36,13 +36,13 @@ import {
   recordFigure,
   recordStates,
   requestLog,
-  resetServers,
   seen,
   type Seen,
   setFault,
   setWhepFault,
   sleep,
   unmountAll,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
@@ -363,17 +363,16 @@ describe('flapping sources (issue 6)', function () {
   const stop = { stopped: false };
   let screen: { samples: Sample[]; done: Promise<void> } | null = null;
 
+  useFreshServers({
+    async cleanUp() {
+      stop.stopped = true;
+      await screen?.done;
+      screen = null;
+    },
+  });
   beforeEach(async () => {
     stop.stopped = false;
-    await resetServers();
     await originClock();
-  });
-  afterEach(async () => {
-    stop.stopped = true;
-    await screen?.done;
-    screen = null;
-    unmountAll();
-    await resetServers();
   });
 
   /** Mounts, waits for the primary on screen, starts sampling; t0 is the epoch of the mount. */

@@ -278,6 +278,70 @@ export function unmountAll() {
   for (const player of document.querySelectorAll('live-player')) player.remove();
 }
 
+/**
+ * Mounts a muted player and waits until it plays its primary: state `primary` and `colour` on
+ * screen (with `steady`, on several screenshots in a row).
+ */
+export async function mountPlaying(
+  attributes: Record<string, string | boolean>,
+  properties: Parameters<typeof mountPlayer>[1] = {},
+  { colour = 'red', steady = false, timeoutMs = 20000 }: { colour?: Seen; steady?: boolean; timeoutMs?: number } = {},
+): Promise<LivePlayer> {
+  const player = await mountPlayer({ ...attributes, muted: true }, properties);
+  await waitForState(player, 'primary', timeoutMs);
+  await waitForSeen(colour, timeoutMs);
+  if (steady) await expectSteady(colour);
+  return player;
+}
+
+/** Runs `act` (a fault, say), then waits until `colour` is on screen: the time from the act to it (ms). */
+export async function timeToSee(colour: Seen, act: () => Promise<unknown>, timeoutMs = 30000): Promise<number> {
+  const from = performance.now();
+  await act();
+  await waitForSeen(colour, timeoutMs);
+  return Math.round(performance.now() - from);
+}
+
+export interface FreshServersOptions {
+  /** Which servers to reset: both (default), or only the HLS origin (a file that never uses WHEP). */
+  servers?: 'both' | 'origin';
+  /**
+   * After each test, wait up to 10 s for the WHEP server to count no open session: `closed`
+   * fails the test if one stays open (every session the players opened must be closed),
+   * `settled` only waits (the tests assert it themselves).
+   */
+  whepSessions?: 'closed' | 'settled';
+  /** Around the whole file (before/after), for tests that go on from one another. */
+  once?: boolean;
+  /** The file's own clearing up, first after each test (before its players are removed). */
+  cleanUp?: () => unknown;
+}
+
+/**
+ * Registers the hooks of a browser test file: the servers healthy, their faults cleared and
+ * their logs emptied before each test; after it, the file's own clean-up, every player
+ * removed, the WHEP sessions closed (if asked) and the servers healthy again.
+ */
+export function useFreshServers({ servers = 'both', whepSessions, once = false, cleanUp }: FreshServersOptions = {}): void {
+  const reset = servers === 'both' ? resetServers : resetOrigin;
+  (once ? before : beforeEach)(reset);
+  (once ? after : afterEach)(async () => {
+    await cleanUp?.();
+    unmountAll();
+    if (whepSessions === 'closed') await waitForNoWhepSessions(10000);
+    else if (whepSessions === 'settled') await waitForNoWhepSessions(10000).catch(() => {});
+    await reset();
+  });
+}
+
+/** Every uncaught error and unhandled rejection on the page from now on (to expect none). */
+export function recordUncaught(): unknown[] {
+  const uncaught: unknown[] = [];
+  window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
+  return uncaught;
+}
+
 /** Cuts (or restores) the viewer's network, as the browser's own network emulation does. */
 export function setOffline(offline: boolean) {
   return executeServerCommand('set-offline', { offline });

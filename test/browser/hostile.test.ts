@@ -17,23 +17,19 @@ import {
   origin,
   poll,
   recordStates,
+  recordUncaught,
   requestLog,
-  resetOrigin,
-  resetServers,
   setFault,
   setWhepFault,
   sleep,
-  unmountAll,
   until,
-  waitForNoWhepSessions,
+  useFreshServers,
   waitForSeen,
   waitForState,
   whep,
 } from './helpers.js';
 
-const uncaught: unknown[] = [];
-window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
-window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
+const uncaught = recordUncaught();
 
 const pwned = () => (window as unknown as { __pwned?: unknown }).__pwned;
 
@@ -95,13 +91,9 @@ function errorBoxText(player: LivePlayer): string | null {
 
 describe('hostile input', function () {
   this.timeout(120000);
-  beforeEach(async () => {
-    await resetOrigin();
+  useFreshServers({ servers: 'origin' });
+  beforeEach(() => {
     delete (window as unknown as { __pwned?: unknown }).__pwned;
-  });
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
   });
 
   it('(control) the injection detector sees a real injection', async () => {
@@ -283,18 +275,18 @@ describe('the same URL as primary and fallback', function () {
   this.timeout(120000);
   const warnings: string[] = [];
   const consoleWarn = console.warn;
-  beforeEach(async () => {
-    await resetOrigin();
+  useFreshServers({
+    servers: 'origin',
+    cleanUp: () => {
+      console.warn = consoleWarn;
+    },
+  });
+  beforeEach(() => {
     warnings.length = 0;
     console.warn = (...args: unknown[]) => {
       warnings.push(args.map(String).join(' '));
       consoleWarn.apply(console, args);
     };
-  });
-  afterEach(async () => {
-    console.warn = consoleWarn;
-    unmountAll();
-    await resetOrigin();
   });
 
   it('is treated as no fallback: one set of requests, and a failed primary means prelive', async () => {
@@ -380,12 +372,7 @@ describe('a page under a strict Content-Security-Policy with Trusted Types', fun
     const response = await fetch('/dist/live-player.js');
     if (!response.ok) throw new Error(`/dist/live-player.js: HTTP ${response.status}; run \`npm run build\` first`);
   });
-  beforeEach(resetServers);
-  afterEach(async () => {
-    for (const frame of document.querySelectorAll('iframe')) frame.remove();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed', cleanUp: () => document.querySelectorAll('iframe').forEach((frame) => frame.remove()) });
 
   it('plays the HLS primary and fails over to the fallback, with no violation, no worker', async () => {
     const { streams, posterUrl } = await origin();

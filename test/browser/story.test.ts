@@ -9,11 +9,10 @@ import {
   origin,
   recordStates,
   requestLog,
-  resetOrigin,
   setFault,
   sleep,
-  unmountAll,
   until,
+  useFreshServers,
   waitForSeen,
   waitForState,
 } from './helpers.js';
@@ -30,11 +29,7 @@ function waitForMessage(player: Element, text: string, timeoutMs = 15000) {
 
 describe('the failover story', function () {
   this.timeout(300000);
-  before(resetOrigin);
-  after(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin', once: true });
 
   it('goes prelive → primary → fallback → primary → prelive (interrupted) → primary → stopped, as a viewer sees it', async () => {
     const { streams, posterUrl } = await origin();

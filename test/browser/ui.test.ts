@@ -5,7 +5,7 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/index.js';
-import { mountPlayer, origin, resetOrigin, setFault, sleep, unmountAll, until, waitForSeen, waitForState } from './helpers.js';
+import { mountPlayer, origin, setFault, sleep, until, useFreshServers, waitForSeen, waitForState } from './helpers.js';
 
 function announcement(player: LivePlayer): string {
   return player.shadowRoot!.querySelector('[aria-live="polite"]')?.textContent?.trim() ?? '';
@@ -18,11 +18,7 @@ function shownMessage(player: LivePlayer): string {
 
 describe('the player UI', function () {
   this.timeout(120000);
-  beforeEach(resetOrigin);
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin' });
 
   it('is accessible (axe) in prelive, primary, fallback, stopped and error', async () => {
     const { streams, posterUrl } = await origin();

@@ -72,6 +72,7 @@ import {
   type RecordedChange,
   recordFigure,
   recordStates,
+  recordUncaught,
   requestLog,
   resetServers,
   setFault,
@@ -247,9 +248,7 @@ interface QuietReading {
   counts: ResourceCounts;
 }
 
-const uncaught: string[] = [];
-window.addEventListener('error', (event) => uncaught.push(String(event.error ?? event.message)));
-window.addEventListener('unhandledrejection', (event) => uncaught.push(String(event.reason)));
+const uncaught = recordUncaught();
 
 async function gc(): Promise<void> {
   await executeServerCommand('soak-gc');
@@ -621,7 +620,7 @@ class SoakRun {
         }
       }
     }
-    for (const error of uncaught) this.violate('no uncaught error on the page', error);
+    for (const error of uncaught) this.violate('no uncaught error on the page', String(error));
     return stateLog;
   }
 
