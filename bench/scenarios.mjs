@@ -1,6 +1,7 @@
 // The bench scenarios and how one repetition of one runs: reset the servers, open a fresh
 // page, start the player (or the hls.js baseline), let the primary play, inject the fault,
 // wait for the fallback's first frame on screen plus 5 s, and turn the recording into figures.
+import { poll } from '../test/support/until.mjs';
 import { openSession } from './session.mjs';
 import { classifyPainted, failoverEvents, longestGap, longestGapSpan, pixelFigures, sourceChanges, standbyCost, stateTrail, visibleFrameTimes, whepTimeline } from './measure.mjs';
 
@@ -87,18 +88,6 @@ const colourOf = (refs) => COLOUR[endpointsOf(refs)[0].stream];
 
 const sleep = (/** @type {number} */ ms) => new Promise((done) => setTimeout(done, Math.max(0, ms)));
 
-/**
- * Polls until fn() returns non-null or the deadline passes.
- * @template T @param {() => Promise<T | null>} fn @param {number} deadline epoch ms
- */
-async function until(fn, deadline) {
-  for (;;) {
-    const value = await fn();
-    if (value != null || Date.now() > deadline) return value;
-    await sleep(150);
-  }
-}
-
 /** @param {BenchContext} ctx @param {SourceRef} ref */
 function urlOf(ctx, ref) {
   if (ref.server === 'whep') return ctx.whep.streams[ref.stream].url;
@@ -138,7 +127,7 @@ async function resetServers(ctx, sc) {
     const st = ctx.whep.stats(s);
     return st.publisher && Date.now() - st.lastPacketAt < 300;
   });
-  await until(async () => (live() ? true : null), Date.now() + 10000);
+  await poll(async () => (live() ? true : null), 10000, 150);
   // A freshly started encoder is still settling (rate control, first GOPs); give it a moment
   // so a WHEP run measures the player, not ffmpeg's start-up.
   if (wereStopped) await sleep(PUBLISHER_WARMUP_MS);
@@ -168,7 +157,7 @@ export async function runOnce(ctx, sc, player) {
     });
     // A ladder's scenario must start on its first endpoint: colour alone cannot tell.
     const startOn = sc.keys ? { colour: from, key: sc.keys.from } : from;
-    marks.firstAt = await until(() => session.firstVisible(startOn, 0), Date.now() + FIRST_FRAME_TIMEOUT_MS);
+    marks.firstAt = await poll(() => session.firstVisible(startOn, 0), FIRST_FRAME_TIMEOUT_MS, 150);
     if (marks.firstAt == null) throw new Error(`the primary (${from}${sc.keys ? `, ${sc.keys.from}` : ''}) was never on screen within ${FIRST_FRAME_TIMEOUT_MS / 1000} s`);
     if (sc.kind === 'first-frame') {
       await sleep(500);
@@ -184,7 +173,7 @@ export async function runOnce(ctx, sc, player) {
       await sleep((sc.steadyMs ?? DEFAULT_STEADY_MS) - (Date.now() - marks.firstAt));
       const t = Date.now();
       await setFault(ctx, fault);
-      const onFallback = await until(() => session.firstVisible(to, t), t + ctx.capMs);
+      const onFallback = await poll(() => session.firstVisible(to, t), t + ctx.capMs - Date.now(), 150);
       if (onFallback == null) return { capped: true, error: `the first switch did not happen within ${ctx.capMs / 1000} s` };
       await setFault(ctx, fault, 'none');
       steadyFrom = onFallback;
@@ -199,16 +188,16 @@ export async function runOnce(ctx, sc, player) {
       // Wait for the destination endpoint; stop early if another endpoint (not the one that
       // failed) comes on screen instead: that is the player's choice, reported as it is.
       const keys = sc.keys;
-      const landed = await until(async () => {
+      const landed = await poll(async () => {
         const other = await session.firstVisibleFrame({ notKey: keys.from }, marks.faultAt);
         if (other && other.key !== keys.to) return other;
         return session.firstVisibleFrame({ key: keys.to, colour: toColour }, marks.faultAt);
-      }, marks.faultAt + ctx.capMs);
+      }, marks.faultAt + ctx.capMs - Date.now(), 150);
       marks.landedOn = landed?.key ?? null;
       marks.switchAt = landed?.key === keys.to ? landed.t : null;
       marks.endAt = landed ? landed.t + AFTER_SWITCH_MS : marks.faultAt + ctx.capMs;
     } else {
-      marks.switchAt = await until(() => session.firstVisible(toColour, marks.faultAt), marks.faultAt + ctx.capMs);
+      marks.switchAt = await poll(() => session.firstVisible(toColour, marks.faultAt), marks.faultAt + ctx.capMs - Date.now(), 150);
       marks.endAt = marks.switchAt != null ? marks.switchAt + AFTER_SWITCH_MS : marks.faultAt + ctx.capMs;
     }
     // What the WHEP server knows of the primary's end (its publisher's last RTP packet, the

@@ -3,7 +3,7 @@
 // whether that video was the one on screen at that moment, and the colour at its centre
 // (drawn 1:1 into a tiny canvas; MSE and WebRTC video do not taint it). Node reads the log
 // with snapshot() after the run, so nothing here slows the page with IPC while it plays.
-import { classify } from '/bench/colour.mjs';
+import { classifyPatch } from '/bench/colour.mjs';
 
 /**
  * @typedef {object} FrameRecord
@@ -12,7 +12,7 @@ import { classify } from '/bench/colour.mjs';
  * @property {string} key      the video's data-key, one per endpoint (`primary/0`, `primary/1`, …;
  *                             the data-role where there is none, e.g. 'video' on the baseline page)
  * @property {boolean} visible the video was the one on screen when the frame was presented
- * @property {string} colour   classify() of the frame's centre
+ * @property {string} colour   classifyPatch() of the frame's centre
  * @property {number} [rx]     WebRTC only: when the last packet of the frame was received
  *                             (the callback's receiveTime, performance.now() ms)
  * @property {number} [n]      the video's presentedFrames counter at this callback
@@ -34,10 +34,7 @@ function centreColour(video) {
   if (!w || !h) return 'other';
   try {
     ctx.drawImage(video, (w >> 1) - 2, (h >> 1) - 2, 4, 4, 0, 0, 4, 4);
-    const d = ctx.getImageData(0, 0, 4, 4).data;
-    let r = 0, g = 0, b = 0;
-    for (let i = 0; i < d.length; i += 4) { r += d[i]; g += d[i + 1]; b += d[i + 2]; }
-    return classify(r / 16, g / 16, b / 16);
+    return classifyPatch(ctx.getImageData(0, 0, 4, 4).data, 4, 4);
   } catch {
     return 'other';
   }

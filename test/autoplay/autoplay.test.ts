@@ -12,7 +12,7 @@
  */
 import { expect } from '@open-wc/testing';
 import { sendMouse } from '@web/test-runner-commands';
-import { origin, resetOrigin, sleep, waitForSeen } from '../browser/helpers.js';
+import { origin, resetOrigin, sleep, until, waitForSeen } from '../browser/helpers.js';
 import type { FrameReport } from './frame.js';
 
 let frame: HTMLIFrameElement | null = null;
@@ -63,16 +63,16 @@ async function waitForReport(
   what: string,
   timeoutMs: number,
 ): Promise<FrameReport> {
-  const start = performance.now();
-  let last = await ask(target);
-  while (!done(last)) {
-    if (performance.now() - start > timeoutMs) {
-      throw new Error(`expected ${what} within ${timeoutMs} ms; the frame reports ${JSON.stringify(last)}`);
-    }
-    await sleep(100);
-    last = await ask(target);
-  }
-  return last;
+  let last: FrameReport | null = null;
+  return until(
+    async () => {
+      last = await ask(target);
+      return done(last) ? last : null;
+    },
+    () => `${what}; the frame reports ${JSON.stringify(last)}`,
+    timeoutMs,
+    100,
+  );
 }
 
 describe('autoplay without a gesture (cross-origin iframe)', function () {

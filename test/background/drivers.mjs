@@ -20,6 +20,7 @@
 import process from 'node:process';
 import puppeteer from 'puppeteer-core';
 import { firefoxPath, firefoxPrefs } from '../support/engines.mjs';
+import { until } from '../support/until.mjs';
 import { WebKitGtkLauncher } from '../support/webkit-launcher.mjs';
 
 export const chromiumPath = process.env.CHROME_PATH || '/usr/bin/chromium';
@@ -50,8 +51,6 @@ export const chromiumIgnoredDefaults = [
 
 /** Firefox's prefs here: the test stack's (autoplay, WebRTC on loopback), no recommended automation prefs. */
 export const firefoxBackgroundPrefs = { ...firefoxPrefs, 'remote.prefs.recommended': false };
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Resolves or rejects as `promise` does, or rejects after `ms` with "<what>: no answer within …".
@@ -222,11 +221,12 @@ class WebKitDriver {
       await this.wd('POST', '/window', { handle });
       await this.wd('POST', '/window/rect', this.launcher.window);
       await this.wd('POST', '/url', { url }, OPEN_MS);
-      const deadline = Date.now() + CALL_MS;
-      while (!(await this.wd('POST', '/execute/sync', { script: 'return window.bgReady === true', args: [] }))) {
-        if (Date.now() > deadline) throw new Error(`webkit: open ${url}: the page's script did not start within ${CALL_MS / 1000} s`);
-        await sleep(200);
-      }
+      await until(
+        () => this.wd('POST', '/execute/sync', { script: 'return window.bgReady === true', args: [] }),
+        `webkit: open ${url}: the page's script starting`,
+        CALL_MS,
+        200,
+      );
       return { handle, url };
     });
   }

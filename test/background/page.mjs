@@ -12,7 +12,7 @@
 //   when it is shown again (frames decoded while hidden, where the engine counts them).
 // Node reads it all with window.bg.snapshot(); nothing here talks to Node by itself.
 import '/dist/live-player.js';
-import { classify } from '/bench/colour.mjs';
+import { classifyPatch } from '/bench/colour.mjs';
 
 const now = () => performance.now();
 
@@ -55,16 +55,7 @@ function colourOf(video) {
   if (!w || !h) return 'none';
   try {
     ctx.drawImage(video, (w >> 1) - 2, (h >> 1) - 2, 4, 4, 0, 0, 4, 4);
-    const d = ctx.getImageData(0, 0, 4, 4).data;
-    let r = 0;
-    let g = 0;
-    let b = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      r += d[i];
-      g += d[i + 1];
-      b += d[i + 2];
-    }
-    return classify(r / 16, g / 16, b / 16);
+    return classifyPatch(ctx.getImageData(0, 0, 4, 4).data, 4, 4);
   } catch (error) {
     return `unreadable (${/** @type {Error} */ (error).name})`;
   }

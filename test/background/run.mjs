@@ -33,6 +33,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { startOrigin } from '../servers/hls-origin.mjs';
 import { startWhepServer } from '../servers/whep-server.mjs';
+import { until } from '../support/until.mjs';
 import { driverFor, within } from './drivers.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -231,22 +232,24 @@ async function runEngine(engine, env) {
     }
 
     result.stage = 'start the players';
-    const setupDeadline = Date.now() + SETUP_MS;
-    for (;;) {
-      const statuses = await Promise.all(open.map((o) => driver.call(o.handle, 'status')));
-      const players = statuses.flatMap((s) => s.players);
-      const notYet = players.filter(
-        (p) => !(p.state === 'primary' && p.colour === STREAM_COLOUR && p.frames >= 30 && p.playback && !p.playback.paused),
-      );
-      if (!notYet.length) break;
-      if (Date.now() > setupDeadline) {
-        const what = notYet.map(
-          (p) => `${p.id}: state ${p.state}, colour ${p.colour}, ${p.frames} frames, paused ${p.playback?.paused ?? '-'}`,
+    /** @type {any[]} */
+    let notYet = [];
+    await until(
+      async () => {
+        const statuses = await Promise.all(open.map((o) => driver.call(o.handle, 'status')));
+        const players = statuses.flatMap((s) => s.players);
+        notYet = players.filter(
+          (p) => !(p.state === 'primary' && p.colour === STREAM_COLOUR && p.frames >= 30 && p.playback && !p.playback.paused),
         );
-        throw new Error(`not every player played its primary within ${SETUP_MS / 1000} s (${what.join('; ')})`);
-      }
-      await sleep(500);
-    }
+        return notYet.length === 0;
+      },
+      () =>
+        `every player playing its primary (${notYet
+          .map((p) => `${p.id}: state ${p.state}, colour ${p.colour}, ${p.frames} frames, paused ${p.playback?.paused ?? '-'}`)
+          .join('; ')})`,
+      SETUP_MS,
+      500,
+    );
     say(`${open.length} players play their primary (${open.map((o) => o.def.name).join(', ')}); hiding in ${SETTLE_MS / 1000} s`);
     await sleep(SETTLE_MS);
 
@@ -254,16 +257,17 @@ async function runEngine(engine, env) {
     for (const o of open) await driver.call(o.handle, 'mark', 'hide');
     await driver.hide(open.map((o) => o.handle));
     result.hiddenAt = Date.now();
-    const hiddenDeadline = Date.now() + 5000;
-    for (;;) {
-      const visible = (await Promise.all(open.map((o) => driver.call(o.handle, 'status')))).filter((s) => s.visibility !== 'hidden');
-      if (!visible.length) break;
-      if (Date.now() > hiddenDeadline)
-        throw new Error(
-          `${visible.length} page(s) still '${visible[0].visibility}' 5 s after being hidden: the run would prove nothing`,
-        );
-      await sleep(200);
-    }
+    /** @type {any[]} */
+    let visible = [];
+    await until(
+      async () => {
+        visible = (await Promise.all(open.map((o) => driver.call(o.handle, 'status')))).filter((s) => s.visibility !== 'hidden');
+        return visible.length === 0;
+      },
+      () => `every page hidden (${visible.length} still '${visible[0]?.visibility}': the run would prove nothing)`,
+      5000,
+      200,
+    );
     say(`pages hidden (${driver.hideMethod}); showing them again in ${env.minutes} min`);
     result.ran = true;
     await sleep(result.hiddenAt + env.minutes * 60_000 - Date.now());

@@ -16,7 +16,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand, setViewport } from '@web/test-runner-commands';
 import type { LivePlayer } from '../../src/live-player.js';
-import { resetOrigin, setFault, sleep } from './helpers.js';
+import { poll, setFault, sleep, until, useFreshServers } from './helpers.js';
 
 const DEMO = '/dist/index.html';
 /** The demo's two-column layout, tall enough for the player, the controls, the log and the snippet. */
@@ -55,14 +55,6 @@ interface ComparePayload {
 const PIXEL_TOLERANCE = 40;
 const MAX_DIFF_RATIO = 0.0005;
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 20000): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
-}
-
 async function loadDemo(): Promise<HTMLIFrameElement> {
   const frame = document.createElement('iframe');
   frame.id = 'demo-frame';
@@ -78,9 +70,10 @@ const doc = (frame: HTMLIFrameElement) => frame.contentDocument!;
 
 /** The demo's player, once the CDN file has defined it and the demo has given it its sources. */
 async function playerIn(frame: HTMLIFrameElement): Promise<LivePlayer> {
-  await waitFor(
+  await until(
     () => Boolean(frame.contentWindow?.customElements.get('live-player') && doc(frame).querySelector('live-player[primary]')),
     'a defined <live-player> with its sources in the demo',
+    20000,
   );
   return doc(frame).querySelector('live-player') as LivePlayer;
 }
@@ -93,20 +86,20 @@ function shownMessage(player: LivePlayer): string {
 /** The visible <video> is playing: frames shown and time running. */
 async function waitForPicture(player: LivePlayer, role: 'primary' | 'fallback') {
   const video = () => player.shadowRoot?.querySelector<HTMLVideoElement>(`video[data-role="${role}"][data-visible]`);
-  await waitFor(() => (video()?.readyState ?? 0) >= 2 && (video()?.currentTime ?? 0) > 0, `the ${role} video showing frames`);
+  await until(() => (video()?.readyState ?? 0) >= 2 && (video()?.currentTime ?? 0) > 0, `the ${role} video showing frames`, 20000);
   const from = video()!.currentTime;
-  await waitFor(() => (video()?.currentTime ?? 0) > from + 0.5, `the ${role} video's time running`);
+  await until(() => (video()?.currentTime ?? 0) > from + 0.5, `the ${role} video's time running`, 20000);
 }
 
 async function waitForState(player: LivePlayer, state: string) {
-  await waitFor(() => player.state === state && player.getAttribute('data-state') === state, `state ${state} (it is ${player.state})`, 30000);
+  await until(() => player.state === state && player.getAttribute('data-state') === state, () => `state ${state} (it is ${player.state})`, 30000);
 }
 
 /** A button of the demo, clicked as a person would (the demo calls the origin's control API). */
 async function clickDemoButton(frame: HTMLIFrameElement, stream: 'primary' | 'fallback', fault: string) {
   const fieldset = doc(frame).querySelector(`fieldset[data-server="hls"][data-stream="${stream}"]`)!;
   fieldset.querySelector<HTMLButtonElement>(`button[data-fault="${fault}"]`)!.click();
-  await waitFor(() => fieldset.querySelector('output')!.value === fault, `the demo showing ${stream} → ${fault}`);
+  await until(() => fieldset.querySelector('output')!.value === fault, `the demo showing ${stream} → ${fault}`, 20000);
 }
 
 /** Replaces the clock times and measured durations in the log with fixed texts (they differ every run). */
@@ -152,15 +145,10 @@ function compare(frame: HTMLIFrameElement, name: string, against?: DemoState) {
  */
 async function expectScreenshot(frame: HTMLIFrameElement, state: DemoState) {
   const name = `demo-${state}`;
-  let result: CompareResult;
   // Settled for a moment first: a reference may be written from this very screenshot.
   await sleep(1000);
-  const start = performance.now();
-  do {
-    result = await compare(frame, name);
-    if (result.match) break;
-    await sleep(500);
-  } while (performance.now() - start < 8000);
+  let result!: CompareResult;
+  await poll(async () => (result = await compare(frame, name)).match, 8000, 500);
   if (result.written) console.log(`[screenshots] ${result.reason}: look at it, then commit it`);
   if (!result.match) {
     throw new Error(
@@ -184,11 +172,7 @@ describe('demo page screenshots (dist/index.html)', function () {
     if (!response.ok) throw new Error(`${DEMO}: HTTP ${response.status}; run \`npm run build\` first`);
     await setViewport({ width: FRAME.width + 40, height: FRAME.height + 40 });
   });
-  beforeEach(() => resetOrigin());
-  afterEach(async () => {
-    for (const frame of document.querySelectorAll('iframe')) frame.remove();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin', cleanUp: () => document.querySelectorAll('iframe').forEach((frame) => frame.remove()) });
 
   it('prelive: both streams down, the poster and "not started yet"', async () => {
     await setFault('primary', '404');
@@ -196,8 +180,8 @@ describe('demo page screenshots (dist/index.html)', function () {
     const frame = await loadDemo();
     const player = await playerIn(frame);
     await waitForState(player, 'prelive');
-    await waitFor(() => shownMessage(player) === 'The live stream has not started yet', 'the prelive message');
-    await waitFor(() => player.shadowRoot?.querySelector<HTMLImageElement>('[part~="poster"]')?.complete === true, 'the poster');
+    await until(() => shownMessage(player) === 'The live stream has not started yet', 'the prelive message', 20000);
+    await until(() => player.shadowRoot?.querySelector<HTMLImageElement>('[part~="poster"]')?.complete === true, 'the poster', 20000);
     await expectScreenshot(frame, 'prelive');
   });
 
@@ -227,8 +211,8 @@ describe('demo page screenshots (dist/index.html)', function () {
     await waitForPicture(player, 'primary');
     await clickDemoButton(frame, 'primary', 'endlist');
     await waitForState(player, 'stopped');
-    await waitFor(() => shownMessage(player) === 'The live stream has ended', 'the stopped message');
-    await waitFor(() => player.shadowRoot?.querySelector<HTMLImageElement>('[part~="poster"]')?.complete === true, 'the poster');
+    await until(() => shownMessage(player) === 'The live stream has ended', 'the stopped message', 20000);
+    await until(() => player.shadowRoot?.querySelector<HTMLImageElement>('[part~="poster"]')?.complete === true, 'the poster', 20000);
     await expectScreenshot(frame, 'stopped');
   });
 });

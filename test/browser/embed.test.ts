@@ -5,7 +5,7 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
-import { origin, resetOrigin, setFault, sleep, waitForSeen } from './helpers.js';
+import { origin, poll, resetOrigin, setFault, sleep, until, waitForSeen } from './helpers.js';
 
 const EMBED = '/dist/embed.html';
 
@@ -20,14 +20,11 @@ async function mountEmbed(query: Record<string, string> | [string, string][]): P
 }
 
 /** The player inside the (same-origin) frame, once the CDN file has defined it. */
-async function playerIn(frame: HTMLIFrameElement, timeoutMs = 10000): Promise<LivePlayer> {
-  const start = performance.now();
-  for (;;) {
+function playerIn(frame: HTMLIFrameElement, timeoutMs = 10000): Promise<LivePlayer> {
+  return until(() => {
     const player = frame.contentDocument?.querySelector('live-player') as LivePlayer | null;
-    if (player && frame.contentWindow?.customElements.get('live-player')) return player;
-    if (performance.now() - start > timeoutMs) throw new Error('no defined <live-player> in the embed page');
-    await sleep(50);
-  }
+    return player && frame.contentWindow?.customElements.get('live-player') ? player : null;
+  }, 'a defined <live-player> in the embed page', timeoutMs);
 }
 
 describe('embed page (dist/embed.html)', function () {
@@ -88,8 +85,7 @@ describe('embed page (dist/embed.html)', function () {
     const frame = await mountEmbed({ primary: 'javascript:parent.__embedPwned=1//.m3u8', poster: 'javascript:parent.__embedPwned=2' });
     const player = await playerIn(frame);
     await player.updateComplete;
-    const start = performance.now();
-    while (player.state !== 'error' && performance.now() - start < 5000) await sleep(50);
+    await poll(() => player.state === 'error', 5000);
     expect(player.state).to.equal('error');
     const box = player.shadowRoot!.querySelector('[part~="error"]') as HTMLElement | null;
     expect(box, 'the error message box').to.not.equal(null);

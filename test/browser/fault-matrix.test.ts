@@ -30,24 +30,25 @@ import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
 import type { HealthThresholds } from '../../src/policy/thresholds.js';
 import {
-  type FaultKind,
-  type Seen,
-  type WhepFaultKind,
   expectSteady,
+  type FaultKind,
   mountPlayer,
-  seen,
   origin,
+  poll,
   recordFigure,
   recordStates,
+  type Seen,
+  seen,
   setFault,
   setWhepFault,
   sleep,
   unmountAll,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
   whep,
-  resetServers,
+  type WhepFaultKind,
 } from './helpers.js';
 
 type Placement = 'primary' | 'fallback' | 'both' | 'endpoint';
@@ -240,8 +241,7 @@ function runCase(fault: Fault, placement: Placement) {
     if (expected.endpoint === 1 || expected.held) {
       // Within the primary stream (its next endpoint), or held for the viewer's network: no state change.
       const reached = () => (expected.held ? player.hasAttribute('data-offline') : player.source?.index === 1);
-      const until = performance.now() + limit;
-      while (!reached() && performance.now() < until) await sleep(100);
+      await poll(reached, limit, 100);
       const path = states.slice(before).map((c) => `${c.state} (${c.cause ?? c.reason})`).join(' → ');
       expect(reached(), `${expected.held ? 'held offline' : 'on the next endpoint'} within ${limit} ms; source ${JSON.stringify(player.source)}; went ${path || 'nowhere'}`).to.equal(true);
       expect(path, 'the state stays primary').to.equal('');
@@ -295,12 +295,7 @@ const ENGINE_HAS_WEBRTC = typeof RTCPeerConnection !== 'undefined';
 
 describe('fault matrix', function () {
   this.timeout(60000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000).catch(() => {}); // asserted in the WHEP cases themselves
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'settled' }); // closed sessions are asserted in the WHEP cases themselves
 
   for (const fault of [...HLS_FAULTS, ...(ENGINE_HAS_WEBRTC ? WHEP_FAULTS : [])]) {
     describe(`${fault.protocol.toUpperCase()} ${fault.name}`, () => {

@@ -28,27 +28,29 @@ import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
 import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
 import {
+  type FaultKind,
   mountPlayer,
   origin,
+  poll,
+  type RecordedChange,
   recordFigure,
   recordStates,
   requestLog,
-  resetServers,
   seen,
+  type Seen,
   setFault,
   setWhepFault,
   sleep,
   unmountAll,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
   whep,
-  type FaultKind,
-  type RecordedChange,
-  type Seen,
   type WhepFaultKind,
   whepLog,
 } from './helpers.js';
+import { FaultTimeline, type Span } from '../support/timeline.js';
 
 const HYSTERESIS_MS = DEFAULT_THRESHOLDS.preferPrimaryAfterMs;
 /** How long after an outage begins a switch to that source still counts as a race, not a bug. */
@@ -65,37 +67,34 @@ const COLOUR: Record<Role, Seen> = { primary: 'red', fallback: 'blue' };
 // ---------------------------------------------------------------------------------------------
 // Fault timelines
 
-interface Outage {
-  kind: string;
-  /** Epoch ms once the server had applied the fault. */
-  downAt: number;
-  /** Epoch ms just before the fault was cleared (Infinity while it lasts). */
-  upAt: number;
-}
-
-/** One stream's fault control and the outages it went through. */
+/**
+ * One stream's fault control; its outages go into the test's fault timeline, shared by both
+ * streams (test/support/timeline.ts): an outage runs from the fault applied to its clearing.
+ */
 class Timeline {
-  readonly outages: Outage[] = [];
   constructor(
     readonly role: Role,
     readonly protocol: Protocol,
+    readonly faults: FaultTimeline<Role>,
   ) {}
 
-  private async apply(kind: string): Promise<void> {
-    if (this.protocol === 'hls') await setFault(this.role, kind as FaultKind);
-    else await setWhepFault(this.role, kind as WhepFaultKind);
+  private apply(kind: string): Promise<void> {
+    return this.faults
+      .change(this.role, kind, () => (this.protocol === 'hls' ? setFault(this.role, kind as FaultKind) : setWhepFault(this.role, kind as WhepFaultKind)))
+      .then(() => undefined);
+  }
+
+  /** Every outage so far (the last one's `to` is Infinity while it lasts). */
+  get outages(): Span<Role>[] {
+    return this.faults.outages(this.role);
   }
 
   async down(kind: string): Promise<void> {
-    const open = this.outages.at(-1);
-    if (open && open.upAt === Infinity) await this.up();
+    if (this.faults.current(this.role)?.live === false) await this.up();
     await this.apply(kind);
-    this.outages.push({ kind, downAt: Date.now(), upAt: Infinity });
   }
 
   async up(): Promise<void> {
-    const open = this.outages.at(-1);
-    if (open && open.upAt === Infinity) open.upAt = Date.now();
     await this.apply('none');
   }
 
@@ -111,23 +110,29 @@ class Timeline {
   }
 
   /** The outage that covers `t` (with the detection latency), if any. */
-  downAt(t: number): Outage | undefined {
-    return this.outages.find((o) => t > o.downAt + DETECTION_LATENCY_MS && t < o.upAt);
+  downAt(t: number): Span<Role> | undefined {
+    return this.faults.downAt(this.role, t, DETECTION_LATENCY_MS);
   }
 
   /**
    * The last outage that began before `t` (an outage that began within the detection latency
    * before `t` is a race the player cannot see yet, as in `downAt`), if any.
    */
-  lastOutage(t: number): Outage | undefined {
-    return this.outages.filter((o) => o.downAt <= t - DETECTION_LATENCY_MS).at(-1);
+  lastOutage(t: number): Span<Role> | undefined {
+    return this.faults.lastOutage(this.role, t, DETECTION_LATENCY_MS);
   }
 
   describe(t0: number): string {
     return this.outages
-      .map((o) => `${o.kind}@${((o.downAt - t0) / 1000).toFixed(1)}–${o.upAt === Infinity ? '…' : ((o.upAt - t0) / 1000).toFixed(1)}`)
+      .map((o) => `${o.change.kind}@${((o.from - t0) / 1000).toFixed(1)}–${o.to === Infinity ? '…' : ((o.to - t0) / 1000).toFixed(1)}`)
       .join(' ');
   }
+}
+
+/** Both streams' controls over one fault timeline. */
+function timelinesOf(primary: Protocol, fallback: Protocol): Record<Role, Timeline> {
+  const faults = new FaultTimeline<Role>();
+  return { primary: new Timeline('primary', primary, faults), fallback: new Timeline('fallback', fallback, faults) };
 }
 
 /** Down/up steps of 2–4 s, cycling through `kinds`, for about `totalMs`, starting down. */
@@ -232,18 +237,18 @@ async function checkProbed(
     // The evidence must come after the source's last outage began, and include an answer
     // given once it was up again.
     const outage = timeline.lastOutage(t);
-    const from = outage?.downAt ?? since;
-    const upFrom = outage ? Math.min(outage.upAt, t) : since;
+    const from = outage?.from ?? since;
+    const upFrom = outage ? Math.min(outage.to, t) : since;
     const first = change.previous === 'prelive' && changes.filter((x) => isSource(x.state)).indexOf(change) === 0;
     const label = `${change.previous}→${change.state} at ${((t - since) / 1000).toFixed(1)} s (${change.reason})`;
     const down = timeline.downAt(t);
-    if (down) verdict.problems.push(`${label}: ${role} was down (${down.kind} since ${((down.downAt - since) / 1000).toFixed(1)} s)`);
+    if (down) verdict.problems.push(`${label}: ${role} was down (${down.change.kind} since ${((down.from - since) / 1000).toFixed(1)} s)`);
     if (timeline.protocol === 'hls') {
       const ok = (await requestLog(from, role)).filter((e) => e.kind === 'playlist' && e.status === 200 && e.t >= from && e.t <= t);
       // What each 200 listed: the live window at its time, or the window frozen by a freeze.
       const servedAt = (at: number) => {
-        const frozen = timeline.outages.find((o) => o.kind === 'freeze' && at >= o.downAt && at < o.upAt);
-        return lastSegmentAt(frozen ? frozen.downAt : at, c);
+        const frozen = timeline.outages.find((o) => o.change.kind === 'freeze' && at >= o.from && at < o.to);
+        return lastSegmentAt(frozen ? frozen.from : at, c);
       };
       const sequences = new Set(ok.map((e) => servedAt(e.t)));
       const whileUp = ok.filter((e) => e.t >= upFrom).length;
@@ -277,8 +282,8 @@ function checkSwitchPacing(changes: RecordedChange[], timelines: Record<Role, Ti
     const t = epoch(change);
     const forced = change.reason === `${left}-failed`;
     if (forced) {
-      const outage = timelines[left].outages.filter((o) => o.downAt <= t).at(-1);
-      if (!outage || t - outage.downAt > HYSTERESIS_MS) {
+      const outage = timelines[left].faults.lastOutage(left, t);
+      if (!outage || t - outage.from > HYSTERESIS_MS) {
         verdict.problems.push(`${change.previous}→${change.state} (${change.reason}) with no outage of the ${left} in the window before`);
       }
       return;
@@ -358,17 +363,16 @@ describe('flapping sources (issue 6)', function () {
   const stop = { stopped: false };
   let screen: { samples: Sample[]; done: Promise<void> } | null = null;
 
+  useFreshServers({
+    async cleanUp() {
+      stop.stopped = true;
+      await screen?.done;
+      screen = null;
+    },
+  });
   beforeEach(async () => {
     stop.stopped = false;
-    await resetServers();
     await originClock();
-  });
-  afterEach(async () => {
-    stop.stopped = true;
-    await screen?.done;
-    screen = null;
-    unmountAll();
-    await resetServers();
   });
 
   /** Mounts, waits for the primary on screen, starts sampling; t0 is the epoch of the mount. */
@@ -386,8 +390,8 @@ describe('flapping sources (issue 6)', function () {
   it('HLS primary flapping (404, refuse, freeze, hang-segments, 503), sticky: exactly one switch, to the fallback', async () => {
     const { streams } = await origin();
     const { player, t0 } = await start({ primary: streams.primary, fallback: streams.fallback });
-    const primary = new Timeline('primary', 'hls');
-    const timelines = { primary, fallback: new Timeline('fallback', 'hls') };
+    const timelines = timelinesOf('hls', 'hls');
+    const { primary } = timelines;
     await primary.flap(flapSteps(['404', 'refuse', 'freeze', 'hang-segments', '503'], 2 * HYSTERESIS_MS + 2000), stop);
     await sleep(5000); // the primary back for good: sticky stays on the fallback
     const { verdict, switches, changes } = await judge('hls-primary-sticky', player, timelines, t0, screen!.samples);
@@ -401,10 +405,10 @@ describe('flapping sources (issue 6)', function () {
   it('HLS primary flapping (404, refuse, hang, 503), prefer-primary: no return while flapping, one return ≥ a window after it stays up', async () => {
     const { streams } = await origin();
     const { player, t0 } = await start({ primary: streams.primary, fallback: streams.fallback, 'prefer-primary': true });
-    const primary = new Timeline('primary', 'hls');
-    const timelines = { primary, fallback: new Timeline('fallback', 'hls') };
+    const timelines = timelinesOf('hls', 'hls');
+    const { primary } = timelines;
     await primary.flap(flapSteps(['404', 'refuse', 'hang', '503'], 2 * HYSTERESIS_MS + 2000), stop);
-    const stableAt = primary.outages.at(-1)!.upAt;
+    const stableAt = primary.outages.at(-1)!.to;
     const duringFlap = entries(recordStates(player)).filter((e) => e.isSwitch).length;
     // The watcher's backoff may have grown across outages it never saw the end of: allow any
     // cap (PRELIVE_ALLOWANCE_MS) before the window starts.
@@ -432,8 +436,8 @@ describe('flapping sources (issue 6)', function () {
   it('HLS primary flapping with faults a playlist does not show (hang-segments, freeze), prefer-primary: no return while flapping', async () => {
     const { streams } = await origin();
     const { player, t0 } = await start({ primary: streams.primary, fallback: streams.fallback, 'prefer-primary': true });
-    const primary = new Timeline('primary', 'hls');
-    const timelines = { primary, fallback: new Timeline('fallback', 'hls') };
+    const timelines = timelinesOf('hls', 'hls');
+    const { primary } = timelines;
     // Segments hang 4 s, then 3.5 s of a healthy stream; a 2.5 s freeze now and then.
     await primary.flap(flapSteps(['hang-segments', 'hang-segments', 'freeze'], 2 * HYSTERESIS_MS + 4000, [4000, 4000, 2500], [3500, 3000, 3500]), stop);
     const { verdict, switches, changes } = await judge('hls-primary-prefer-hidden-faults', player, timelines, t0, screen!.samples);
@@ -457,9 +461,8 @@ describe('flapping sources (issue 6)', function () {
   it('HLS fallback flapping with the primary dead, then both out of phase: only forced switches, a sensible end', async () => {
     const { streams } = await origin();
     const { player, t0 } = await start({ primary: streams.primary, fallback: streams.fallback });
-    const primary = new Timeline('primary', 'hls');
-    const fallback = new Timeline('fallback', 'hls');
-    const timelines = { primary, fallback };
+    const timelines = timelinesOf('hls', 'hls');
+    const { primary, fallback } = timelines;
     await primary.down('404');
     await waitForState(player, 'fallback', 30000);
     await waitForSeen('blue', 20000);
@@ -471,8 +474,7 @@ describe('flapping sources (issue 6)', function () {
     await Promise.all([fallback.flap(steps, stop), primary.flap(steps.slice(1), stop)]);
     const bothUpAt = Date.now();
     // 3) Both healthy: the player settles on one source (from prelive, within any backoff).
-    const settleStart = performance.now();
-    while (!isSource(player.state) && performance.now() - settleStart < PRELIVE_ALLOWANCE_MS) await sleep(200);
+    await poll(() => isSource(player.state), PRELIVE_ALLOWANCE_MS, 200);
     await sleep(6000);
     const settled = player.state;
     const { verdict, switches, changes } = await judge('hls-fallback-and-both', player, timelines, t0, screen!.samples);
@@ -490,8 +492,8 @@ describe('flapping sources (issue 6)', function () {
     const { streams: hls } = await origin();
     const { streams: rtc } = await whep();
     const { player, t0 } = await start({ primary: rtc.primary, fallback: hls.fallback, 'prefer-primary': true });
-    const primary = new Timeline('primary', 'whep');
-    const timelines = { primary, fallback: new Timeline('fallback', 'hls') };
+    const timelines = timelinesOf('whep', 'hls');
+    const { primary } = timelines;
     // The first outage makes the player fail over; after that the publisher goes away 1.2 s
     // after each answered POST (the watcher probes every 5 s) for 2.5 s, so it is down half
     // of the time, every 5 s, yet a watcher probe alone never catches it.
@@ -501,7 +503,7 @@ describe('flapping sources (issue 6)', function () {
     await primary.up();
     const until = Date.now() + 2 * HYSTERESIS_MS + 4000;
     while (Date.now() < until) {
-      const since = primary.outages.at(-1)!.upAt;
+      const since = primary.outages.at(-1)!.to;
       const answered = (await whepLog(since, 'primary')).find((e) => e.method === 'POST' && e.status === 201);
       if (!answered) {
         await sleep(100);

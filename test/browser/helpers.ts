@@ -4,6 +4,8 @@
  */
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
+import { classify, type ColourClass, type Rgb } from '../../bench/colour.mjs';
+import { poll, sleep, until } from '../support/until.mjs';
 import '../../src/define.js';
 import type { FailoverDetail, LivePlayer } from '../../src/live-player.js';
 import type { PlayerState } from '../../src/constants.js';
@@ -91,15 +93,20 @@ export async function openWhepSessions(): Promise<number> {
   return (await (await fetch(`${controlUrl}/sessions`)).json()).total;
 }
 
+/** Waits until the server counts `expected` open sessions (0: every session the players opened was closed). */
+export async function waitForWhepSessions(expected: number, timeoutMs = 10000): Promise<void> {
+  let open = -1;
+  await until(
+    async () => (open = await openWhepSessions()) === expected,
+    () => `${open} WHEP session(s) open, expected ${expected}`,
+    timeoutMs,
+    100,
+  );
+}
+
 /** Waits until the server counts no open session (every session the player opened was closed). */
-export async function waitForNoWhepSessions(timeoutMs = 5000): Promise<void> {
-  const start = performance.now();
-  let open = await openWhepSessions();
-  while (open !== 0) {
-    if (performance.now() - start > timeoutMs) throw new Error(`${open} WHEP session(s) still open after ${timeoutMs} ms`);
-    await sleep(100);
-    open = await openWhepSessions();
-  }
+export function waitForNoWhepSessions(timeoutMs = 5000): Promise<void> {
+  return waitForWhepSessions(0, timeoutMs);
 }
 
 /**
@@ -160,42 +167,18 @@ export async function whepLog(since: number, stream?: 'primary' | 'fallback'): P
   return (await fetch(`${controlUrl}/log?${query}`)).json();
 }
 
-export type Seen = 'red' | 'blue' | 'green' | 'poster' | 'black' | 'other' | 'none';
-
-/** The test streams: primary red, fallback blue, spare green; the poster is grey. */
-export function classify({ r, g, b }: { r: number; g: number; b: number }): Seen {
-  if (r > 150 && g < 80 && b < 80) return 'red';
-  if (b > 150 && r < 80 && g < 80) return 'blue';
-  if (g > 150 && r < 80 && b < 80) return 'green';
-  if (Math.abs(r - 128) < 30 && Math.abs(g - 128) < 30 && Math.abs(b - 128) < 30) return 'poster';
-  if (r < 30 && g < 30 && b < 30) return 'black';
-  return 'other';
-}
+/**
+ * What the viewer sees, by the one colour rule (bench/colour.mjs): the test streams' colours
+ * (primary red, fallback blue, spare green), the grey poster, black, something else, or
+ * nothing ('none': the element has no area on screen).
+ */
+export type Seen = ColourClass | 'none';
+export { classify };
 
 /** What a viewer sees in the centre of the player, from a screenshot of the page. */
 export async function seen(selector = 'live-player'): Promise<Seen> {
-  const colour = await executeServerCommand<{ r: number; g: number; b: number } | null, { selector: string }>(
-    'sample-screen',
-    { selector },
-  );
+  const colour = await executeServerCommand<Rgb | false, { selector: string }>('sample-screen', { selector });
   return colour ? classify(colour) : 'none';
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `check` every `everyMs` until it returns something other than undefined/false/null;
- * resolves with that value, or rejects after `timeoutMs` naming `what` (and the last value).
- */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30000, everyMs = 50): Promise<NonNullable<T>> {
-  const start = performance.now();
-  let last: T | undefined;
-  for (;;) {
-    last = await check();
-    if (last !== undefined && last !== null && last !== false) return last as NonNullable<T>;
-    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what} (last: ${String(last)})`);
-    await sleep(everyMs);
-  }
 }
 
 /** Samples the screen until `expected` is seen; every sample on the way (to check what came between). */
@@ -225,12 +208,8 @@ export function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
 export async function waitForSeen(expected: Seen, timeoutMs = 30000, selector = 'live-player'): Promise<number> {
   const start = performance.now();
   let last: Seen = 'none';
-  while (performance.now() - start < timeoutMs) {
-    last = await seen(selector);
-    if (last === expected) return performance.now() - start;
-    await sleep(50);
-  }
-  throw new Error(`expected to see ${expected} within ${timeoutMs} ms; last saw ${last}`);
+  await until(async () => (last = await seen(selector)) === expected, () => `to see ${expected}; last saw ${last}`, timeoutMs);
+  return performance.now() - start;
 }
 
 /** Sees `expected` on several screenshots in a row (not a single lucky frame). */
@@ -299,6 +278,70 @@ export function unmountAll() {
   for (const player of document.querySelectorAll('live-player')) player.remove();
 }
 
+/**
+ * Mounts a muted player and waits until it plays its primary: state `primary` and `colour` on
+ * screen (with `steady`, on several screenshots in a row).
+ */
+export async function mountPlaying(
+  attributes: Record<string, string | boolean>,
+  properties: Parameters<typeof mountPlayer>[1] = {},
+  { colour = 'red', steady = false, timeoutMs = 20000 }: { colour?: Seen; steady?: boolean; timeoutMs?: number } = {},
+): Promise<LivePlayer> {
+  const player = await mountPlayer({ ...attributes, muted: true }, properties);
+  await waitForState(player, 'primary', timeoutMs);
+  await waitForSeen(colour, timeoutMs);
+  if (steady) await expectSteady(colour);
+  return player;
+}
+
+/** Runs `act` (a fault, say), then waits until `colour` is on screen: the time from the act to it (ms). */
+export async function timeToSee(colour: Seen, act: () => Promise<unknown>, timeoutMs = 30000): Promise<number> {
+  const from = performance.now();
+  await act();
+  await waitForSeen(colour, timeoutMs);
+  return Math.round(performance.now() - from);
+}
+
+export interface FreshServersOptions {
+  /** Which servers to reset: both (default), or only the HLS origin (a file that never uses WHEP). */
+  servers?: 'both' | 'origin';
+  /**
+   * After each test, wait up to 10 s for the WHEP server to count no open session: `closed`
+   * fails the test if one stays open (every session the players opened must be closed),
+   * `settled` only waits (the tests assert it themselves).
+   */
+  whepSessions?: 'closed' | 'settled';
+  /** Around the whole file (before/after), for tests that go on from one another. */
+  once?: boolean;
+  /** The file's own clearing up, first after each test (before its players are removed). */
+  cleanUp?: () => unknown;
+}
+
+/**
+ * Registers the hooks of a browser test file: the servers healthy, their faults cleared and
+ * their logs emptied before each test; after it, the file's own clean-up, every player
+ * removed, the WHEP sessions closed (if asked) and the servers healthy again.
+ */
+export function useFreshServers({ servers = 'both', whepSessions, once = false, cleanUp }: FreshServersOptions = {}): void {
+  const reset = servers === 'both' ? resetServers : resetOrigin;
+  (once ? before : beforeEach)(reset);
+  (once ? after : afterEach)(async () => {
+    await cleanUp?.();
+    unmountAll();
+    if (whepSessions === 'closed') await waitForNoWhepSessions(10000);
+    else if (whepSessions === 'settled') await waitForNoWhepSessions(10000).catch(() => {});
+    await reset();
+  });
+}
+
+/** Every uncaught error and unhandled rejection on the page from now on (to expect none). */
+export function recordUncaught(): unknown[] {
+  const uncaught: unknown[] = [];
+  window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
+  return uncaught;
+}
+
 /** Cuts (or restores) the viewer's network, as the browser's own network emulation does. */
 export function setOffline(offline: boolean) {
   return executeServerCommand('set-offline', { offline });
@@ -308,4 +351,4 @@ export function recordFigure(figure: Record<string, unknown>) {
   return executeServerCommand('record-figure', figure);
 }
 
-export { sleep };
+export { poll, sleep, until };

@@ -15,24 +15,21 @@ import type { CspReport } from './csp/page.js';
 import {
   mountPlayer,
   origin,
+  poll,
   recordStates,
+  recordUncaught,
   requestLog,
-  resetOrigin,
   setFault,
   setWhepFault,
   sleep,
-  unmountAll,
-  waitForNoWhepSessions,
+  until,
+  useFreshServers,
   waitForSeen,
   waitForState,
-  until,
   whep,
-  resetServers,
 } from './helpers.js';
 
-const uncaught: unknown[] = [];
-window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
-window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
+const uncaught = recordUncaught();
 
 const pwned = () => (window as unknown as { __pwned?: unknown }).__pwned;
 
@@ -94,13 +91,9 @@ function errorBoxText(player: LivePlayer): string | null {
 
 describe('hostile input', function () {
   this.timeout(120000);
-  beforeEach(async () => {
-    await resetOrigin();
+  useFreshServers({ servers: 'origin' });
+  beforeEach(() => {
     delete (window as unknown as { __pwned?: unknown }).__pwned;
-  });
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
   });
 
   it('(control) the injection detector sees a real injection', async () => {
@@ -279,12 +272,7 @@ describe('hostile input', function () {
     stopped.textContent = BAD_URLS[0]!;
     player.append(message, stopped, document.createTextNode(MARKUP[0]!));
     await waitForState(player, 'prelive', 20000);
-    const start = performance.now();
-    let slot: HTMLSlotElement | null = null;
-    while (!slot && performance.now() - start < 15000) {
-      slot = player.shadowRoot!.querySelector('slot[name="prelive"]');
-      await sleep(100);
-    }
+    const slot = await poll(() => player.shadowRoot!.querySelector<HTMLSlotElement>('slot[name="prelive"]'), 15000, 100);
     expect(slot!.assignedElements()).to.deep.equal([message]);
     expect(message.innerText).to.equal(MARKUP.join(' '));
     expect(message.getBoundingClientRect().height).to.be.greaterThan(0);
@@ -299,18 +287,18 @@ describe('the same URL as primary and fallback', function () {
   this.timeout(120000);
   const warnings: string[] = [];
   const consoleWarn = console.warn;
-  beforeEach(async () => {
-    await resetOrigin();
+  useFreshServers({
+    servers: 'origin',
+    cleanUp: () => {
+      console.warn = consoleWarn;
+    },
+  });
+  beforeEach(() => {
     warnings.length = 0;
     console.warn = (...args: unknown[]) => {
       warnings.push(args.map(String).join(' '));
       consoleWarn.apply(console, args);
     };
-  });
-  afterEach(async () => {
-    console.warn = consoleWarn;
-    unmountAll();
-    await resetOrigin();
   });
 
   it('is treated as no fallback: one set of requests, and a failed primary means prelive', async () => {
@@ -382,13 +370,11 @@ async function mountCspFrame(page: string, query: Record<string, string>): Promi
   frame.style.cssText = 'width: 480px; height: 270px; border: 0; display: block';
   frame.src = `/test/browser/csp/${page}?${new URLSearchParams(query)}`;
   document.body.append(frame);
-  const start = performance.now();
-  for (;;) {
+  const report = await until(() => {
     const report = (frame.contentWindow as unknown as { __csp?: CspReport } | null)?.__csp;
-    if (report && (report.loaded || report.loadError)) return { frame, report };
-    if (performance.now() - start > 15000) throw new Error(`${page}: its script never reported (CSP blocked it?)`);
-    await sleep(50);
-  }
+    return report && (report.loaded || report.loadError) ? report : null;
+  }, `${page}: its script reporting (CSP blocked it?)`, 15000);
+  return { frame, report };
 }
 
 describe('a page under a strict Content-Security-Policy with Trusted Types', function () {
@@ -398,12 +384,7 @@ describe('a page under a strict Content-Security-Policy with Trusted Types', fun
     const response = await fetch('/dist/live-player.js');
     if (!response.ok) throw new Error(`/dist/live-player.js: HTTP ${response.status}; run \`npm run build\` first`);
   });
-  beforeEach(resetServers);
-  afterEach(async () => {
-    for (const frame of document.querySelectorAll('iframe')) frame.remove();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed', cleanUp: () => document.querySelectorAll('iframe').forEach((frame) => frame.remove()) });
 
   it('plays the HLS primary and fails over to the fallback, with no violation, no worker', async () => {
     const { streams, posterUrl } = await origin();

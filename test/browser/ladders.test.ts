@@ -12,14 +12,13 @@ import {
   recordFigure,
   recordStates,
   requestLog,
-  resetServers,
   screenUntil,
   type Seen,
   seen,
   setFault,
   setWhepFault,
   sleep,
-  unmountAll,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
@@ -54,12 +53,7 @@ function failovers(player: LivePlayer): FailoverDetail[] {
 
 describe('ladders (several endpoints per stream)', function () {
   this.timeout(180000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed' });
 
   it('the story: ICE fails → HLS of the primary; it dies → the fallback WebRTC; refused → the fallback HLS; ENDLIST on the primary HLS → stopped', async () => {
     const [{ streams: rtc }, { streams: hls, posterUrl }] = await Promise.all([whep(), origin()]);
@@ -136,11 +130,7 @@ describe('ladders (several endpoints per stream)', function () {
 
 describe('ladders: one stream on two CDNs', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await resetServers();
-  });
+  useFreshServers();
 
   it("one CDN's 404 → the other CDN of the same stream: state primary, the picture red all along", async () => {
     const { edges, streams } = await origin();
@@ -188,12 +178,7 @@ describe('ladders: one stream on two CDNs', function () {
 
 describe('ladders: figures', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed' });
 
   it('WebRTC → HLS of the same stream when the WebRTC server cuts its viewers: freeze recorded', async () => {
     const [{ streams: rtc }, { streams: hls }] = await Promise.all([whep(), origin()]);

@@ -9,27 +9,29 @@ import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
 import {
   mountPlayer,
+  mountPlaying,
   openWhepSessions,
   origin,
+  poll,
   recordStates,
+  recordUncaught,
   requestLog,
   resetWhep,
   setFault,
   setWhepFault,
   sleep,
-  unmountAll,
+  type StreamName,
+  until,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
+  waitForWhepSessions,
   whep,
-  type StreamName,
-  resetServers,
   whepLog,
 } from './helpers.js';
 
-const uncaught: unknown[] = [];
-window.addEventListener('error', (event) => uncaught.push(event.error ?? event.message));
-window.addEventListener('unhandledrejection', (event) => uncaught.push(event.reason));
+const uncaught = recordUncaught();
 
 
 /** Counts `failover` events (the new source's first frame on screen). */
@@ -44,13 +46,28 @@ function countFailovers(player: LivePlayer): { count: number } {
  * the first request for the fallback after `since` (its probe, or its hidden engine loading).
  */
 async function fallbackStarting(since: number, protocol: 'hls' | 'whep', timeoutMs = 10000): Promise<void> {
-  const start = performance.now();
-  for (;;) {
-    const seen = protocol === 'hls' ? await requestLog(since, 'fallback') : await whepLog(since, 'fallback');
-    if (seen.length > 0) return;
-    if (performance.now() - start > timeoutMs) throw new Error(`the fallback was never asked for within ${timeoutMs} ms`);
-    await sleep(20);
-  }
+  const asked = async () => (protocol === 'hls' ? await requestLog(since, 'fallback') : await whepLog(since, 'fallback')).length > 0;
+  await until(asked, 'the fallback asked for', timeoutMs, 20);
+}
+
+/**
+ * Mounts a player on its primary, then `kill`s the primary; resolves mid-switch, on the first
+ * request for the fallback (`fallback`: which server it is on), before its first frame.
+ * `slowFallback` holds that frame back longer (slowFallbackSegments).
+ */
+async function killMidSwitch(
+  { primary, fallback: fallbackUrl }: { primary: string; fallback: string },
+  kill: () => Promise<unknown>,
+  fallback: 'hls' | 'whep',
+  slowFallback: boolean,
+): Promise<{ player: LivePlayer; failovers: { count: number } }> {
+  const player = await mountPlaying({ primary, fallback: fallbackUrl });
+  const failovers = countFailovers(player);
+  if (slowFallback) await slowFallbackSegments();
+  const faultAt = Date.now();
+  await kill();
+  await fallbackStarting(faultAt, fallback);
+  return { player, failovers };
 }
 
 /**
@@ -87,25 +104,14 @@ function expectNothingThrown(): void {
 
 describe('lifecycle under stress', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    for (const box of document.querySelectorAll('[data-test-box]')) box.remove();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
+  useFreshServers({
+    whepSessions: 'closed',
+    cleanUp: () => document.querySelectorAll('[data-test-box]').forEach((box) => box.remove()),
   });
 
   it('HLS: removed mid-switch, it stops every request; put back, it plays again', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    const failovers = countFailovers(player);
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
-
-    await slowFallbackSegments();
-    const faultAt = Date.now();
-    await setFault('primary', '404');
-    await fallbackStarting(faultAt, 'hls');
+    const { player, failovers } = await killMidSwitch(streams, () => setFault('primary', '404'), 'hls', true);
     expect(failovers.count, 'still mid-switch: the fallback has shown no frame').to.equal(0);
     player.remove();
     await sleep(0);
@@ -123,10 +129,8 @@ describe('lifecycle under stress', function () {
 
   it('removed from inside its own statechange to `fallback` (before the first frame), it stops', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
     const failovers = countFailovers(player);
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
     let removedIn: string | null = null;
     player.addEventListener('statechange', (event) => {
       if (event.detail.state !== 'primary' && removedIn === null) {
@@ -135,8 +139,7 @@ describe('lifecycle under stress', function () {
       }
     });
     await setFault('primary', '404');
-    const start = performance.now();
-    while (removedIn === null && performance.now() - start < 15000) await sleep(20);
+    await poll(() => removedIn !== null, 15000, 20);
     expect(removedIn).to.equal('fallback');
     expect(failovers.count, 'the fallback had not shown a frame').to.equal(0);
     await sleep(0);
@@ -149,13 +152,7 @@ describe('lifecycle under stress', function () {
   it('WHEP: removed mid-switch, every session closes; put back, it plays again', async () => {
     const [{ streams: webrtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
     // WHEP primary, WHEP fallback.
-    let player = await mountPlayer({ primary: webrtc.primary, fallback: webrtc.fallback, muted: true });
-    let failovers = countFailovers(player);
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
-    let faultAt = Date.now();
-    await setWhepFault('primary', 'publisher-gone');
-    await fallbackStarting(faultAt, 'whep');
+    let { player, failovers } = await killMidSwitch(webrtc, () => setWhepFault('primary', 'publisher-gone'), 'whep', false);
     expect(failovers.count, 'still mid-switch').to.equal(0);
     player.remove();
     await expectNoWhepActivity('WHEP → WHEP removed mid-switch');
@@ -169,14 +166,7 @@ describe('lifecycle under stress', function () {
 
     // WHEP primary, HLS fallback: the HLS side must go quiet too.
     await resetWhep();
-    player = await mountPlayer({ primary: webrtc.primary, fallback: hls.fallback, muted: true });
-    failovers = countFailovers(player);
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
-    await slowFallbackSegments();
-    faultAt = Date.now();
-    await setWhepFault('primary', 'publisher-gone');
-    await fallbackStarting(faultAt, 'hls');
+    ({ player, failovers } = await killMidSwitch({ primary: webrtc.primary, fallback: hls.fallback }, () => setWhepFault('primary', 'publisher-gone'), 'hls', true));
     expect(failovers.count, 'still mid-switch').to.equal(0);
     player.remove();
     await Promise.all([expectNoWhepActivity('WHEP → HLS removed mid-switch'), expectNoHlsRequests('WHEP → HLS removed mid-switch')]);
@@ -185,15 +175,7 @@ describe('lifecycle under stress', function () {
 
   it('moved in the DOM mid-switch, it finishes the switch once, with no restart and no orphan', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    const failovers = countFailovers(player);
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
-
-    await slowFallbackSegments();
-    const faultAt = Date.now();
-    await setFault('primary', '404');
-    await fallbackStarting(faultAt, 'hls');
+    const { player, failovers } = await killMidSwitch(streams, () => setFault('primary', '404'), 'hls', true);
     expect(failovers.count, 'still mid-switch').to.equal(0);
     const box = document.createElement('div');
     box.dataset.testBox = '';
@@ -216,13 +198,7 @@ describe('lifecycle under stress', function () {
 
   it('a new `primary` mid-switch ends on the new source; the old one gets nothing more', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
-
-    const faultAt = Date.now();
-    await setFault('primary', '404');
-    await fallbackStarting(faultAt, 'hls');
+    const { player } = await killMidSwitch(streams, () => setFault('primary', '404'), 'hls', false);
     player.primary = streams.spare;
     await waitForSeen('green', 20000);
     expect(player.state).to.equal('primary');
@@ -234,9 +210,7 @@ describe('lifecycle under stress', function () {
 
   it('a new `fallback` (set inside the switch’s statechange) ends on it; the old one gets nothing more', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
     let changed = false;
     player.addEventListener('statechange', (event) => {
       if (event.detail.state === 'fallback' && !changed) {
@@ -287,14 +261,7 @@ describe('lifecycle under stress', function () {
     const whepPlayers = () => players.filter((player, i) => player.isConnected && plan[i]![0] === webrtc.primary).length;
     // 20 s: a player whose picture stalled on this busy page warms its next endpoint (a WHEP
     // fallback's session) and lets it go after a quiet hysteresis window (15 s).
-    const waitForWhepSessions = async (expected: number) => {
-      const start = performance.now();
-      while ((await openWhepSessions()) !== expected) {
-        if (performance.now() - start > 20000) throw new Error(`${await openWhepSessions()} WHEP sessions open, expected ${expected}`);
-        await sleep(100);
-      }
-    };
-    await waitForWhepSessions(whepPlayers()); // one session per WHEP player, no leftover probe
+    await waitForWhepSessions(whepPlayers(), 20000); // one session per WHEP player, no leftover probe
 
     // Kill the red HLS stream: its four players fail over, the six others do not notice.
     const changesBefore = players.map((player) => recordStates(player).length);
@@ -318,7 +285,7 @@ describe('lifecycle under stress', function () {
       await waitForSeen(plan[i]![2], 5000, `#p${i}`);
     }
     // p2's WHEP fallback is connected too: two WHEP players left (p7, p9) + p2's fallback.
-    await waitForWhepSessions(whepPlayers() + 1);
+    await waitForWhepSessions(whepPlayers() + 1, 20000);
 
     // All gone: nothing left open, nothing asked any more.
     for (const player of players) player.remove();

@@ -3,21 +3,27 @@
  * all network activity, slots replace the default messages.
  */
 import { expect } from '@open-wc/testing';
-import { expectSteady, mountPlayer, origin, recordStates, requestLog, resetOrigin, setFault, sleep, unmountAll, waitForSeen, waitForState } from './helpers.js';
+import {
+  expectSteady,
+  mountPlayer,
+  mountPlaying,
+  origin,
+  recordStates,
+  requestLog,
+  setFault,
+  sleep,
+  useFreshServers,
+  waitForSeen,
+  waitForState,
+} from './helpers.js';
 
 describe('lifecycle', function () {
   this.timeout(120000);
-  beforeEach(resetOrigin);
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin' });
 
   it('starts over with the new source when `primary` changes while playing', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
 
     player.setAttribute('primary', streams.spare);
     await waitForSeen('green', 20000);
@@ -36,9 +42,7 @@ describe('lifecycle', function () {
 
   it('stops every request when removed from the page, and starts again when put back', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
 
     player.remove();
     await sleep(500);
@@ -54,9 +58,7 @@ describe('lifecycle', function () {
 
   it('keeps playing when moved within the page', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary });
     const changesBefore = recordStates(player).length;
 
     const box = document.createElement('div');

@@ -6,35 +6,24 @@
 import { expect } from '@open-wc/testing';
 import {
   expectSaneTimeline,
-  mountPlayer,
+  mountPlaying,
   nextFailover,
   openWhepSessions,
   recordFigure,
-  resetServers,
   screenUntil,
   setWhepFault,
   sleep,
-  unmountAll,
-  waitForNoWhepSessions,
-  waitForSeen,
-  waitForState,
+  useFreshServers,
   whep,
 } from './helpers.js';
 
 describe('make before break, WebRTC', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed' });
 
   it('cold WHEP → WHEP keeps the last frame (never black) until the fallback shows, and reports it', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
     expect(await openWhepSessions(), 'no standby session in cold mode').to.equal(1);
 
     const failover = nextFailover(player);
@@ -49,9 +38,7 @@ describe('make before break, WebRTC', function () {
 
   it('keeps a warm WHEP fallback connected with standby="warm", and switches to it at once', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, standby: 'warm', muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback, standby: 'warm' });
     await sleep(1500);
     expect(await openWhepSessions(), 'primary and the warm fallback').to.equal(2);
 

@@ -8,33 +8,27 @@ import {
   expectSaneTimeline,
   type FaultKind,
   mountPlayer,
+  mountPlaying,
   nextFailover,
   origin,
   recordFigure,
-  resetServers,
   screenUntil,
   setFault,
   sleep,
-  unmountAll,
+  useFreshServers,
   waitForSeen,
   waitForState,
 } from './helpers.js';
 
 describe('make before break', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await resetServers();
-  });
+  useFreshServers();
 
   const faults: FaultKind[] = ['404', 'freeze', 'hang-segments', 'gap'];
   for (const kind of faults) {
     it(`HLS → HLS on ${kind}: the old picture stays until the new one, no black or poster frame`, async () => {
       const { streams, posterUrl } = await origin();
-      const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, poster: posterUrl, muted: true });
-      await waitForState(player, 'primary', 20000);
-      await waitForSeen('red', 20000);
+      const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback, poster: posterUrl });
       await sleep(2000);
 
       const failover = nextFailover(player);

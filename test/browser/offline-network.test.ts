@@ -7,23 +7,17 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/index.js';
-import { mountPlayer, origin, recordStates, resetServers, screenUntil, seen, setFault, sleep, unmountAll, until, waitForSeen, waitForState } from './helpers.js';
+import { mountPlaying, origin, recordStates, screenUntil, seen, setFault, sleep, until, useFreshServers } from './helpers.js';
 
 const notice = (player: LivePlayer) => player.shadowRoot?.querySelector('[part~="offline"]')?.textContent?.trim() ?? null;
 
 describe('no server answers (the network as the page sees it)', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await resetServers();
-  });
+  useFreshServers();
 
   it('holds the state and the last picture with a notice, and plays on when the servers answer again', async () => {
     const { streams } = await origin();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
     await sleep(1500);
     const before = recordStates(player).length;
 

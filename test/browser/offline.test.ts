@@ -8,15 +8,15 @@ import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/index.js';
 import {
   mountPlayer,
+  mountPlaying,
   origin,
   recordFigure,
   recordStates,
-  resetServers,
   seen,
   setFault,
   setOffline,
   sleep,
-  unmountAll,
+  useFreshServers,
   waitForSeen,
   waitForState,
 } from './helpers.js';
@@ -40,19 +40,12 @@ const messageText = (player: LivePlayer) => player.shadowRoot?.querySelector('[p
 
 describe("the viewer's network", function () {
   this.timeout(180000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    await setOffline(false);
-    unmountAll();
-    await resetServers();
-  });
+  useFreshServers({ cleanUp: () => setOffline(false) });
 
   for (const offlineMs of [5000, 30000]) {
     it(`${offlineMs / 1000} s offline: no failover, no prelive, the last picture and a notice; the picture is back at once`, async () => {
       const { streams } = await origin();
-      const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-      await waitForState(player, 'primary', 20000);
-      await waitForSeen('red', 20000);
+      const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
       const failovers: unknown[] = [];
       player.addEventListener('failover', (event) => failovers.push(event.detail));
       const statesBefore = recordStates(player).length;

@@ -3,25 +3,30 @@
  * The time from the fault to the first fallback frame on screen is recorded as a figure.
  */
 import { expect } from '@open-wc/testing';
-import { type FaultKind, expectSteady, mountPlayer, origin, recordFigure, recordStates, resetOrigin, setFault, sleep, unmountAll, waitForSeen, waitForState } from './helpers.js';
+import {
+  expectSteady,
+  type FaultKind,
+  mountPlaying,
+  origin,
+  recordFigure,
+  recordStates,
+  setFault,
+  sleep,
+  useFreshServers,
+  waitForSeen,
+} from './helpers.js';
 
 const FAULTS: FaultKind[] = ['404', '503', 'refuse', 'hang', 'hang-segments', 'freeze'];
 
 describe('a failing primary', function () {
   this.timeout(120000);
-  beforeEach(resetOrigin);
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin' });
 
   for (const kind of FAULTS) {
     it(`fails over to the fallback on ${kind}`, async () => {
       const { streams } = await origin();
-      const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
+      const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
       const states = recordStates(player);
-      await waitForState(player, 'primary', 20000);
-      await waitForSeen('red', 20000);
       await sleep(2000); // a steady buffer, as in real playback
 
       const faultAt = performance.now();

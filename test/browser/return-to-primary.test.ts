@@ -1,7 +1,17 @@
 /** Sticky fallback by default; `prefer-primary` returns after the hysteresis window. */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
-import { expectSteady, mountPlayer, origin, recordStates, resetOrigin, setFault, sleep, unmountAll, waitForSeen, waitForState } from './helpers.js';
+import {
+  expectSteady,
+  mountPlayer,
+  origin,
+  recordStates,
+  setFault,
+  sleep,
+  useFreshServers,
+  waitForSeen,
+  waitForState,
+} from './helpers.js';
 
 async function failOverThenReviveAfter(player: LivePlayer) {
   await waitForState(player, 'primary', 20000);
@@ -15,11 +25,7 @@ async function failOverThenReviveAfter(player: LivePlayer) {
 
 describe('returning to the primary', function () {
   this.timeout(120000);
-  beforeEach(resetOrigin);
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin' });
 
   it('stays on a healthy fallback by default', async () => {
     const { streams } = await origin();

@@ -9,10 +9,10 @@ import {
   origin,
   recordStates,
   requestLog,
-  resetOrigin,
   setFault,
   sleep,
-  unmountAll,
+  until,
+  useFreshServers,
   waitForSeen,
   waitForState,
 } from './helpers.js';
@@ -23,21 +23,13 @@ function messageText(player: Element): string {
   return (slot?.textContent ?? message?.textContent ?? '').trim();
 }
 
-async function waitForMessage(player: Element, text: string, timeoutMs = 15000) {
-  const start = performance.now();
-  while (messageText(player) !== text) {
-    if (performance.now() - start > timeoutMs) throw new Error(`message "${text}" not shown; shows "${messageText(player)}"`);
-    await sleep(100);
-  }
+function waitForMessage(player: Element, text: string, timeoutMs = 15000) {
+  return until(() => messageText(player) === text, () => `message "${text}" shown; shows "${messageText(player)}"`, timeoutMs, 100);
 }
 
 describe('the failover story', function () {
   this.timeout(300000);
-  before(resetOrigin);
-  after(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin', once: true });
 
   it('goes prelive → primary → fallback → primary → prelive (interrupted) → primary → stopped, as a viewer sees it', async () => {
     const { streams, posterUrl } = await origin();

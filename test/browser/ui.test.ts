@@ -5,7 +5,7 @@
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/index.js';
-import { mountPlayer, origin, resetOrigin, setFault, sleep, unmountAll, waitForSeen, waitForState } from './helpers.js';
+import { mountPlayer, origin, setFault, sleep, until, useFreshServers, waitForSeen, waitForState } from './helpers.js';
 
 function announcement(player: LivePlayer): string {
   return player.shadowRoot!.querySelector('[aria-live="polite"]')?.textContent?.trim() ?? '';
@@ -16,21 +16,9 @@ function shownMessage(player: LivePlayer): string {
   return (message?.querySelector('slot')?.textContent ?? message?.textContent ?? '').trim();
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 20000) {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 describe('the player UI', function () {
   this.timeout(120000);
-  beforeEach(resetOrigin);
-  afterEach(async () => {
-    unmountAll();
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin' });
 
   it('is accessible (axe) in prelive, primary, fallback, stopped and error', async () => {
     const { streams, posterUrl } = await origin();
@@ -38,7 +26,7 @@ describe('the player UI', function () {
     await setFault('fallback', '404');
     const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, poster: posterUrl, controls: true, muted: true });
     await waitForState(player, 'prelive');
-    await until(() => shownMessage(player) !== '', 'the prelive message');
+    await until(() => shownMessage(player) !== '', 'the prelive message', 20000);
     await expect(player).to.be.accessible();
 
     await setFault('primary', 'none');
@@ -69,13 +57,13 @@ describe('the player UI', function () {
 
     await setFault('primary', '404');
     await waitForSeen('blue', 30000);
-    await until(() => announcement(player) === 'Switched to backup stream', 'the backup announcement');
+    await until(() => announcement(player) === 'Switched to backup stream', 'the backup announcement', 20000);
 
     await setFault('primary', 'none');
     await sleep(2000);
     await setFault('fallback', '404');
     await waitForSeen('red', 30000);
-    await until(() => announcement(player) === 'Back to the main stream', 'the return announcement');
+    await until(() => announcement(player) === 'Back to the main stream', 'the return announcement', 20000);
   });
 
   it('speaks the language of the page from per-language strings, and takes a flat set too', async () => {
@@ -89,11 +77,11 @@ describe('the player UI', function () {
     french.setAttribute('primary', streams.primary);
     wrapper.append(french);
     await waitForState(french, 'prelive');
-    await until(() => shownMessage(french) === "La diffusion en direct n'a pas encore commencé", 'the French message');
+    await until(() => shownMessage(french) === "La diffusion en direct n'a pas encore commencé", 'the French message', 20000);
 
     const custom = await mountPlayer({ primary: streams.primary }, { strings: { prelive: 'Doors open at 7 pm' } });
     await waitForState(custom, 'prelive');
-    await until(() => shownMessage(custom) === 'Doors open at 7 pm', 'the custom message');
+    await until(() => shownMessage(custom) === 'Doors open at 7 pm', 'the custom message', 20000);
     wrapper.remove();
   });
 
@@ -103,15 +91,15 @@ describe('the player UI', function () {
     const seenEvents = new Set<string>();
     for (const type of ['playing', 'timeupdate', 'pause', 'play']) player.addEventListener(type, () => seenEvents.add(type));
     await waitForSeen('red', 20000);
-    await until(() => seenEvents.has('playing') && seenEvents.has('timeupdate'), 'playing and timeupdate');
+    await until(() => seenEvents.has('playing') && seenEvents.has('timeupdate'), 'playing and timeupdate', 20000);
     expect(player.paused).to.equal(false);
     expect(player.currentTime).to.be.greaterThan(0);
 
     player.pause();
-    await until(() => seenEvents.has('pause'), 'pause');
+    await until(() => seenEvents.has('pause'), 'pause', 20000);
     expect(player.paused).to.equal(true);
     await player.play();
-    await until(() => seenEvents.has('play'), 'play');
+    await until(() => seenEvents.has('play'), 'play', 20000);
     expect(player.paused).to.equal(false);
   });
 });

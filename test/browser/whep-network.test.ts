@@ -10,20 +10,19 @@
 import { expect } from '@open-wc/testing';
 import {
   expectSteady,
-  mountPlayer,
+  mountPlaying,
   recordFigure,
   recordStates,
-  resetServers,
   seen,
+  type Seen,
+  setWhepFault,
   sleep,
-  unmountAll,
-  waitForNoWhepSessions,
+  until,
+  useFreshServers,
   waitForSeen,
   waitForState,
   whep,
   whepLog,
-  setWhepFault,
-  type Seen,
 } from './helpers.js';
 import type { LivePlayer } from '../../src/live-player.js';
 
@@ -92,51 +91,78 @@ function watchFrames(player: LivePlayer) {
   };
 }
 
-const playing = async (attributes: Record<string, string | boolean>, properties = {}) => {
-  const player = await mountPlayer({ muted: true, ...attributes }, properties);
-  await waitForState(player, 'primary', 20000);
-  await waitForSeen('red', 20000);
-  await expectSteady('red');
-  return player;
-};
+interface Watched {
+  /** The session open before the disturbance. */
+  before: ServerSession;
+  /** Date.now() just before it (for the server's log). */
+  wallClock: number;
+  /** performance.now() then (for the frames). */
+  faultAt: number;
+  /** From the disturbance to frames flowing again, when the frames were watched. */
+  recovery: number | null;
+}
+
+/**
+ * Watches a player on its primary (its states, failover events, the screen and, with
+ * `frames`, the frames presented) while `act` disturbs its session, then checks that the
+ * viewer saw nothing of it: still `primary`, no state change, no failover, the screen red all
+ * along (`screenSays` names how).
+ */
+async function undisturbed(
+  player: LivePlayer,
+  act: (before: ServerSession) => Promise<unknown>,
+  screenSays: string,
+  { frames: watchingFrames = false } = {},
+): Promise<Watched> {
+  const failovers: Event[] = [];
+  player.addEventListener('failover', (event) => failovers.push(event));
+  const statesBefore = recordStates(player).length;
+  const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
+
+  const frames = watchingFrames ? watchFrames(player) : null;
+  const screen = watchScreen();
+  const wallClock = Date.now();
+  const faultAt = performance.now();
+  await act(before);
+  frames?.stop();
+  const samples = await screen.stop();
+
+  expect(player.state).to.equal('primary');
+  expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
+  expect(failovers, 'no failover').to.have.length(0);
+  expect(
+    samples.map((s) => s.seen).filter((s) => s !== 'red'),
+    screenSays,
+  ).to.deep.equal([]);
+  return { before, wallClock, faultAt, recovery: frames?.recoveryAfter(faultAt) ?? null };
+}
+
+/** The server closed the session open before (the player DELETEd it). */
+const oldSessionClosed = (before: ServerSession) =>
+  until(async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt), 'the old session DELETEd', 8000);
+
+const playing = (attributes: Record<string, string | boolean>, properties = {}) => mountPlaying(attributes, properties, { steady: true });
 
 describe('WebRTC (WHEP) when the network changes', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed' });
 
   it('restarts ICE when the session is moved: the same session, no failover, the same picture', async () => {
     const { streams } = await whep();
     const token = 'restart-token-42';
     await setWhepFault('primary', 'require-token', { token });
     const player = await playing({ primary: streams.primary, fallback: streams.fallback }, { primaryToken: token });
-    const failovers: Event[] = [];
-    player.addEventListener('failover', (event) => failovers.push(event));
-    const statesBefore = recordStates(player).length;
-    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
 
-    const frames = watchFrames(player);
-    const screen = watchScreen();
-    const wallClock = Date.now();
-    const faultAt = performance.now();
-    await setWhepFault('primary', 'move');
-    await waitFor(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
-    await sleep(2500);
-    frames.stop();
-    const samples = await screen.stop();
-    const recovery = frames.recoveryAfter(faultAt);
-
-    expect(player.state).to.equal('primary');
-    expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
-    expect(failovers, 'no failover').to.have.length(0);
-    expect(
-      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+    const { before, wallClock, recovery } = await undisturbed(
+      player,
+      async () => {
+        await setWhepFault('primary', 'move');
+        await until(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
+        await sleep(2500);
+      },
       'the screen stays red (at most a freeze)',
-    ).to.deep.equal([]);
+      { frames: true },
+    );
     expect(recovery, 'frames flow again').to.be.a('number');
     const sessions = await serverSessions('primary');
     expect(
@@ -158,33 +184,18 @@ describe('WebRTC (WHEP) when the network changes', function () {
   it('opens a new session on the same endpoint when the server has no PATCH (405), make before break', async () => {
     const { streams } = await whep();
     const player = await playing({ primary: streams.primary, fallback: streams.fallback });
-    const failovers: Event[] = [];
-    player.addEventListener('failover', (event) => failovers.push(event));
-    const statesBefore = recordStates(player).length;
-    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
 
-    const frames = watchFrames(player);
-    const screen = watchScreen();
-    const wallClock = Date.now();
-    const faultAt = performance.now();
-    await setWhepFault('primary', 'move');
-    await setWhepFault('primary', 'no-patch');
-    await waitFor(
-      async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
-      'the old session DELETEd',
-      8000,
-    );
-    await sleep(1500);
-    frames.stop();
-    const samples = await screen.stop();
-
-    expect(player.state).to.equal('primary');
-    expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
-    expect(failovers, 'no failover').to.have.length(0);
-    expect(
-      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+    const { before, wallClock, recovery } = await undisturbed(
+      player,
+      async (before) => {
+        await setWhepFault('primary', 'move');
+        await setWhepFault('primary', 'no-patch');
+        await oldSessionClosed(before);
+        await sleep(1500);
+      },
       'the screen stays red, no black in the swap',
-    ).to.deep.equal([]);
+      { frames: true },
+    );
     const log = await whepLog(wallClock, 'primary');
     expect(log.filter((e) => e.method === 'PATCH').map((e) => e.status)).to.deep.equal([405]);
     expect(log.filter((e) => e.method === 'POST' && e.path === new URL(streams.primary).pathname).map((e) => e.status)).to.include(
@@ -197,35 +208,22 @@ describe('WebRTC (WHEP) when the network changes', function () {
       'one open session, the new one',
     ).to.have.length(1);
     await expectSteady('red');
-    await recordFigure({ figure: 'whep-new-session-recovery', ms: frames.recoveryAfter(faultAt) });
+    await recordFigure({ figure: 'whep-new-session-recovery', ms: recovery });
   });
 
   it("the server's reconnect event: a new session at the same endpoint, make before break", async () => {
     const { streams } = await whep();
     const player = await playing({ primary: streams.primary, fallback: streams.fallback });
-    const failovers: Event[] = [];
-    player.addEventListener('failover', (event) => failovers.push(event));
-    const statesBefore = recordStates(player).length;
-    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
 
-    const screen = watchScreen();
-    const wallClock = Date.now();
-    await setWhepFault('primary', 'reconnect');
-    await waitFor(
-      async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
-      'the old session DELETEd',
-      8000,
-    );
-    await sleep(1000);
-    const samples = await screen.stop();
-
-    expect(player.state).to.equal('primary');
-    expect(recordStates(player).length, 'no state change').to.equal(statesBefore);
-    expect(failovers, 'no failover').to.have.length(0);
-    expect(
-      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+    const { before, wallClock } = await undisturbed(
+      player,
+      async (before) => {
+        await setWhepFault('primary', 'reconnect');
+        await oldSessionClosed(before);
+        await sleep(1000);
+      },
       'the screen stays red',
-    ).to.deep.equal([]);
+    );
     const log = await whepLog(wallClock, 'primary');
     const post = log.find((e) => e.method === 'POST' && !e.path.endsWith('/sse'));
     const del = log.find((e) => e.method === 'DELETE' && e.path === before.location);
@@ -240,28 +238,17 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const token = 'reconnect-token-7';
     await setWhepFault('primary', 'require-token', { token });
     const player = await playing({ primary: streams.primary, fallback: streams.fallback }, { primaryToken: token });
-    const failovers: Event[] = [];
-    player.addEventListener('failover', (event) => failovers.push(event));
-    const before = (await serverSessions('primary')).find((s) => !s.closedAt)!;
 
-    const screen = watchScreen();
-    const wallClock = Date.now();
     const alias = `${streams.primary}/alias`;
-    await setWhepFault('primary', 'reconnect', { url: alias });
-    await waitFor(
-      async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt),
-      'the old session DELETEd',
-      8000,
-    );
-    await sleep(1000);
-    const samples = await screen.stop();
-
-    expect(player.state).to.equal('primary');
-    expect(failovers, 'no failover').to.have.length(0);
-    expect(
-      samples.map((s) => s.seen).filter((s) => s !== 'red'),
+    const { wallClock } = await undisturbed(
+      player,
+      async (before) => {
+        await setWhepFault('primary', 'reconnect', { url: alias });
+        await oldSessionClosed(before);
+        await sleep(1000);
+      },
       'the screen stays red',
-    ).to.deep.equal([]);
+    );
     const log = await whepLog(wallClock, 'primary');
     const posts = log.filter((e) => e.method === 'POST' && !e.path.endsWith('/sse'));
     expect(posts.map((e) => [e.path, e.status])).to.deep.equal([[new URL(alias).pathname, 201]]);
@@ -306,11 +293,3 @@ describe('WebRTC (WHEP) when the network changes', function () {
     await recordFigure({ figure: 'whep-cut-with-restart-to-fallback-state', ms: failedAfter });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}

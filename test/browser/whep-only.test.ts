@@ -1,6 +1,6 @@
 /** A page whose sources are all WHEP never downloads hls.js. */
 import { expect } from '@open-wc/testing';
-import { mountPlayer, resetWhep, unmountAll, waitForNoWhepSessions, waitForSeen, waitForState, whep } from './helpers.js';
+import { mountPlaying, resetWhep, unmountAll, waitForNoWhepSessions, whep } from './helpers.js';
 
 describe('a WHEP-only page', function () {
   this.timeout(60000);
@@ -12,9 +12,7 @@ describe('a WHEP-only page', function () {
 
   it('plays without requesting hls.js', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
     const loaded = performance.getEntriesByType('resource').map((entry) => entry.name);
     expect(loaded.some((name) => name.includes('/src/sources/'))).to.equal(true, 'resource timing sees the modules');
     expect(loaded.filter((name) => /hls\.js|hls\.m?js/i.test(name))).to.deep.equal([]);

@@ -7,40 +7,30 @@ import { expect } from '@open-wc/testing';
 import {
   expectSteady,
   mountPlayer,
+  mountPlaying,
   origin,
   recordFigure,
   recordStates,
   setFault,
   setWhepFault,
   sleep,
-  unmountAll,
+  timeToSee,
+  useFreshServers,
   waitForNoWhepSessions,
   waitForSeen,
   waitForState,
   whep,
-  resetServers,
 } from './helpers.js';
 
 describe('WebRTC (WHEP) sources', function () {
   this.timeout(120000);
-  beforeEach(resetServers);
-  afterEach(async () => {
-    unmountAll();
-    await waitForNoWhepSessions(10000);
-    await resetServers();
-  });
+  useFreshServers({ whepSessions: 'closed' });
 
   it('WHEP primary → WHEP fallback when the publisher dies, and back when the fallback dies', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
-    await expectSteady('red');
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback }, {}, { steady: true });
 
-    const faultAt = performance.now();
-    await setWhepFault('primary', 'publisher-gone');
-    await waitForSeen('blue', 30000);
-    const freezeMs = Math.round(performance.now() - faultAt);
+    const freezeMs = await timeToSee('blue', () => setWhepFault('primary', 'publisher-gone'));
     expect(player.state).to.equal('fallback');
     await expectSteady('blue');
     await recordFigure({ figure: 'whep-to-whep-freeze', ms: freezeMs, cause: recordStates(player).at(-1)?.cause });
@@ -55,14 +45,9 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('notices a dead publisher from decoded frames alone when the server says nothing', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
 
-    const faultAt = performance.now();
-    await setWhepFault('primary', 'publisher-gone', { quiet: 1 });
-    await waitForSeen('blue', 30000);
-    const freezeMs = Math.round(performance.now() - faultAt);
+    const freezeMs = await timeToSee('blue', () => setWhepFault('primary', 'publisher-gone', { quiet: 1 }));
     const failover = recordStates(player).find((change) => change.state === 'fallback');
     expect(failover?.cause).to.match(/no video frames/);
     await recordFigure({ figure: 'whep-to-whep-freeze-no-server-event', ms: freezeMs, cause: failover?.cause });
@@ -70,14 +55,9 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('WHEP primary → HLS fallback', async () => {
     const [{ streams: webrtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
-    const player = await mountPlayer({ primary: webrtc.primary, fallback: hls.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: webrtc.primary, fallback: hls.fallback });
 
-    const faultAt = performance.now();
-    await setWhepFault('primary', 'publisher-gone');
-    await waitForSeen('blue', 30000);
-    const freezeMs = Math.round(performance.now() - faultAt);
+    const freezeMs = await timeToSee('blue', () => setWhepFault('primary', 'publisher-gone'));
     expect(player.state).to.equal('fallback');
     await expectSteady('blue');
     await recordFigure({ figure: 'whep-to-hls-freeze', ms: freezeMs, cause: recordStates(player).at(-1)?.cause });
@@ -85,9 +65,7 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('HLS primary → WHEP fallback', async () => {
     const [{ streams: webrtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
-    const player = await mountPlayer({ primary: hls.primary, fallback: webrtc.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: hls.primary, fallback: webrtc.fallback });
 
     await setFault('primary', '404');
     await waitForState(player, 'fallback', 30000);
@@ -112,9 +90,7 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('a deliberate stop of the WHEP primary ends in stopped while the fallback is live', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
 
     await setWhepFault('primary', 'stop');
     await waitForState(player, 'stopped', 20000);
@@ -126,14 +102,7 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('with a status endpoint, a stop the WHEP server does not announce still ends in stopped', async () => {
     const { streams, controlUrl } = await whep();
-    const player = await mountPlayer({
-      primary: streams.primary,
-      fallback: streams.fallback,
-      'primary-status': `${controlUrl}/status/primary`,
-      muted: true,
-    });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback, 'primary-status': `${controlUrl}/status/primary` });
 
     await setWhepFault('primary', 'stop', { quiet: 1 });
     await waitForState(player, 'stopped', 20000);
@@ -142,9 +111,7 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('without any stop signal, a stopped WHEP primary only counts as unavailable', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
 
     await setWhepFault('primary', 'stop', { quiet: 1 });
     await waitForState(player, 'fallback', 20000);
@@ -155,9 +122,7 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('a network cut (connection lost) fails over after the disconnected grace', async () => {
     const { streams } = await whep();
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, muted: true });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback });
 
     await setWhepFault('primary', 'cut');
     await waitForState(player, 'fallback', 30000);
@@ -170,9 +135,7 @@ describe('WebRTC (WHEP) sources', function () {
     const { streams, controlUrl } = await whep();
     const token = 'secret-token-123';
     await setWhepFault('primary', 'require-token', { token });
-    const player = await mountPlayer({ primary: streams.primary, muted: true }, { primaryToken: token });
-    await waitForState(player, 'primary', 20000);
-    await waitForSeen('red', 20000);
+    const player = await mountPlaying({ primary: streams.primary }, { primaryToken: token });
     expect(player.outerHTML).to.not.contain(token);
     expect(player.shadowRoot!.innerHTML).to.not.contain(token);
     const log = await (await fetch(`${controlUrl}/log?stream=primary`)).json();

@@ -26,14 +26,13 @@
 
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import * as kit from './http-kit.mjs';
 import { MEDIA_DIR, ensureMedia, parseFragment, parseInit, readMeta } from './make-media.mjs';
 
 /** @typedef {import('node:http').IncomingMessage} Request */
 /** @typedef {import('node:http').ServerResponse} Response */
-/** @typedef {import('node:http').Server} Server */
-/** @typedef {import('node:net').Socket} Socket */
+/** @typedef {import('./http-kit.mjs').Reply} Reply */
 
 /**
  * @typedef {'none' | '404' | '503' | 'refuse' | 'hang' | 'hang-playlist' | 'hang-segments' | 'slow' | 'slow-segments' | 'freeze' | 'endlist' | 'corrupt' | 'cors' | 'gap'} FaultKind
@@ -268,101 +267,13 @@ function playlistText(win, startTime, segmentMs, endlist, gapFrom = Infinity) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP helpers
+// Faults and paths
 
-/** @param {Response} res */
-function setCommonHeaders(res) {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
-  res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
-  res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
-  res.setHeader('Cache-Control', 'no-store');
-}
-
-/**
- * @typedef {object} Reply
- * @property {number} status
- * @property {string} [type]
- * @property {string | Buffer} [body]
- * @property {Record<string, string>} [headers]
- */
-
-/**
- * @param {Response} res
- * @param {Reply} reply
- */
-function send(res, { status, type = 'text/plain; charset=utf-8', body = '', headers = {} }) {
-  if (res.destroyed || res.writableEnded) return;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-/**
- * @param {unknown} value
- * @param {number} [status]
- * @returns {Reply}
- */
-function json(value, status = 200) {
-  return { status, type: 'application/json', body: JSON.stringify(value) };
-}
-
-/**
- * Tracks a server's sockets so refuse/close can cut them (server.close alone waits for them).
- * @param {Server} server
- */
-function trackSockets(server) {
-  /** @type {Set<Socket>} */
-  const sockets = new Set();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return sockets;
-}
-
-/**
- * @param {Server} server
- * @param {number} port
- * @param {string} host
- * @returns {Promise<number>} the bound port
- */
-function listen(server, port, host) {
-  return new Promise((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolveListen(/** @type {import('node:net').AddressInfo} */ (server.address()).port);
-    });
-  });
-}
-
-/**
- * Stops listening and destroys every open connection; resolves once the listener is gone.
- * @param {Server} server
- * @param {Set<Socket>} sockets
- * @returns {Promise<void>}
- */
-function shut(server, sockets) {
-  return new Promise((resolveClose) => {
-    if (!server.listening) return resolveClose();
-    server.close(() => resolveClose());
-    for (const socket of sockets) socket.destroy();
-  });
-}
-
-/**
- * Reads a small request body (the control server's JSON).
- * @param {Request} req
- * @returns {Promise<string>}
- */
-async function readBody(req) {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > 64 * 1024) throw new Error('body too large');
-  }
-  return body;
-}
+const setCorsHeaders = kit.corsHeaders({
+  methods: 'GET, HEAD, POST, OPTIONS',
+  allowHeaders: 'Content-Type',
+  exposeHeaders: 'Retry-After',
+});
 
 /**
  * Normalises a fault from JS, JSON or query parameters; throws on an unknown kind.
@@ -441,14 +352,14 @@ function createEdge(stream, name, content, ctx) {
   /** @type {Fault} */
   let fault = NO_FAULT;
   let port = 0;
-  /** Requests held by hang / hang-playlist / hang-segments. @type {Set<Response>} */
-  const held = new Set();
+  /** Requests held by hang / hang-playlist / hang-segments. */
+  const held = kit.heldRequests();
   /** Pending `slow` / `slow-segments` responses. @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
 
   const server = createServer((req, res) => handle(req, res));
   server.keepAliveTimeout = 2000;
-  const sockets = trackSockets(server);
+  const sockets = kit.trackSockets(server);
 
   /**
    * The reply under the edge's fault, or null when the request is to be held.
@@ -479,38 +390,26 @@ function createEdge(stream, name, content, ctx) {
    * @param {Response} res
    */
   function handle(req, res) {
-    setCommonHeaders(res);
+    setCorsHeaders(res);
     // A misconfigured CDN: no CORS header at all, so a browser on another origin refuses it.
     if (fault.kind === 'cors') res.removeHeader('Access-Control-Allow-Origin');
     const path = new URL(req.url ?? '/', 'http://origin').pathname;
     const kind = classify(path);
     const reply = replyFor(req, kind, path);
     ctx.record({ t: Date.now(), stream, edge: name, kind, path, status: reply ? reply.status : 0 });
-    if (!reply) return hold(res);
+    if (!reply) return held.hold(res);
     const slow = fault.kind === 'slow' || (fault.kind === 'slow-segments' && (kind === 'init' || kind === 'segment'));
-    if (!slow) return send(res, reply);
+    if (!slow) return kit.send(res, reply);
     // The reply is decided on arrival (as a server behind a slow link would), sent later.
     const timer = setTimeout(() => {
       timers.delete(timer);
-      send(res, reply);
+      kit.send(res, reply);
     }, fault.ms ?? DEFAULT_SLOW_MS);
     timers.add(timer);
     res.on('close', () => {
       clearTimeout(timer);
       timers.delete(timer);
     });
-  }
-
-  /** @param {Response} res */
-  function hold(res) {
-    held.add(res);
-    res.on('close', () => held.delete(res));
-  }
-
-  /** Cuts every held request: the client sees the connection drop, as when a stuck server dies. */
-  function releaseHeld() {
-    for (const res of held) res.socket?.destroy();
-    held.clear();
   }
 
   return {
@@ -526,7 +425,7 @@ function createEdge(stream, name, content, ctx) {
     },
     /** @param {number} wanted */
     async start(wanted) {
-      port = await listen(server, wanted, ctx.host);
+      port = await kit.listen(server, wanted, ctx.host);
     },
     /**
      * Applies a delivery fault; resolves once the listener matches it (closed for refuse, open
@@ -535,17 +434,17 @@ function createEdge(stream, name, content, ctx) {
      */
     async apply(next) {
       const previous = fault;
-      releaseHeld();
+      held.release();
       fault = next;
-      if (next.kind === 'refuse' && previous.kind !== 'refuse') await shut(server, sockets);
-      if (next.kind !== 'refuse' && !server.listening) await listen(server, port, ctx.host);
+      if (next.kind === 'refuse' && previous.kind !== 'refuse') await kit.shut(server, sockets);
+      if (next.kind !== 'refuse' && !server.listening) await kit.listen(server, port, ctx.host);
     },
     /** Cuts everything: held and delayed requests, open connections, the listener. */
     async close() {
-      releaseHeld();
+      held.release();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      await shut(server, sockets);
+      await kit.shut(server, sockets);
     },
   };
 }
@@ -733,17 +632,14 @@ export async function startOrigin(options = {}) {
   );
   const poster = await readFile(join(MEDIA_DIR, 'poster.png'));
 
-  /** @type {LogEntry[]} */
-  let entries = [];
+  /** @type {ReturnType<typeof kit.requestLog<LogEntry>>} */
+  const requests = kit.requestLog(logLimit);
   /** @type {StreamContext} */
   const ctx = {
     host,
     startTime: options.startTime ?? Date.now() - windowSize * (loops.values().next().value?.segmentMs ?? 1000),
     windowSize,
-    record(entry) {
-      entries.push(entry);
-      if (entries.length > logLimit) entries = entries.slice(-logLimit);
-    },
+    record: requests.record,
   };
 
   /** @type {Map<string, Stream>} */
@@ -762,10 +658,7 @@ export async function startOrigin(options = {}) {
   };
 
   /** @type {Origin['log']} */
-  const log = ({ stream, edge, since } = {}) =>
-    entries.filter(
-      (e) => (stream == null || e.stream === stream) && (edge == null || e.edge === edge) && (since == null || e.t >= since),
-    );
+  const log = (filter) => requests.read(filter);
 
   /** @type {Origin['setFault']} */
   const setFault = async (name, fault, { edge } = {}) => streamNamed(name).setFault(normaliseFault(fault), edge);
@@ -773,12 +666,12 @@ export async function startOrigin(options = {}) {
   /** @type {Origin['reset']} */
   const reset = async () => {
     await Promise.all([...streams.values()].map((s) => s.setFault(NO_FAULT)));
-    entries = [];
+    requests.clear();
   };
 
   const control = createControlServer({ streams, poster, log, setFault, reset });
-  const controlSockets = trackSockets(control);
-  const boundControlPort = await listen(control, controlPort, host);
+  const controlSockets = kit.trackSockets(control);
+  const boundControlPort = await kit.listen(control, controlPort, host);
   const controlUrl = `http://${host}:${boundControlPort}`;
 
   /** @type {Origin} */
@@ -793,7 +686,7 @@ export async function startOrigin(options = {}) {
     reset,
     log,
     async close() {
-      await Promise.all([...[...streams.values()].map((s) => s.close()), shut(control, controlSockets)]);
+      await Promise.all([...[...streams.values()].map((s) => s.close()), kit.shut(control, controlSockets)]);
     },
   };
   return origin;
@@ -813,16 +706,16 @@ function streamInfo(s) {
  */
 
 /**
- * The control server: fault switches, reset, request log, poster and health.
+ * The control server: fault switches, reset, request log (the kit's control API), poster.
  * @param {ControlDeps} deps
  */
 function createControlServer(deps) {
   return createServer(async (req, res) => {
-    setCommonHeaders(res);
+    setCorsHeaders(res);
     try {
-      send(res, await route(req, deps));
+      kit.send(res, await route(req, deps));
     } catch (err) {
-      send(res, json({ error: /** @type {Error} */ (err).message }, 400));
+      kit.sendError(res, err);
     }
   });
 }
@@ -849,61 +742,43 @@ function describeEdge(s, edge) {
 }
 
 /**
- * Routes one control request to a reply.
+ * Routes one control request to a reply. A fault change may name an edge (`edge` in the JSON
+ * body or the query); the reply is then that edge's state.
  * @param {Request} req
  * @param {ControlDeps} deps
  * @returns {Promise<Reply>}
  */
 async function route(req, { streams, poster, log, setFault, reset }) {
   const url = new URL(req.url ?? '/', 'http://control');
-  const method = req.method ?? 'GET';
-  const path = url.pathname.replace(/\/+$/, '') || '/';
-  const query = Object.fromEntries(url.searchParams);
-  if (method === 'OPTIONS') return { status: 204 };
-  if (path === '/health') return json({ ok: true });
-  if (path === '/poster.png') return { status: 200, type: 'image/png', body: poster };
-  if (path === '/reset' && (method === 'POST' || method === 'GET')) {
-    await reset();
-    return json({ ok: true });
-  }
-  if (path === '/log') {
-    const since = query.since ? Number(query.since) : undefined;
-    return json(log({ stream: query.stream, edge: query.edge, since }));
-  }
-  if (path === '/control') return json([...streams.values()].map(describeStream));
-  const match = /^\/control\/([\w-]+)$/.exec(path);
-  if (match) {
-    const stream = streams.get(match[1]);
-    if (!stream) return json({ error: `unknown stream '${match[1]}'` }, 404);
-    const body = method === 'POST' ? (await readBody(req)).trim() : '';
-    /** @type {Record<string, unknown>} */
-    const input = body ? JSON.parse(body) : query;
+  /** @param {Record<string, unknown>} input @param {Record<string, string>} query */
+  const edgeOf = (input, query) => {
     const edge = input.edge ?? query.edge;
     if (edge != null && typeof edge !== 'string') throw new Error('edge must be a string');
-    if (method === 'POST' || 'kind' in query) await setFault(stream.name, normaliseFault(input), { edge });
-    return json(edge == null ? describeStream(stream) : describeEdge(stream, edge));
-  }
-  return json({ error: 'not found' }, 404);
+    return edge;
+  };
+  const reply = await kit.routeControl(req, url, {
+    reset,
+    log,
+    list: () => [...streams.values()].map(describeStream),
+    has: (name) => streams.has(name),
+    setFault: (name, input, query) => setFault(name, normaliseFault(input), { edge: edgeOf(input, query) }),
+    describe(name, input, query) {
+      const stream = /** @type {Stream} */ (streams.get(name));
+      const edge = edgeOf(input, query);
+      return edge == null ? describeStream(stream) : describeEdge(stream, edge);
+    },
+  });
+  if (reply) return reply;
+  if (url.pathname.replace(/\/+$/, '') === '/poster.png') return { status: 200, type: 'image/png', body: poster };
+  return kit.json({ error: 'not found' }, 404);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Standalone
 
-/**
- * `--name value` / `--name=value` from argv.
- * @param {string} name
- */
-function arg(name) {
-  const argv = process.argv.slice(2);
-  const eq = argv.find((a) => a.startsWith(`--${name}=`));
-  if (eq) return eq.slice(name.length + 3);
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const host = arg('host') ?? '127.0.0.1';
-  const controlPort = Number(arg('control-port') ?? process.env.ORIGIN_PORT ?? 8400);
+if (kit.isMain(import.meta.url)) {
+  const host = kit.arg('host') ?? '127.0.0.1';
+  const controlPort = Number(kit.arg('control-port') ?? process.env.ORIGIN_PORT ?? 8400);
   // Fixed, predictable ports by default so the demo page can hard-code them: edge a's ports
   // as before edges existed (control+1, +2, +3), each further edge's after all of those.
   const names = Object.keys(DEFAULT_STREAMS);
@@ -922,10 +797,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       console.log(`${(k ? '' : s.name).padEnd(9)} ${edge} ${e.url}${k ? '' : `  (${s.colour})`}`),
     );
   }
-  const stop = async () => {
-    await origin.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  kit.closeOnSignal(origin);
 }

@@ -24,8 +24,10 @@ export const MEDIA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../me
 /** Solid colours of the test streams; tests tell streams apart by the centre pixels. */
 export const COLOURS = /** @type {const} */ ({ red: '0xD01010', blue: '0x1010D0', green: '0x10D010' });
 
-const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
-const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
+/** The ffmpeg that makes every test picture (the media here, the WHEP publishers' RTP). */
+export const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
+/** The font of the labels drawn on the pictures. */
+export const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
 const WIDTH = 320;
 const HEIGHT = 180;
 const FPS = 30;

@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseFragment, parseInit } from './make-media.mjs';
+import { until } from '../support/until.mjs';
 import { startOrigin } from './hls-origin.mjs';
 
 /**
@@ -106,14 +107,16 @@ const control = async (stream, fault) => {
  * @param {number} than
  * @param {number} [ms]
  */
-async function waitForSequenceAbove(than, ms = 2500) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const seq = mediaSequence(await playlist());
-    if (seq > than) return seq;
-    await sleep(100);
-  }
-  assert.fail(`media sequence did not pass ${than} within ${ms} ms`);
+function waitForSequenceAbove(than, ms = 2500) {
+  return until(
+    async () => {
+      const seq = mediaSequence(await playlist());
+      return seq > than ? seq : null;
+    },
+    `the media sequence passing ${than}`,
+    ms,
+    100,
+  );
 }
 
 before(async () => {

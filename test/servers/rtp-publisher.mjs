@@ -9,11 +9,9 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { COLOURS } from './make-media.mjs';
+import { COLOURS, FFMPEG, FONT } from './make-media.mjs';
 
-const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
 const SETPRIV = '/usr/bin/setpriv';
-const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
 // Colour: VP8 over RTP carries no colour-space tag, and Chromium's WebRTC path converts VP8
 // with BT.601 (unlike make-media's H.264-in-MSE, where BT.709 is right). Measured centre
 // pixel for 0xD01010: BT.709 matrix -> rgb(189,0,17); lavfi's own BT.601 yuv420p ->

@@ -12,6 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RTCPeerConnection, RTCRtpCodecParameters, Vp8RtpPayload } from 'werift';
 import { chromium } from 'playwright-core';
+import { classify } from '../../bench/colour.mjs';
+import { until } from '../support/until.mjs';
 import { SSE_REL, startWhepServer } from './whep-server.mjs';
 
 /** @typedef {import('./whep-server.mjs').WhepServer} WhepServer */
@@ -24,24 +26,6 @@ const CHROME_ARGS = [
 
 /** @param {string} label @param {number} ms */
 const figure = (label, ms) => console.log(`# figure  ${label}: ${Math.round(ms)} ms`);
-
-/**
- * Polls until `check` returns a truthy value.
- * @template T
- * @param {() => T | Promise<T>} check
- * @param {number} [ms]
- * @param {string} [what]
- * @returns {Promise<NonNullable<T>>}
- */
-async function until(check, ms = 5000, what = 'condition') {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return /** @type {NonNullable<T>} */ (value);
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // werift as a WHEP client
@@ -205,11 +189,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>whep selftest</title><
   };
 </script>`;
 
-/** @param {number[] | null} rgb @param {'red' | 'blue'} colour */
+/** The page's centre pixel is this stream's colour, by the tests' one colour rule. @param {number[] | null} rgb @param {'red' | 'blue'} colour */
 function looksLike(rgb, colour) {
-  if (!rgb) return false;
-  const [r, , b] = rgb;
-  return colour === 'red' ? r > 150 && b < 80 : b > 150 && r < 80;
+  return rgb != null && classify({ r: rgb[0], g: rgb[1], b: rgb[2] }) === colour;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +221,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.ok(link.includes(`rel="${SSE_REL}"`) && link.includes('events="active,inactive,reconnect"'), link);
     assert.equal(c.res.headers.get('access-control-allow-origin'), '*');
     assert.match(c.res.headers.get('access-control-expose-headers') ?? '', /Location.*Link.*ETag.*Retry-After/);
-    await until(() => c.rx.keyframes >= 1 && c.rx.packets >= 30, 4000, 'packets and a keyframe');
+    await until(() => c.rx.keyframes >= 1 && c.rx.packets >= 30, 'packets and a keyframe', 4000, 25);
     assert.equal(whep.openSessions(), 1);
     assert.equal(whep.openSessions('primary'), 1);
     assert.equal(whep.openSessions('fallback'), 0);
@@ -262,12 +244,12 @@ describe('whep-server', { timeout: 90_000 }, () => {
   test('publisher-gone stops packets (SSE inactive {}), POST 404; revive resumes the same session', async () => {
     await whep.reset();
     const c = await nodeClient(whep.streams.primary.url);
-    await until(() => c.rx.packets > 20, 4000, 'packets');
+    await until(() => c.rx.packets > 20, 'packets', 4000, 25);
     const events = await sseClient(`${whep.url}${c.res.headers.get('location')}/sse`);
-    await until(() => events.events.some((e) => e.event === 'active'), 2000, 'SSE active');
+    await until(() => events.events.some((e) => e.event === 'active'), 'SSE active', 2000, 25);
 
     await whep.setFault('primary', { kind: 'publisher-gone' });
-    await until(() => events.events.some((e) => e.event === 'inactive'), 2000, 'SSE inactive');
+    await until(() => events.events.some((e) => e.event === 'inactive'), 'SSE inactive', 2000, 25);
     assert.deepEqual(events.events.at(-1)?.data, {});
     await sleep(100);
     const stalled = c.rx.packets;
@@ -284,9 +266,9 @@ describe('whep-server', { timeout: 90_000 }, () => {
     const lastSeq = /** @type {number} */ (c.rx.seqs.at(-1));
     const t0 = performance.now();
     await whep.setFault('primary', 'none');
-    await until(() => c.rx.packets > stalled, 5000, 'packets after revive');
+    await until(() => c.rx.packets > stalled, 'packets after revive', 5000, 25);
     figure('publisher restart -> first RTP at the client', performance.now() - t0);
-    await until(() => events.events.at(-1)?.event === 'active', 2000, 'SSE active after revive');
+    await until(() => events.events.at(-1)?.event === 'active', 'SSE active after revive', 2000, 25);
     assert.equal(c.rx.seqs[c.rx.seqs.indexOf(lastSeq) + 1], (lastSeq + 1) & 0xffff, 'sequence numbers continue');
     await events.close();
     await c.close();
@@ -296,7 +278,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
   test('post-503 and post-409 carry Retry-After; existing sessions keep playing', async () => {
     await whep.reset();
     const c = await nodeClient(whep.streams.fallback.url);
-    await until(() => c.rx.packets > 10, 4000, 'packets');
+    await until(() => c.rx.packets > 10, 'packets', 4000, 25);
     await whep.setFault('fallback', 'post-503');
     const r503 = await nodeClient(whep.streams.fallback.url);
     assert.equal(r503.res.status, 503);
@@ -308,7 +290,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
     await whep.setFault('fallback', 'post-404');
     assert.equal((await nodeClient(whep.streams.fallback.url)).res.status, 404);
     const before = c.rx.packets;
-    await until(() => c.rx.packets > before + 10, 2000, 'packets on the existing session');
+    await until(() => c.rx.packets > before + 10, 'packets on the existing session', 2000, 25);
     await c.close();
   });
 
@@ -330,9 +312,9 @@ describe('whep-server', { timeout: 90_000 }, () => {
     await whep.reset();
     const c = await nodeClient(whep.streams.primary.url);
     const events = await sseClient(`${whep.url}${c.res.headers.get('location')}/sse`);
-    await until(() => c.rx.packets > 5, 4000, 'packets');
+    await until(() => c.rx.packets > 5, 'packets', 4000, 25);
     await whep.setFault('primary', 'stop');
-    await until(() => events.ended, 2000, 'SSE stream closed');
+    await until(() => events.ended, 'SSE stream closed', 2000, 25);
     assert.deepEqual(events.events.at(-1), { ...events.events.at(-1), event: 'inactive', data: { reason: 'stopped' } });
     assert.equal(whep.openSessions('primary'), 0);
     assert.equal(whep.sessions({ stream: 'primary' })[0].closedBy, 'server');
@@ -346,7 +328,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
     await whep.reset();
     const again = await nodeClient(whep.streams.primary.url);
     assert.equal(again.res.status, 201);
-    await until(() => again.rx.packets > 5, 4000, 'packets after reset');
+    await until(() => again.rx.packets > 5, 'packets after reset', 4000, 25);
     await again.close();
   });
 
@@ -357,7 +339,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
       (c) => c.res.status,
       () => 'cut',
     );
-    await until(() => whep.log({ stream: 'fallback' }).length === 1, 2000, 'held POST logged');
+    await until(() => whep.log({ stream: 'fallback' }).length === 1, 'held POST logged', 2000, 25);
     const raced = await Promise.race([pending, sleep(500).then(() => 'still held')]);
     assert.equal(raced, 'still held');
     assert.equal(whep.log({ stream: 'fallback' })[0].status, 0);
@@ -378,7 +360,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
   test('PATCH: trickle 204; ICE restart needs If-Match: *, answers 200 with its sdpfrag and a new ETag; no-patch 405', async () => {
     await whep.reset();
     const c = await nodeClient(whep.streams.primary.url);
-    await until(() => c.rx.packets > 5, 4000, 'packets');
+    await until(() => c.rx.packets > 5, 'packets', 4000, 25);
     const location = /** @type {string} */ (c.location);
     const patch = (/** @type {string} */ body, /** @type {Record<string, string>} */ headers = {}) =>
       fetch(location, { method: 'PATCH', headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', ...headers }, body });
@@ -417,7 +399,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
   test('move drops the session\'s client addresses; reconnect sends the SSE event (url optional); the alias endpoint answers', async () => {
     await whep.reset();
     const c = await nodeClient(whep.streams.primary.url);
-    await until(() => c.rx.packets > 5, 4000, 'packets');
+    await until(() => c.rx.packets > 5, 'packets', 4000, 25);
     const events = await sseClient(`${whep.url}${c.res.headers.get('location')}/sse`);
     await whep.setFault('primary', 'move');
     await sleep(200);
@@ -428,15 +410,15 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.equal(whep.openSessions('primary'), 1, 'a moved session stays open until DELETE');
 
     await whep.setFault('primary', 'reconnect');
-    await until(() => events.events.some((e) => e.event === 'reconnect'), 2000, 'SSE reconnect');
+    await until(() => events.events.some((e) => e.event === 'reconnect'), 'SSE reconnect', 2000, 25);
     assert.deepEqual(events.events.find((e) => e.event === 'reconnect')?.data, {});
     const alias = `${whep.streams.primary.url}/alias`;
     await whep.setFault('primary', { kind: 'reconnect', url: alias });
-    await until(() => events.events.filter((e) => e.event === 'reconnect').length === 2, 2000, 'SSE reconnect with a url');
+    await until(() => events.events.filter((e) => e.event === 'reconnect').length === 2, 'SSE reconnect with a url', 2000, 25);
     assert.deepEqual(events.events.filter((e) => e.event === 'reconnect')[1].data, { url: alias });
     const moved = await nodeClient(alias);
     assert.equal(moved.res.status, 201, 'the alias is the same endpoint');
-    await until(() => moved.rx.packets > 5, 4000, 'packets from the alias');
+    await until(() => moved.rx.packets > 5, 'packets from the alias', 4000, 25);
     await events.close();
     await Promise.all([c.close(), moved.close()]);
     assert.equal(whep.openSessions(), 0);
@@ -479,20 +461,20 @@ describe('whep-server', { timeout: 90_000 }, () => {
       const s = await until(async () => {
         const x = await sample(red.id);
         return x.t.frame && x.rgb ? x : null;
-      }, 8000, 'first decoded frame in Chromium');
+      }, 'first decoded frame in Chromium', 8000, 25);
       figure('Chromium POST -> 201', s.t.answered - s.t.post);
       figure('Chromium POST -> first decoded frame', s.t.frame - s.t.post);
       const redPixel = await until(async () => {
         const x = await sample(red.id);
         return looksLike(x.rgb, 'red') ? x.rgb : null;
-      }, 3000, 'a red centre pixel');
+      }, 'a red centre pixel', 3000, 25);
       console.log(`# figure  primary centre pixel rgb(${redPixel})`);
 
       const blue = await play(whep.streams.fallback.url);
       const bluePixel = await until(async () => {
         const x = await sample(blue.id);
         return looksLike(x.rgb, 'blue') ? x.rgb : null;
-      }, 8000, 'a blue centre pixel');
+      }, 'a blue centre pixel', 8000, 25);
       console.log(`# figure  fallback centre pixel rgb(${bluePixel})`);
       assert.equal(whep.openSessions(), 2);
 
@@ -505,18 +487,18 @@ describe('whep-server', { timeout: 90_000 }, () => {
       assert.equal(still.connectionState, 'connected');
       const t0 = performance.now();
       await whep.setFault('primary', 'none');
-      await until(async () => (await sample(red.id)).framesDecoded > frozen, 6000, 'frames after revive');
+      await until(async () => (await sample(red.id)).framesDecoded > frozen, 'frames after revive', 6000, 25);
       figure('Chromium: publisher restart -> frames decoded again (same session)', performance.now() - t0);
 
       await whep.setFault('fallback', 'cut');
       const t1 = performance.now();
-      await until(async () => (await sample(blue.id)).connectionState === 'disconnected', 12000, 'disconnected after cut');
+      await until(async () => (await sample(blue.id)).connectionState === 'disconnected', 'disconnected after cut', 12000, 25);
       figure('Chromium: cut -> connectionState disconnected', performance.now() - t1);
 
       await tab.evaluate(async (ids) => {
         for (const id of ids) await /** @type {any} */ (window).stop(id);
       }, [red.id, blue.id]);
-      await until(() => whep.openSessions() === 0, 2000, 'sessions DELETEd by the page');
+      await until(() => whep.openSessions() === 0, 'sessions DELETEd by the page', 2000, 25);
     } finally {
       await browser.close();
       page.close();
@@ -528,10 +510,10 @@ describe('whep-server', { timeout: 90_000 }, () => {
     const c = await nodeClient(whep.streams.primary.url);
     // Connected first: werift keeps retrying a DTLS handshake cut half-way for ~30 s even after
     // pc.close(), which would hold this process open (not a server leak).
-    await until(() => c.rx.packets > 0, 4000, 'packets');
+    await until(() => c.rx.packets > 0, 'packets', 4000, 25);
     await whep.setFault('fallback', 'hang');
     const hung = nodeClient(whep.streams.fallback.url).catch(() => null);
-    await until(() => whep.log({ stream: 'fallback' }).length === 1, 2000, 'held POST');
+    await until(() => whep.log({ stream: 'fallback' }).length === 1, 'held POST', 2000, 25);
     const running = () => {
       try {
         return execFileSync('pgrep', ['-f', whep.tag], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;

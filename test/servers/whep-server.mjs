@@ -31,15 +31,14 @@
 import { createServer } from 'node:http';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import * as kit from './http-kit.mjs';
 import { startPublisher } from './rtp-publisher.mjs';
 
 /** @typedef {import('node:http').IncomingMessage} Request */
 /** @typedef {import('node:http').ServerResponse} Response */
-/** @typedef {import('node:net').Socket} Socket */
 /** @typedef {import('node:dgram').Socket} UdpSocket */
+/** @typedef {import('./http-kit.mjs').Reply} Reply */
 
 /**
  * @typedef {'none' | 'publisher-gone' | 'post-404' | 'post-503' | 'post-409' | 'ice-fail' | 'cut' | 'stop' | 'hang' | 'require-token' | 'no-patch' | 'move' | 'reconnect' | 'offer-406'} FaultKind
@@ -138,52 +137,14 @@ function withTimeout(promise, ms) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** @param {Response} res */
-function setCommonHeaders(res) {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Allow-Methods', 'POST, DELETE, PATCH, OPTIONS, GET');
-  res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, If-Match');
-  res.setHeader('Access-Control-Expose-Headers', 'Location, Link, ETag, Retry-After');
-  res.setHeader('Cache-Control', 'no-store');
-}
+const setCorsHeaders = kit.corsHeaders({
+  methods: 'POST, DELETE, PATCH, OPTIONS, GET',
+  allowHeaders: 'Content-Type, Authorization, If-Match',
+  exposeHeaders: 'Location, Link, ETag, Retry-After',
+});
 
-/**
- * @typedef {object} Reply
- * @property {number} status
- * @property {string} [type]
- * @property {string} [body]
- * @property {Record<string, string | string[]>} [headers]
- */
-
-/**
- * @param {Response} res
- * @param {Reply} reply
- */
-function send(res, { status, type = 'text/plain; charset=utf-8', body = '', headers = {} }) {
-  if (res.destroyed || res.writableEnded || res.headersSent) return;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-/**
- * @param {unknown} value
- * @param {number} [status]
- * @returns {Reply}
- */
-const json = (value, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(value) });
-
-/**
- * @param {Request} req
- * @returns {Promise<string>}
- */
-async function readBody(req) {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > 256 * 1024) throw new Error('body too large');
-  }
-  return body;
-}
+/** An SDP offer or answer, or an sdpfrag, is far below this. */
+const BODY_LIMIT = 256 * 1024;
 
 /**
  * Normalises a fault from JS, JSON or query parameters; throws on an unknown kind.
@@ -335,13 +296,8 @@ function breakCandidates(sdp, port) {
  * @param {string} offer
  * @returns {Promise<{ pc: RTCPeerConnection, track: MediaStreamTrack, answer: string }>}
  */
-async function answerOffer(offer) {
-  const pc = new RTCPeerConnection({
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    codecs: { video: [VP8()], audio: [OPUS()] },
-  });
-  try {
-    const track = new MediaStreamTrack({ kind: 'video' });
+function answerOffer(offer) {
+  return withPeer(async (pc, track) => {
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     const video = pc.getTransceivers().find((t) => t.kind === 'video');
     if (!video) throw Object.assign(new Error('offer has no video m-line'), { status: 400 });
@@ -349,8 +305,23 @@ async function answerOffer(offer) {
     for (const other of pc.getTransceivers()) if (other.kind === 'audio') other.setDirection('inactive');
     await video.sender.replaceTrack(track);
     await pc.setLocalDescription(await pc.createAnswer());
+  }).then(({ pc, track, sdp }) => ({ pc, track, answer: sdp }));
+}
+
+/**
+ * A server-side peer connection (loopback candidates, VP8 video) and its video track, set up
+ * by `negotiate`; resolves once ICE gathering is done, with the local description. A failed
+ * set-up closes the peer.
+ * @param {(pc: RTCPeerConnection, track: MediaStreamTrack) => Promise<void>} negotiate
+ * @returns {Promise<{ pc: RTCPeerConnection, track: MediaStreamTrack, sdp: string }>}
+ */
+async function withPeer(negotiate) {
+  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { video: [VP8()], audio: [OPUS()] } });
+  try {
+    const track = new MediaStreamTrack({ kind: 'video' });
+    await negotiate(pc, track);
     await waitForGathering(pc);
-    return { pc, track, answer: /** @type {{ sdp: string }} */ (pc.localDescription).sdp };
+    return { pc, track, sdp: /** @type {{ sdp: string }} */ (pc.localDescription).sdp };
   } catch (err) {
     closePeer(pc);
     throw err;
@@ -378,18 +349,11 @@ async function waitForGathering(pc) {
  * every candidate gathered.
  * @returns {Promise<{ pc: RTCPeerConnection, track: MediaStreamTrack, offer: string }>}
  */
-async function makeCounterOffer() {
-  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { video: [VP8()], audio: [OPUS()] } });
-  try {
-    const track = new MediaStreamTrack({ kind: 'video' });
+function makeCounterOffer() {
+  return withPeer(async (pc, track) => {
     pc.addTransceiver(track, { direction: 'sendonly' });
     await pc.setLocalDescription(await pc.createOffer());
-    await waitForGathering(pc);
-    return { pc, track, offer: /** @type {{ sdp: string }} */ (pc.localDescription).sdp };
-  } catch (err) {
-    closePeer(pc);
-    throw err;
-  }
+  }).then(({ pc, track, sdp }) => ({ pc, track, offer: sdp }));
 }
 
 /**
@@ -565,6 +529,36 @@ function remoteAddresses(pc) {
  * @property {NodeJS.Timeout | null} expiry
  */
 
+/**
+ * A new open session; a counter-offer's waits for the client's answer.
+ * @param {string} stream
+ * @param {RTCPeerConnection} pc
+ * @param {MediaStreamTrack} track
+ * @param {{ remoteSdp: string, counterOffer: boolean }} how
+ * @returns {Session}
+ */
+function newSession(stream, pc, track, { remoteSdp, counterOffer }) {
+  return {
+    id: newId(),
+    stream,
+    etag: `"${newId()}"`,
+    createdAt: Date.now(),
+    closedAt: null,
+    closedBy: null,
+    pc,
+    track,
+    cut: false,
+    blocked: new Set(),
+    iceRestarts: 0,
+    remoteSdp,
+    counterOffer,
+    answered: !counterOffer,
+    patching: Promise.resolve(),
+    sse: new Set(),
+    expiry: null,
+  };
+}
+
 /** @param {Session} s */
 const locationOf = (s) => `/whep/${s.stream}/sessions/${s.id}`;
 
@@ -620,8 +614,8 @@ function createStream(name, colour, ctx) {
   let fault = { kind: 'none' };
   /** @type {Map<string, Session>} all sessions since the last reset, open and closed */
   const sessions = new Map();
-  /** POSTs held by `hang`. @type {Set<Response>} */
-  const held = new Set();
+  /** POSTs held by `hang`. */
+  const held = kit.heldRequests();
   /** @type {import('./rtp-publisher.mjs').Publisher | null} */
   let publisher = null;
   /** @type {NodeJS.Timeout | null} */
@@ -744,26 +738,7 @@ function createStream(name, colour, ctx) {
   async function createSession(offer) {
     const iceFail = fault.kind === 'ice-fail';
     const { pc, track, answer } = await answerOffer(offer);
-    /** @type {Session} */
-    const s = {
-      id: newId(),
-      stream: name,
-      etag: `"${newId()}"`,
-      createdAt: Date.now(),
-      closedAt: null,
-      closedBy: null,
-      pc,
-      track,
-      cut: false,
-      blocked: new Set(),
-      iceRestarts: 0,
-      remoteSdp: offer,
-      counterOffer: false,
-      answered: true,
-      patching: Promise.resolve(),
-      sse: new Set(),
-      expiry: null,
-    };
+    const s = newSession(name, pc, track, { remoteSdp: offer, counterOffer: false });
     if (iceFail) {
       // The answer is genuine (fingerprint, ufrag) but points at a port that never answers,
       // and the server's own peer connection is gone before it could run any check.
@@ -799,26 +774,7 @@ function createStream(name, colour, ctx) {
    */
   async function createCounterOfferSession() {
     const { pc, track, offer } = await makeCounterOffer();
-    /** @type {Session} */
-    const s = {
-      id: newId(),
-      stream: name,
-      etag: `"${newId()}"`,
-      createdAt: Date.now(),
-      closedAt: null,
-      closedBy: null,
-      pc,
-      track,
-      cut: false,
-      blocked: new Set(),
-      iceRestarts: 0,
-      remoteSdp: '',
-      counterOffer: true,
-      answered: false,
-      patching: Promise.resolve(),
-      sse: new Set(),
-      expiry: null,
-    };
+    const s = newSession(name, pc, track, { remoteSdp: '', counterOffer: true });
     s.expiry = setTimeout(() => {
       if (!s.answered) endSession(s, 'expired');
     }, COUNTER_OFFER_TTL_MS);
@@ -894,16 +850,11 @@ function createStream(name, colour, ctx) {
     await stopPublisher(false);
   }
 
-  function releaseHeld() {
-    for (const res of held) res.socket?.destroy();
-    held.clear();
-  }
-
   /** @param {Fault} next */
   async function apply(next) {
     const previous = fault;
     fault = next;
-    releaseHeld();
+    held.release();
     if (next.kind === 'stop') {
       if (previous.kind !== 'stop') await stopStream();
       return;
@@ -963,11 +914,7 @@ function createStream(name, colour, ctx) {
     completeCounterOffer,
     restartIce,
     endSession,
-    /** @param {Response} res */
-    hold(res) {
-      held.add(res);
-      res.on('close', () => held.delete(res));
-    },
+    hold: held.hold,
     /** Opens an SSE stream on a session and sends the current state. @param {Session} s @param {Response} res */
     subscribe(s, res) {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
@@ -995,7 +942,7 @@ function createStream(name, colour, ctx) {
       if (closed) return;
       closed = true;
       await queue;
-      releaseHeld();
+      held.release();
       await stopPublisher(false);
       await Promise.all(openList().map((s) => endSession(s, 'server')));
       for (const wake of packetWaiters) wake();
@@ -1059,7 +1006,7 @@ async function postOffer(req, res, stream) {
     return 'held';
   }
   if (refused) return refused;
-  const offer = await readBody(req);
+  const offer = await kit.readBody(req, BODY_LIMIT);
   if (!offer.startsWith('v=0')) return { status: 400, body: 'body is not an SDP offer\n' };
   if (stream.fault.kind === 'offer-406') {
     // The draft's counter-offer: 406, the server's own offer, and the session's Location;
@@ -1102,7 +1049,7 @@ async function patchSession(req, stream, session) {
     return { status, body: 'fault: no-patch\n', headers: status === 405 ? { Allow: 'DELETE, OPTIONS' } : {} };
   }
   const type = req.headers['content-type'] ?? '';
-  const body = await readBody(req);
+  const body = await kit.readBody(req, BODY_LIMIT);
   if (/^application\/sdp\b/i.test(type)) {
     if (!session.counterOffer || session.answered) return { status: 409, body: 'no counter-offer waiting for an answer\n' };
     if (!body.startsWith('v=0')) return { status: 400, body: 'body is not an SDP answer\n' };
@@ -1162,47 +1109,35 @@ function sse(req, res, stream, session) {
 }
 
 /**
- * Control API: faults, reset, log, sessions, health.
+ * Control API: the kit's (faults, reset, log, health), open sessions and the optional status
+ * endpoint of a stream.
  * @param {Request} req
  * @param {URL} url
  * @param {Deps} deps
  * @returns {Promise<Reply>}
  */
 async function routeControl(req, url, { streams, api }) {
-  const method = req.method ?? 'GET';
   const path = url.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/health') return json({ ok: true });
-  if (path === '/reset' && (method === 'POST' || method === 'GET')) {
-    await api.reset();
-    return json({ ok: true });
-  }
-  if (path === '/log') {
-    const since = url.searchParams.get('since');
-    return json(api.log({ stream: url.searchParams.get('stream') ?? undefined, since: since ? Number(since) : undefined }));
-  }
   if (path === '/sessions') {
     const counts = Object.fromEntries([...streams.keys()].map((n) => [n, api.openSessions(n)]));
-    return json({ total: api.openSessions(), ...counts, sessions: api.sessions() });
+    return kit.json({ total: api.openSessions(), ...counts, sessions: api.sessions() });
   }
   // The optional status endpoint a player can be pointed at (`primary-status`).
   const status = /^\/status\/([\w-]+)$/.exec(path);
   if (status) {
     const named = streams.get(status[1]);
-    if (!named) return json({ error: `unknown stream '${status[1]}'` }, 404);
-    return json({ status: streamStatus(api.getFault(named.name)) });
+    if (!named) return kit.json({ error: `unknown stream '${status[1]}'` }, 404);
+    return kit.json({ status: streamStatus(api.getFault(named.name)) });
   }
-  if (path === '/control') return json([...streams.values()].map((s) => describeStream(s, api)));
-  const match = /^\/control\/([\w-]+)$/.exec(path);
-  if (!match) return json({ error: 'not found' }, 404);
-  const stream = streams.get(match[1]);
-  if (!stream) return json({ error: `unknown stream '${match[1]}'` }, 404);
-  if (method === 'POST') {
-    const body = await readBody(req);
-    await api.setFault(stream.name, normaliseFault(body.trim() ? JSON.parse(body) : Object.fromEntries(url.searchParams)));
-  } else if (url.searchParams.has('kind')) {
-    await api.setFault(stream.name, normaliseFault(Object.fromEntries(url.searchParams)));
-  }
-  return json(describeStream(stream, api));
+  const reply = await kit.routeControl(req, url, {
+    reset: api.reset,
+    log: ({ stream, since }) => api.log({ stream, since }),
+    list: () => [...streams.values()].map((s) => describeStream(s, api)),
+    has: (name) => streams.has(name),
+    setFault: (name, input) => api.setFault(name, normaliseFault(input)),
+    describe: (name) => describeStream(/** @type {Stream} */ (streams.get(name)), api),
+  });
+  return reply ?? kit.json({ error: 'not found' }, 404);
 }
 
 /** What the status endpoint says of a stream with this fault. @param {Fault} fault */
@@ -1240,21 +1175,11 @@ export async function startWhepServer(options = {}) {
   /** @type {Map<string, Stream>} */
   const streams = new Map(specs.map(([name, colour]) => [name, createStream(name, colour, { host, tag, blackholePort })]));
 
-  /** @type {LogEntry[]} */
-  let entries = [];
-  /** @param {LogEntry} entry */
-  const record = (entry) => {
-    entries.push(entry);
-    if (entries.length > logLimit) entries = entries.slice(-logLimit);
-  };
+  /** @type {ReturnType<typeof kit.requestLog<LogEntry>>} */
+  const requests = kit.requestLog(logLimit);
 
-  /** @type {Set<Socket>} */
-  const sockets = new Set();
   const server = createServer((req, res) => handle(req, res));
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const sockets = kit.trackSockets(server);
   // SSE comments keep idle event streams (and proxies in front of them) alive.
   const keepalive = setInterval(() => {
     for (const s of streams.values()) for (const session of s.sessions.values()) for (const res of session.sse) res.write(': keepalive\n\n');
@@ -1273,12 +1198,12 @@ export async function startWhepServer(options = {}) {
    * @param {Response} res
    */
   async function handle(req, res) {
-    setCommonHeaders(res);
+    setCorsHeaders(res);
     const url = new URL(req.url ?? '/', 'http://whep');
     const parts = url.pathname.split('/').filter(Boolean);
     try {
-      if (req.method === 'OPTIONS') return send(res, { status: 204 });
-      if (parts[0] !== 'whep') return send(res, await routeControl(req, url, { streams, api }));
+      if (req.method === 'OPTIONS') return kit.send(res, { status: 204 });
+      if (parts[0] !== 'whep') return kit.send(res, await routeControl(req, url, { streams, api }));
       const stream = streams.get(parts[1] ?? '');
       /** @type {LogEntry} */
       const entry = {
@@ -1290,18 +1215,17 @@ export async function startWhepServer(options = {}) {
         token: /^Bearer\s/i.test(req.headers.authorization ?? ''),
         ms: 0,
       };
-      record(entry);
+      requests.record(entry);
       res.on('finish', () => {
         entry.status = res.statusCode;
         entry.ms = Date.now() - entry.t;
       });
-      if (!stream) return send(res, { status: 404, body: 'unknown stream\n' });
+      if (!stream) return kit.send(res, { status: 404, body: 'unknown stream\n' });
       const reply = await routeWhep(req, res, stream, parts.slice(2));
-      if (typeof reply === 'object') send(res, reply);
+      if (typeof reply === 'object') kit.send(res, reply);
       if (reply === 'streaming') entry.status = res.statusCode; // SSE: logged as opened
     } catch (err) {
-      const status = /** @type {{ status?: number }} */ (err).status ?? 400;
-      send(res, json({ error: /** @type {Error} */ (err).message }, status));
+      kit.sendError(res, err);
     }
   }
 
@@ -1310,9 +1234,7 @@ export async function startWhepServer(options = {}) {
   /** Idempotent: later calls wait for the first. */
   async function closeAll() {
     clearInterval(keepalive);
-    server.close();
-    for (const socket of sockets) socket.destroy();
-    await Promise.all([...streams.values()].map((s) => s.close()));
+    await Promise.all([kit.shut(server, sockets), ...[...streams.values()].map((s) => s.close())]);
     blackhole.close();
   }
 
@@ -1326,24 +1248,20 @@ export async function startWhepServer(options = {}) {
     async reset() {
       await Promise.all([...streams.values()].map((s) => s.setFault({ kind: 'none' })));
       for (const s of streams.values()) s.forgetClosed();
-      entries = [];
+      requests.clear();
     },
     openSessions: (name) =>
       name == null ? [...streams.values()].reduce((n, s) => n + s.openCount(), 0) : streamNamed(name).openCount(),
     sessions: ({ stream } = {}) =>
       [...streams.values()].filter((s) => stream == null || s.name === stream).flatMap((s) => [...s.sessions.values()].map(describeSession)),
     stats: (name) => streamNamed(name).stats(),
-    log: ({ stream, since } = {}) =>
-      entries.filter((e) => (stream == null || e.stream === stream) && (since == null || e.t >= since)),
+    log: ({ stream, since } = {}) => requests.read({ stream, since }),
     close: () => (closing ??= closeAll()),
   };
 
   try {
     await Promise.all([...streams.values()].map((s) => s.start()));
-    const bound = await new Promise((resolveListen, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolveListen(/** @type {import('node:net').AddressInfo} */ (server.address()).port));
-    });
+    const bound = await kit.listen(server, port, host);
     api.url = `http://${host}:${bound}`;
     api.streams = Object.fromEntries(specs.map(([name, colour]) => [name, { name, colour, url: `${api.url}/whep/${name}` }]));
   } catch (err) {
@@ -1356,26 +1274,12 @@ export async function startWhepServer(options = {}) {
 // ---------------------------------------------------------------------------------------------
 // Standalone
 
-/** @param {string} name */
-function arg(name) {
-  const argv = process.argv.slice(2);
-  const eq = argv.find((a) => a.startsWith(`--${name}=`));
-  if (eq) return eq.slice(name.length + 3);
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (kit.isMain(import.meta.url)) {
   const whep = await startWhepServer({
-    host: arg('host') ?? '127.0.0.1',
-    port: Number(arg('port') ?? process.env.WHEP_PORT ?? 8500),
+    host: kit.arg('host') ?? '127.0.0.1',
+    port: Number(kit.arg('port') ?? process.env.WHEP_PORT ?? 8500),
   });
   console.log(`control   ${whep.url}  (POST /control/<stream>, GET /reset, /log, /sessions)`);
   for (const s of Object.values(whep.streams)) console.log(`${s.name.padEnd(9)} ${s.url}  (${s.colour}, VP8)`);
-  const stop = async () => {
-    await whep.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  kit.closeOnSignal(whep);
 }

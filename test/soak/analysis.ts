@@ -1,28 +1,12 @@
 /**
  * The soak's picture rule, applied after the run to what was recorded (pure: no DOM, no
  * servers). The rule itself is stated at the top of soak.test.ts; this is its implementation.
+ * When each stream was live, and which faults were due, come from the fault timeline
+ * (test/support/timeline.ts), the model the flapping tests use too.
  */
+import type { FaultTimeline } from '../support/timeline.js';
 
 export type StreamId = 'hls:primary' | 'hls:fallback' | 'whep:primary' | 'whep:fallback';
-
-/** One change of a stream's fault, as the soak made it. */
-export interface FaultChange {
-  stream: StreamId;
-  /** 'none', a fault kind, or a WHEP sequence such as 'cut+post-404'. */
-  kind: string;
-  /** The stream serves viewers normally under this fault ('none', 400 ms slow segments). */
-  live: boolean;
-  /** Date.now() before the control call (a fault counts from here) … */
-  startedAt: number;
-  /** … and after it (a recovery counts from here: the server is serving again). */
-  appliedAt: number;
-  /**
-   * How long this fault, on a player's primary, may hold back the player's verdict on its
-   * fallback (a hung probe runs to its deadline; a probe that says live while segments hang
-   * runs to the startup limit), in ms; 0 for faults that are seen at once.
-   */
-  dueMs: number;
-}
 
 export interface PlayerSample {
   state: string;
@@ -73,33 +57,6 @@ export interface GapFigures {
 
 export const isPicture = (seen: string) => seen === 'red' || seen === 'blue';
 
-interface LiveSpan {
-  from: number;
-  to: number;
-}
-
-/** When each stream was live: from a live change's appliedAt to the next change's startedAt. */
-export function liveSpans(changes: FaultChange[], stream: StreamId, end: number): LiveSpan[] {
-  const mine = changes.filter((c) => c.stream === stream).sort((a, b) => a.startedAt - b.startedAt);
-  const spans: LiveSpan[] = [];
-  mine.forEach((change, i) => {
-    if (!change.live) return;
-    spans.push({ from: change.appliedAt, to: mine[i + 1]?.startedAt ?? end });
-  });
-  return spans;
-}
-
-/** The longest due of a stream's faults in force at any time within [from, to]. */
-function dueWithin(changes: FaultChange[], stream: StreamId, from: number, to: number, end: number): number {
-  const mine = changes.filter((c) => c.stream === stream).sort((a, b) => a.startedAt - b.startedAt);
-  let due = 0;
-  mine.forEach((change, i) => {
-    const until = mine[i + 1]?.appliedAt ?? end;
-    if (change.startedAt <= to && until >= from) due = Math.max(due, change.dueMs);
-  });
-  return due;
-}
-
 const NO_PICTURE_LIMIT_MS = 5000;
 
 /**
@@ -109,17 +66,16 @@ const NO_PICTURE_LIMIT_MS = 5000;
 export function checkPicture(options: {
   player: PlayerSpec;
   samples: Sample[];
-  changes: FaultChange[];
+  faults: FaultTimeline<StreamId>;
   excluded: Excluded[];
   requests: (stream: StreamId, from: number) => number | null;
   backoffCapMs: number;
   end: number;
 }): { violations: Violation[]; figures: GapFigures } {
-  const { player, samples, changes, excluded, requests, backoffCapMs, end } = options;
+  const { player, samples, faults, excluded, requests, backoffCapMs, end } = options;
   const violations: Violation[] = [];
   const figures: GapFigures = { longestNoPictureMs: 0, longestOwedMs: 0, longestPreliveWaitMs: 0, longestFrozenPictureMs: 0 };
   let frozenSince: { t: number; frame: string } | null = null;
-  const spans = { [player.primary]: liveSpans(changes, player.primary, end), [player.fallback]: liveSpans(changes, player.fallback, end) };
   const other = (s: StreamId) => (s === player.primary ? player.fallback : player.primary);
   const exclusionAt = (t: number) => excluded.find((e) => t >= e.from && t < e.to);
 
@@ -165,7 +121,7 @@ export function checkPicture(options: {
     let owedFrom = Infinity;
     const why: string[] = [];
     for (const stream of [player.primary, player.fallback]) {
-      const span = spans[stream].find((s) => t >= s.from && t < s.to);
+      const span = faults.liveAt(stream, t, end);
       if (!span) continue;
       let clock: number;
       if (span.from <= gapStart) {
@@ -173,7 +129,7 @@ export function checkPicture(options: {
       } else {
         // Recovered during the gap (prelive): from the player's first request to it.
         const first = requests(stream, span.from);
-        const waitLimit = backoffCapMs + NO_PICTURE_LIMIT_MS + dueWithin(changes, other(stream), span.from, t, end);
+        const waitLimit = backoffCapMs + NO_PICTURE_LIMIT_MS + faults.dueWithin(other(stream), span.from, t, end);
         if (first === null || first > t) {
           figures.longestPreliveWaitMs = Math.max(figures.longestPreliveWaitMs, t - span.from);
           if (t - span.from > waitLimit && !reportedWait) {
@@ -192,7 +148,7 @@ export function checkPicture(options: {
         clock = first;
       }
       // The primary is preferred in prelive: a fallback's verdict may wait for the primary's.
-      if (stream === player.fallback) clock += dueWithin(changes, player.primary, clock, t, end);
+      if (stream === player.fallback) clock += faults.dueWithin(player.primary, clock, t, end);
       if (clock < owedFrom) owedFrom = clock;
       why.push(`${stream} live since ${fmt(span.from)}, clock from ${fmt(clock)}`);
     }

@@ -64,21 +64,25 @@ import { DEFAULT_THRESHOLDS } from '../../src/policy/thresholds.js';
 import type { LivePlayer } from '../../src/live-player.js';
 import {
   classify,
+  type FaultKind,
   mountPlayer,
   openWhepSessions,
   origin,
+  poll,
+  type RecordedChange,
   recordFigure,
   recordStates,
+  recordUncaught,
   requestLog,
   resetServers,
   setFault,
   setWhepFault,
   whep,
-  type FaultKind,
   type WhepFaultKind,
   whepLog,
 } from '../browser/helpers.js';
-import { checkPicture, fmt, isPicture, setEpoch, type FaultChange, type PlayerSpec, type Sample, type StreamId, type Violation } from './analysis.js';
+import { FaultTimeline } from '../support/timeline.js';
+import { checkPicture, fmt, isPicture, setEpoch, type GapFigures, type PlayerSpec, type Sample, type StreamId, type Violation } from './analysis.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => raw.setTimeout(resolve, ms));
 
@@ -244,9 +248,7 @@ interface QuietReading {
   counts: ResourceCounts;
 }
 
-const uncaught: string[] = [];
-window.addEventListener('error', (event) => uncaught.push(String(event.error ?? event.message)));
-window.addEventListener('unhandledrejection', (event) => uncaught.push(String(event.reason)));
+const uncaught = recordUncaught();
 
 async function gc(): Promise<void> {
   await executeServerCommand('soak-gc');
@@ -276,46 +278,79 @@ async function restingCounts(): Promise<ResourceCounts> {
 const brief = (c: ResourceCounts) =>
   `MediaSource ${c.mediaSources}, hls.js ${c.hlsInstances}, RTCPeerConnection ${c.peerConnections}, timers ${c.timers}, listeners ${c.listeners.total} (window ${c.listeners.window}, document ${c.listeners.document}, in page ${c.listeners.connected}, detached ${c.listeners.detached}, other ${c.listeners.other})`;
 
-describe('chaos soak', function () {
-  it('never stuck, never leaking', async function () {
-    const { minutes, seed } = await executeServerCommand<{ minutes: number; seed: number }, undefined>('soak-config');
-    this.timeout(minutes * 60000 + 180000);
-    const random = rng(seed);
-    console.log(`[soak] seed ${seed} (replay with SOAK_SEED=${seed}), ${minutes} min, backoff cap ${BACKOFF_CAP_MS} ms`);
+type Rng = ReturnType<typeof rng>;
 
+/**
+ * One soak run: its players, servers' faults, samples and findings, and its phases in order
+ * (set-up, chaos phases each followed by a quiet point, with stops and restarts inside them,
+ * the removal, the picture rule, the report). The `it` below calls the phases.
+ */
+class SoakRun {
+  readonly violations: Violation[] = [];
+  readonly faults = new FaultTimeline<StreamId>();
+  readonly logs: RequestLogs;
+  readonly faultCounts: Record<string, number> = {};
+  recoveries = 0;
+  bothDown = 0;
+  cycles = 0;
+  readonly quiet: QuietReading[] = [];
+  readonly samples: Sample[] = [];
+  private sampling = true;
+  private sampler: Promise<void> = Promise.resolve();
+  /** Where the picture rule does not apply, per player: before mounting, while stopped, after removal. */
+  readonly excluded: Record<string, { from: number; to: number }[]>;
+  players: Player[] = [];
+  baseline!: ResourceCounts;
+
+  private constructor(
+    readonly minutes: number,
+    readonly seed: number,
+    readonly random: Rng,
+    readonly startedAt: number,
+    readonly endAt: number,
+  ) {
+    this.logs = new RequestLogs(startedAt);
+    this.excluded = { A: [], B: [] };
+    for (const stream of ['hls:primary', 'hls:fallback', 'whep:primary', 'whep:fallback'] as StreamId[]) {
+      this.faults.record({ stream, kind: 'none', live: true, startedAt, appliedAt: startedAt, dueMs: 0 });
+    }
+  }
+
+  violate(invariant: string, detail: string, player?: string) {
+    const v = { invariant, player, at: Date.now(), detail };
+    this.violations.push(v);
+    console.log(`[soak] VIOLATION ${fmt(v.at)} ${player ?? ''} ${invariant}: ${detail}`);
+  }
+
+  current(stream: StreamId) {
+    return this.faults.current(stream)!;
+  }
+
+  async change(stream: StreamId, def: FaultDef): Promise<void> {
+    await this.faults.change(stream, def.name, def.apply, { live: def.live, dueMs: def.dueMs });
+    if (def.name === 'none') this.recoveries += 1;
+    else this.faultCounts[`${stream} ${def.name}`] = (this.faultCounts[`${stream} ${def.name}`] ?? 0) + 1;
+  }
+
+  lastSeen(p: Player) {
+    return this.samples.at(-1)?.players[p.id];
+  }
+
+  // --- set-up --------------------------------------------------------------------------------
+
+  /** Healthy servers, the resting counts before any player, both players mounted, the sampler running. */
+  static async setUp(minutes: number, seed: number, random: Rng): Promise<SoakRun> {
     await resetServers();
     const [{ streams: hls, posterUrl }, { streams: wh, controlUrl: whepControl }] = await Promise.all([origin(), whep()]);
     const startedAt = Date.now();
     setEpoch(startedAt);
-    const endAt = startedAt + minutes * 60000;
-    const violations: Violation[] = [];
-    const violate = (invariant: string, detail: string, player?: string) => {
-      const v = { invariant, player, at: Date.now(), detail };
-      violations.push(v);
-      console.log(`[soak] VIOLATION ${fmt(v.at)} ${player ?? ''} ${invariant}: ${detail}`);
-    };
-    const changes: FaultChange[] = [];
-    const logs = new RequestLogs(startedAt);
-    const faultCounts: Record<string, number> = {};
-    let recoveries = 0;
-    let bothDown = 0;
-    for (const stream of ['hls:primary', 'hls:fallback', 'whep:primary', 'whep:fallback'] as StreamId[]) {
-      changes.push({ stream, kind: 'none', live: true, startedAt, appliedAt: startedAt, dueMs: 0 });
-    }
-    const current = (stream: StreamId) => changes.filter((c) => c.stream === stream).at(-1)!;
-    async function change(stream: StreamId, def: FaultDef): Promise<void> {
-      const start = Date.now();
-      await def.apply();
-      changes.push({ stream, kind: def.name, live: def.live, startedAt: start, appliedAt: Date.now(), dueMs: def.dueMs });
-      if (def.name === 'none') recoveries += 1;
-      else faultCounts[`${stream} ${def.name}`] = (faultCounts[`${stream} ${def.name}`] ?? 0) + 1;
-    }
+    const run = new SoakRun(minutes, seed, random, startedAt, startedAt + minutes * 60000);
 
     // Baseline before any player exists.
     document.body.style.display = 'flex';
     document.body.style.gap = '8px';
-    const baseline = await restingCounts();
-    console.log(`[soak] baseline: ${brief(baseline)}`);
+    run.baseline = await restingCounts();
+    console.log(`[soak] baseline: ${brief(run.baseline)}`);
 
     const mountedAt = Date.now();
     const mount = async (id: string, attributes: Record<string, string | boolean>) => {
@@ -323,7 +358,7 @@ describe('chaos soak', function () {
       element.style.width = '380px';
       return element;
     };
-    const players: Player[] = [
+    run.players = [
       {
         id: 'A',
         selector: '#soak-A',
@@ -343,246 +378,266 @@ describe('chaos soak', function () {
         stops: [],
       },
     ];
-    const excluded: Record<string, { from: number; to: number }[]> = {
-      A: [{ from: 0, to: mountedAt }],
-      B: [{ from: 0, to: mountedAt }],
-    };
+    run.excluded.A.push({ from: 0, to: mountedAt });
+    run.excluded.B.push({ from: 0, to: mountedAt });
+    run.sampler = run.sample();
+    return run;
+  }
 
-    // The sampler: both players from one screenshot, and their states.
-    const samples: Sample[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const t = Date.now();
-        const states = Object.fromEntries(players.map((p) => [p.id, p.element.state]));
-        // The video on screen's position and decoded frames: a frozen last frame is still "picture"
-        // by the pixels; this tells how long it stood still (a figure, not an invariant).
-        const frames = Object.fromEntries(
-          players.map((p) => {
-            const video = p.element.shadowRoot?.querySelector<HTMLVideoElement>('video[data-visible]');
-            return [p.id, video ? `${video.currentTime.toFixed(3)}/${video.getVideoPlaybackQuality().totalVideoFrames}` : undefined];
-          }),
-        );
-        const colours = await executeServerCommand<({ r: number; g: number; b: number } | null)[], { selectors: string[] }>('soak-sample', {
-          selectors: players.map((p) => p.selector),
-        });
-        const at = Math.round((t + Date.now()) / 2);
-        samples.push({
-          t: at,
-          players: Object.fromEntries(
-            players.map((p, i) => [p.id, { state: states[p.id], seen: colours[i] ? classify(colours[i]!) : 'none', frame: frames[p.id] }]),
-          ),
-        });
-        await sleep(Math.max(0, SAMPLE_EVERY_MS - (Date.now() - t)));
-      }
-    })();
-    const lastSeen = (p: Player) => samples.at(-1)?.players[p.id];
-
-    /** Waits until every player plays its primary with its picture on 3 samples in a row. */
-    async function settledOnPrimaries(limitMs: number): Promise<boolean> {
-      const from = Date.now();
-      let streak = 0;
-      let count = samples.length;
-      while (Date.now() - from < limitMs) {
-        await sleep(100);
-        if (samples.length === count) continue;
-        count = samples.length;
-        const ok = players.every((p) => p.element.state === 'primary' && lastSeen(p)?.seen === 'red');
-        streak = ok ? streak + 1 : 0;
-        if (streak >= 3) return true;
-      }
-      return false;
+  /** The sampler: both players from one screenshot, and their states, every SAMPLE_EVERY_MS until stopped. */
+  private async sample(): Promise<void> {
+    const { players } = this;
+    while (this.sampling) {
+      const t = Date.now();
+      const states = Object.fromEntries(players.map((p) => [p.id, p.element.state]));
+      // The video on screen's position and decoded frames: a frozen last frame is still "picture"
+      // by the pixels; this tells how long it stood still (a figure, not an invariant).
+      const frames = Object.fromEntries(
+        players.map((p) => {
+          const video = p.element.shadowRoot?.querySelector<HTMLVideoElement>('video[data-visible]');
+          return [p.id, video ? `${video.currentTime.toFixed(3)}/${video.getVideoPlaybackQuality().totalVideoFrames}` : undefined];
+        }),
+      );
+      const colours = await executeServerCommand<({ r: number; g: number; b: number } | null)[], { selectors: string[] }>('soak-sample', {
+        selectors: players.map((p) => p.selector),
+      });
+      const at = Math.round((t + Date.now()) / 2);
+      this.samples.push({
+        t: at,
+        players: Object.fromEntries(
+          players.map((p, i) => [p.id, { state: states[p.id], seen: colours[i] ? classify(colours[i]!) : 'none', frame: frames[p.id] }]),
+        ),
+      });
+      await sleep(Math.max(0, SAMPLE_EVERY_MS - (Date.now() - t)));
     }
+  }
 
-    const quiet: QuietReading[] = [];
-    async function quietPoint(label: string): Promise<void> {
-      for (const p of players) {
-        for (const stream of [p.primary, p.fallback]) if (current(stream).kind !== 'none') await change(stream, healthy(stream));
-      }
-      await sleep(1000);
-      for (const p of players) p.element.reload();
-      if (!(await settledOnPrimaries(20000))) {
-        violate('quiet point: both players back on their primaries within 20 s', players.map((p) => `${p.id}: ${p.element.state}, seen ${lastSeen(p)?.seen}`).join('; '));
-      }
-      await sleep(2000);
-      // The WHEP server's own count: B holds its primary's session, A (HLS, cold standby) none.
-      let open: { primary: number; fallback: number };
-      const deadline = Date.now() + 5000;
-      do {
-        open = { primary: await whepSessionsOn('primary'), fallback: await whepSessionsOn('fallback') };
-        if (open.primary === 1 && open.fallback === 0) break;
-        await sleep(250);
-      } while (Date.now() < deadline);
-      if (open.primary !== 1 || open.fallback !== 0) {
-        violate('WHEP sessions at a quiet point = what the players hold (primary 1, fallback 0)', `server counts primary ${open.primary}, fallback ${open.fallback}`);
-      }
-      const reading = await restingCounts();
-      quiet.push({ at: Date.now(), label, counts: reading });
-      console.log(`[soak] ${fmt(Date.now())} quiet point ${label}: ${brief(reading)}; timers set at: ${reading.timerSites.join(', ')}`);
-      const expected = { mediaSources: 1, hlsInstances: 1, peerConnections: 1 };
-      for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
-        if (reading[key] !== expected[key]) violate(`no growth: ${key} at a quiet point = ${expected[key]}`, `${label}: ${brief(reading)}`);
-      }
-    }
+  // --- chaos phases and quiet points ------------------------------------------------------------
 
-    /** A deliberate stop of a player's primary, then the checks, then a restart. */
-    async function stopAndRestart(p: Player): Promise<void> {
-      p.busy = true;
-      const fallbackDue = current(p.fallback).live ? 0 : current(p.fallback).dueMs;
-      const limit = STOP_LIMIT_MS + fallbackDue;
-      const signalledAt = Date.now();
-      excluded[p.id].push({ from: signalledAt, to: Infinity });
-      console.log(`[soak] ${fmt(signalledAt)} stop ${p.id}'s primary (state ${p.element.state})`);
-      if (p.primary === 'hls:primary') await change(p.primary, hlsFault(p.primary, 'endlist'));
-      else await change(p.primary, whepFault(p.primary, [{ kind: 'stop' }]));
-      let stoppedAt: number | null = null;
-      while (Date.now() - signalledAt < limit) {
-        if (p.element.state === 'stopped') {
-          stoppedAt = Date.now();
-          break;
-        }
-        await sleep(50);
-      }
-      p.stops.push({ signalledAt, stoppedAt, detectMs: stoppedAt && stoppedAt - signalledAt });
-      if (stoppedAt === null) {
-        violate(`stop: state stopped within ${limit} ms`, `still ${p.element.state} (seen ${lastSeen(p)?.seen})`, p.id);
-      } else {
-        await sleep(STOP_HOLD_MS);
-        const quietFrom = stoppedAt + 1000;
-        const now = Date.now();
-        const shown = samples.filter((s) => s.t >= stoppedAt! + 500 && s.t < now).map((s) => s.players[p.id]!);
-        const wrong = shown.filter((s) => isPicture(s.seen) || s.state !== 'stopped');
-        if (wrong.length) violate('stop: no picture, state stays stopped', `${wrong.length}/${shown.length} samples after stopped: ${wrong.slice(0, 3).map((s) => `${s.state}/${s.seen}`).join(', ')}`, p.id);
-        await logs.pull();
-        for (const stream of [p.primary, p.fallback]) {
-          const late = logs.between(stream, quietFrom, now);
-          if (late.length) violate('stop: no request after stopped', `${stream}: ${late.length} request(s) from ${fmt(late[0].t)}: ${late.slice(0, 3).map((e) => e.what).join(', ')}`, p.id);
-        }
-        const whepStream = (p.primary.startsWith('whep:') ? p.primary : p.fallback).slice(5) as 'primary' | 'fallback';
-        const open = await whepSessionsOn(whepStream);
-        if (open !== 0) violate('stop: no WHEP session open after stopped', `${open} open on ${whepStream}`, p.id);
-      }
-      // Restart: the primary live again, then reload (the fallback keeps whatever chaos left).
-      await change(p.primary, healthy(p.primary));
-      p.element.reload();
-      excluded[p.id].at(-1)!.to = Date.now();
-      console.log(`[soak] ${fmt(Date.now())} ${p.id} restarted after its stop (${stoppedAt ? `stopped in ${stoppedAt - signalledAt} ms` : 'never stopped'})`);
-      p.busy = false;
-    }
-
-    /** One chaos phase: faults and recoveries every 1–4 s, stops at the planned times. */
-    async function chaos(phaseMs: number, stopsAt: Map<Player, number>): Promise<void> {
-      const phaseStart = Date.now();
-      const running: Promise<void>[] = [];
-      while (Date.now() - phaseStart < phaseMs) {
-        for (const [p, at] of stopsAt) {
-          if (Date.now() - phaseStart >= at) {
-            stopsAt.delete(p);
-            running.push(stopAndRestart(p));
-          }
-        }
-        const free = players.filter((p) => !p.busy);
-        if (free.length) {
-          const p = random.pick(free);
-          const roll = random.next();
-          const down = [p.primary, p.fallback].filter((s) => !current(s).live);
-          if (roll < 0.35 && down.length) {
-            // a recovery
-            const stream = random.pick(down);
-            await change(stream, healthy(stream));
-          } else if (roll < 0.55) {
-            // both of one player's sources down at once
-            bothDown += 1;
-            await Promise.all([p.primary, p.fallback].map((s) => change(s, random.pick(faultMenu(s)))));
-          } else {
-            const stream = random.pick([p.primary, p.fallback]);
-            await change(stream, random.pick(faultMenu(stream)));
-          }
-        }
-        await sleep(random.between(1000, 4000));
-        await logs.pull();
-      }
-      await Promise.all(running);
-      await logs.pull();
-    }
-
-    // --- the run ---------------------------------------------------------------------------
-    await quietPoint('start');
+  /** A quiet point first, then chaos phases, each followed by a quiet point, while a cycle fits in the run. */
+  async chaosCycles(): Promise<void> {
+    const { random, players } = this;
+    await this.quietPoint('start');
     // The hls.js counter really counts the element's instances: A plays HLS (1) … (0 after removal, at the end).
-    if (quiet[0].counts.hlsInstances !== 1) violate('instrument: the hls.js counter sees the instance of A', brief(quiet[0].counts));
-    let cycle = 0;
-    while (Date.now() + CHAOS_PHASE_MS + QUIET_BUDGET_MS < endAt || cycle === 0) {
-      cycle += 1;
+    if (this.quiet[0].counts.hlsInstances !== 1) this.violate('instrument: the hls.js counter sees the instance of A', brief(this.quiet[0].counts));
+    while (Date.now() + CHAOS_PHASE_MS + QUIET_BUDGET_MS < this.endAt || this.cycles === 0) {
+      this.cycles += 1;
       const stopsAt = new Map<Player, number>();
       for (const [i, p] of players.entries()) {
         // Both primaries are stopped in the first phase (A early, B mid-phase), then at random.
-        if (cycle === 1) stopsAt.set(p, CHAOS_PHASE_MS * (i === 0 ? random.between(0.1, 0.25) : random.between(0.45, 0.6)));
+        if (this.cycles === 1) stopsAt.set(p, CHAOS_PHASE_MS * (i === 0 ? random.between(0.1, 0.25) : random.between(0.45, 0.6)));
         else if (random.chance(0.4)) stopsAt.set(p, CHAOS_PHASE_MS * random.between(0.1, 0.6));
       }
-      console.log(`[soak] ${fmt(Date.now())} chaos phase ${cycle}`);
-      await chaos(CHAOS_PHASE_MS, stopsAt);
-      await quietPoint(`after phase ${cycle}`);
-      await logs.pull();
+      console.log(`[soak] ${fmt(Date.now())} chaos phase ${this.cycles}`);
+      await this.chaos(CHAOS_PHASE_MS, stopsAt);
+      await this.quietPoint(`after phase ${this.cycles}`);
+      await this.logs.pull();
     }
+  }
 
-    // --- the end: remove the players, everything must go --------------------------------------
+  /** One chaos phase: faults and recoveries every 1–4 s, stops at the planned times. */
+  private async chaos(phaseMs: number, stopsAt: Map<Player, number>): Promise<void> {
+    const { random, players } = this;
+    const phaseStart = Date.now();
+    const running: Promise<void>[] = [];
+    while (Date.now() - phaseStart < phaseMs) {
+      for (const [p, at] of stopsAt) {
+        if (Date.now() - phaseStart >= at) {
+          stopsAt.delete(p);
+          running.push(this.stopAndRestart(p));
+        }
+      }
+      const free = players.filter((p) => !p.busy);
+      if (free.length) {
+        const p = random.pick(free);
+        const roll = random.next();
+        const down = [p.primary, p.fallback].filter((s) => !this.current(s).live);
+        if (roll < 0.35 && down.length) {
+          // a recovery
+          const stream = random.pick(down);
+          await this.change(stream, healthy(stream));
+        } else if (roll < 0.55) {
+          // both of one player's sources down at once
+          this.bothDown += 1;
+          await Promise.all([p.primary, p.fallback].map((s) => this.change(s, random.pick(faultMenu(s)))));
+        } else {
+          const stream = random.pick([p.primary, p.fallback]);
+          await this.change(stream, random.pick(faultMenu(stream)));
+        }
+      }
+      await sleep(random.between(1000, 4000));
+      await this.logs.pull();
+    }
+    await Promise.all(running);
+    await this.logs.pull();
+  }
+
+  /** Waits until every player plays its primary with its picture on 3 samples in a row. */
+  private async settledOnPrimaries(limitMs: number): Promise<boolean> {
+    const from = Date.now();
+    let streak = 0;
+    let count = this.samples.length;
+    while (Date.now() - from < limitMs) {
+      await sleep(100);
+      if (this.samples.length === count) continue;
+      count = this.samples.length;
+      const ok = this.players.every((p) => p.element.state === 'primary' && this.lastSeen(p)?.seen === 'red');
+      streak = ok ? streak + 1 : 0;
+      if (streak >= 3) return true;
+    }
+    return false;
+  }
+
+  /** Every stream healthy, both players reloaded and back on their primaries; then the checks of a quiet point. */
+  private async quietPoint(label: string): Promise<void> {
+    const { players } = this;
+    for (const p of players) {
+      for (const stream of [p.primary, p.fallback]) if (this.current(stream).kind !== 'none') await this.change(stream, healthy(stream));
+    }
+    await sleep(1000);
+    for (const p of players) p.element.reload();
+    if (!(await this.settledOnPrimaries(20000))) {
+      this.violate('quiet point: both players back on their primaries within 20 s', players.map((p) => `${p.id}: ${p.element.state}, seen ${this.lastSeen(p)?.seen}`).join('; '));
+    }
+    await sleep(2000);
+    // The WHEP server's own count: B holds its primary's session, A (HLS, cold standby) none.
+    let open = { primary: 0, fallback: 0 };
+    await poll(
+      async () => {
+        open = { primary: await whepSessionsOn('primary'), fallback: await whepSessionsOn('fallback') };
+        return open.primary === 1 && open.fallback === 0;
+      },
+      5000,
+      250,
+      sleep,
+    );
+    if (open.primary !== 1 || open.fallback !== 0) {
+      this.violate('WHEP sessions at a quiet point = what the players hold (primary 1, fallback 0)', `server counts primary ${open.primary}, fallback ${open.fallback}`);
+    }
+    const reading = await restingCounts();
+    this.quiet.push({ at: Date.now(), label, counts: reading });
+    console.log(`[soak] ${fmt(Date.now())} quiet point ${label}: ${brief(reading)}; timers set at: ${reading.timerSites.join(', ')}`);
+    const expected = { mediaSources: 1, hlsInstances: 1, peerConnections: 1 };
+    for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+      if (reading[key] !== expected[key]) this.violate(`no growth: ${key} at a quiet point = ${expected[key]}`, `${label}: ${brief(reading)}`);
+    }
+  }
+
+  // --- stops and restarts -------------------------------------------------------------------
+
+  /** A deliberate stop of a player's primary, then the checks, then a restart. */
+  private async stopAndRestart(p: Player): Promise<void> {
+    p.busy = true;
+    const fallbackDue = this.current(p.fallback).live ? 0 : this.current(p.fallback).dueMs;
+    const limit = STOP_LIMIT_MS + fallbackDue;
+    const signalledAt = Date.now();
+    this.excluded[p.id].push({ from: signalledAt, to: Infinity });
+    console.log(`[soak] ${fmt(signalledAt)} stop ${p.id}'s primary (state ${p.element.state})`);
+    if (p.primary === 'hls:primary') await this.change(p.primary, hlsFault(p.primary, 'endlist'));
+    else await this.change(p.primary, whepFault(p.primary, [{ kind: 'stop' }]));
+    const stoppedAt = await poll(() => (p.element.state === 'stopped' ? Date.now() : null), limit - (Date.now() - signalledAt), 50, sleep);
+    p.stops.push({ signalledAt, stoppedAt, detectMs: stoppedAt && stoppedAt - signalledAt });
+    if (stoppedAt === null) {
+      this.violate(`stop: state stopped within ${limit} ms`, `still ${p.element.state} (seen ${this.lastSeen(p)?.seen})`, p.id);
+    } else {
+      await this.stoppedChecks(p, stoppedAt);
+    }
+    // Restart: the primary live again, then reload (the fallback keeps whatever chaos left).
+    await this.change(p.primary, healthy(p.primary));
+    p.element.reload();
+    this.excluded[p.id].at(-1)!.to = Date.now();
+    console.log(`[soak] ${fmt(Date.now())} ${p.id} restarted after its stop (${stoppedAt ? `stopped in ${stoppedAt - signalledAt} ms` : 'never stopped'})`);
+    p.busy = false;
+  }
+
+  /** A stopped player shows no picture, stays stopped, asks nothing and holds no WHEP session. */
+  private async stoppedChecks(p: Player, stoppedAt: number): Promise<void> {
+    await sleep(STOP_HOLD_MS);
+    const quietFrom = stoppedAt + 1000;
+    const now = Date.now();
+    const shown = this.samples.filter((s) => s.t >= stoppedAt + 500 && s.t < now).map((s) => s.players[p.id]!);
+    const wrong = shown.filter((s) => isPicture(s.seen) || s.state !== 'stopped');
+    if (wrong.length) this.violate('stop: no picture, state stays stopped', `${wrong.length}/${shown.length} samples after stopped: ${wrong.slice(0, 3).map((s) => `${s.state}/${s.seen}`).join(', ')}`, p.id);
+    await this.logs.pull();
+    for (const stream of [p.primary, p.fallback]) {
+      const late = this.logs.between(stream, quietFrom, now);
+      if (late.length) this.violate('stop: no request after stopped', `${stream}: ${late.length} request(s) from ${fmt(late[0].t)}: ${late.slice(0, 3).map((e) => e.what).join(', ')}`, p.id);
+    }
+    const whepStream = (p.primary.startsWith('whep:') ? p.primary : p.fallback).slice(5) as 'primary' | 'fallback';
+    const open = await whepSessionsOn(whepStream);
+    if (open !== 0) this.violate('stop: no WHEP session open after stopped', `${open} open on ${whepStream}`, p.id);
+  }
+
+  // --- the end: remove the players, everything must go ------------------------------------------
+
+  /**
+   * Removes both players: no WHEP session left, no request afterwards, the counters back to the
+   * baseline; the trend over the quiet points; no uncaught error. Returns what the players
+   * went through (their state changes), kept before the players are let go.
+   */
+  async removalChecks(): Promise<Map<string, RecordedChange[]>> {
+    const { players } = this;
     const removedAt = Date.now();
     for (const p of players) {
-      excluded[p.id].push({ from: removedAt, to: Infinity });
+      this.excluded[p.id].push({ from: removedAt, to: Infinity });
       p.element.remove();
     }
-    const closedDeadline = Date.now() + 5000;
-    let open = await openWhepSessions();
-    while (open !== 0 && Date.now() < closedDeadline) {
-      await sleep(100);
-      open = await openWhepSessions();
-    }
-    if (open !== 0) violate('WHEP sessions: 0 after the players are removed', `${open} still open after 5 s`);
+    let open = -1;
+    await poll(async () => (open = await openWhepSessions()) === 0, 5000, 100, sleep);
+    if (open !== 0) this.violate('WHEP sessions: 0 after the players are removed', `${open} still open after 5 s`);
     await sleep(1000);
     const silentFrom = Date.now();
     await sleep(3000);
-    sampling = false;
-    await sampler;
-    await logs.pull();
+    this.sampling = false;
+    await this.sampler;
+    await this.logs.pull();
     for (const stream of ['hls:primary', 'hls:fallback', 'whep:primary', 'whep:fallback'] as StreamId[]) {
-      const late = logs.between(stream, silentFrom, Date.now());
-      if (late.length) violate('no request after the players are removed', `${stream}: ${late.map((e) => e.what).slice(0, 3).join(', ')}`);
+      const late = this.logs.between(stream, silentFrom, Date.now());
+      if (late.length) this.violate('no request after the players are removed', `${stream}: ${late.map((e) => e.what).slice(0, 3).join(', ')}`);
     }
     // What the players went through, then no more references to them from here: what stays
     // alive after a GC is what the page itself retains.
     const stateLog = new Map(players.map((p) => [p.id, [...recordStates(p.element)]]));
     for (const p of players) (p as { element: LivePlayer | null }).element = null;
-    const final = await restingCounts();
+    this.final = await restingCounts();
+    const { baseline, final } = this;
     console.log(`[soak] after removal: ${brief(final)}`);
     for (const key of ['mediaSources', 'hlsInstances', 'peerConnections'] as const) {
-      if (final[key] !== 0) violate(`no growth: ${key} 0 after removal`, brief(final));
+      if (final[key] !== 0) this.violate(`no growth: ${key} 0 after removal`, brief(final));
     }
-    if (final.timers > baseline.timers + TIMER_SLACK) violate('no growth: timers back to the baseline after removal', `baseline ${baseline.timers}, now ${final.timers}; set at: ${final.timerSites.join(', ')}`);
+    if (final.timers > baseline.timers + TIMER_SLACK) this.violate('no growth: timers back to the baseline after removal', `baseline ${baseline.timers}, now ${final.timers}; set at: ${final.timerSites.join(', ')}`);
     if (final.listeners.total > baseline.listeners.total + LISTENER_SLACK) {
-      violate('no growth: listeners back to the baseline after removal', `baseline ${brief(baseline)}; now ${brief(final)}; commonest now: ${final.listeners.top.join(', ')}`);
+      this.violate('no growth: listeners back to the baseline after removal', `baseline ${brief(baseline)}; now ${brief(final)}; commonest now: ${final.listeners.top.join(', ')}`);
     }
     // Trend over the quiet points: the last two not above the first (+ slack).
+    const { quiet } = this;
     if (quiet.length >= 2) {
       const first = quiet[0].counts;
       for (const q of quiet.slice(-2)) {
-        if (q.counts.timers > first.timers + TIMER_SLACK) violate('no growth: pending timers over the quiet points', `${quiet[0].label}: ${first.timers}; ${q.label}: ${q.counts.timers}; set at: ${q.counts.timerSites.join(', ')}`);
+        if (q.counts.timers > first.timers + TIMER_SLACK) this.violate('no growth: pending timers over the quiet points', `${quiet[0].label}: ${first.timers}; ${q.label}: ${q.counts.timers}; set at: ${q.counts.timerSites.join(', ')}`);
         if (q.counts.listeners.total > first.listeners.total + LISTENER_SLACK) {
-          violate('no growth: event listeners over the quiet points', `${quiet[0].label}: ${brief(first)}; ${q.label}: ${brief(q.counts)}; commonest: ${q.counts.listeners.top.join(', ')}`);
+          this.violate('no growth: event listeners over the quiet points', `${quiet[0].label}: ${brief(first)}; ${q.label}: ${brief(q.counts)}; commonest: ${q.counts.listeners.top.join(', ')}`);
         }
       }
     }
-    for (const error of uncaught) violate('no uncaught error on the page', error);
+    for (const error of uncaught) this.violate('no uncaught error on the page', String(error));
+    return stateLog;
+  }
 
-    // The picture rule over the whole run.
-    const end = Date.now();
-    const gapFigures: Record<string, unknown> = {};
-    for (const p of players) {
+  final!: ResourceCounts;
+
+  // --- the picture rule over the whole run ------------------------------------------------------
+
+  /** Applies the picture rule to each player; each violation told with the player's own account. Returns the gap figures. */
+  pictureChecks(stateLog: Map<string, RecordedChange[]>, end: number): Record<string, GapFigures> {
+    const gapFigures: Record<string, GapFigures> = {};
+    for (const p of this.players) {
       const { violations: found, figures } = checkPicture({
         player: p,
-        samples,
-        changes,
-        excluded: excluded[p.id].map((e) => ({ from: e.from, to: e.to === Infinity ? end : e.to })),
-        requests: (stream, from) => logs.firstMediaRequest(stream, from),
+        samples: this.samples,
+        faults: this.faults,
+        excluded: this.excluded[p.id].map((e) => ({ from: e.from, to: e.to === Infinity ? end : e.to })),
+        requests: (stream, from) => this.logs.firstMediaRequest(stream, from),
         backoffCapMs: BACKOFF_CAP_MS,
         end,
       });
@@ -594,26 +649,32 @@ describe('chaos soak', function () {
           .filter((c) => c.t >= (v.from ?? v.at) - 3000 && c.t <= v.at + 10000)
           .map((c) => `${fmt(c.t)} ${c.previous}→${c.state} (${c.reason}${c.cause ? `: ${c.cause}` : ''})`);
         v.detail += `; the player's states: ${told.join(', ') || 'no change'}`;
-        violations.push(v);
+        this.violations.push(v);
         console.log(`[soak] VIOLATION ${fmt(v.at)} ${v.player} ${v.invariant}: ${v.detail}`);
       }
       gapFigures[p.id] = figures;
     }
+    return gapFigures;
+  }
 
-    // Figures.
+  // --- the report -------------------------------------------------------------------------------
+
+  /** The soak's report (test-results/soak.json, for scripts/soak.mjs) and its figure. */
+  async report(stateLog: Map<string, RecordedChange[]>, gapFigures: Record<string, GapFigures>, end: number): Promise<void> {
+    const { players, seed, minutes } = this;
     const changesOf = (p: Player) => stateLog.get(p.id)!;
     const figures = {
       name: 'soak',
       seed,
       minutes,
-      durationMs: end - startedAt,
-      cycles: cycle,
-      samples: samples.length,
+      durationMs: end - this.startedAt,
+      cycles: this.cycles,
+      samples: this.samples.length,
       backoffCapMs: BACKOFF_CAP_MS,
-      faultsInjected: Object.values(faultCounts).reduce((a, b) => a + b, 0),
-      recoveries,
-      bothDownEvents: bothDown,
-      faultsByKind: faultCounts,
+      faultsInjected: Object.values(this.faultCounts).reduce((a, b) => a + b, 0),
+      recoveries: this.recoveries,
+      bothDownEvents: this.bothDown,
+      faultsByKind: this.faultCounts,
       players: Object.fromEntries(
         players.map((p) => [
           p.id,
@@ -623,22 +684,22 @@ describe('chaos soak', function () {
             switches: changesOf(p).filter((c) => (c.state === 'primary' || c.state === 'fallback') && (c.previous === 'primary' || c.previous === 'fallback')).length,
             toPrelive: changesOf(p).filter((c) => c.state === 'prelive').length,
             stops: p.stops,
-            ...(gapFigures[p.id] as object),
+            ...gapFigures[p.id],
           },
         ]),
       ),
-      counts: { baseline, quiet: quiet.map((q) => ({ label: q.label, ...q.counts })), final },
-      violations,
+      counts: { baseline: this.baseline, quiet: this.quiet.map((q) => ({ label: q.label, ...q.counts })), final: this.final },
+      violations: this.violations,
       // For reading a violation: what was done, what each player did and asked for (times from the start, in s).
       timeline: {
-        faults: changes.map((c) => `${fmt(c.startedAt)}…${fmt(c.appliedAt)} ${c.stream} ${c.kind}`),
+        faults: this.faults.changes.map((c) => `${fmt(c.startedAt)}…${fmt(c.appliedAt)} ${c.stream} ${c.kind}`),
         states: Object.fromEntries(
           players.map((p) => [
             p.id,
             changesOf(p).map((c) => `${fmt(Date.now() - (performance.now() - c.at))} ${c.previous}→${c.state} ${c.reason}${c.cause ? `: ${c.cause}` : ''}`),
           ]),
         ),
-        requests: Object.fromEntries([...logs.byStream.entries()].map(([stream, list]) => [stream, list.map((e) => `${fmt(e.t)} ${e.what}`)])),
+        requests: Object.fromEntries([...this.logs.byStream.entries()].map(([stream, list]) => [stream, list.map((e) => `${fmt(e.t)} ${e.what}`)])),
       },
     };
     await executeServerCommand('soak-report', figures);
@@ -647,13 +708,29 @@ describe('chaos soak', function () {
       seed,
       minutes,
       faultsInjected: figures.faultsInjected,
-      violations: violations.length,
-      longestOwedMs: Math.max(...players.map((p) => (gapFigures[p.id] as { longestOwedMs: number }).longestOwedMs)),
+      violations: this.violations.length,
+      longestOwedMs: Math.max(...players.map((p) => gapFigures[p.id].longestOwedMs)),
     });
-    console.log(`[soak] ${figures.faultsInjected} faults, ${recoveries} recoveries, ${violations.length} violation(s); seed ${seed}`);
+    console.log(`[soak] ${figures.faultsInjected} faults, ${this.recoveries} recoveries, ${this.violations.length} violation(s); seed ${seed}`);
+  }
+}
+
+describe('chaos soak', function () {
+  it('never stuck, never leaking', async function () {
+    const { minutes, seed } = await executeServerCommand<{ minutes: number; seed: number }, undefined>('soak-config');
+    this.timeout(minutes * 60000 + 180000);
+    const random = rng(seed);
+    console.log(`[soak] seed ${seed} (replay with SOAK_SEED=${seed}), ${minutes} min, backoff cap ${BACKOFF_CAP_MS} ms`);
+
+    const soak = await SoakRun.setUp(minutes, seed, random);
+    await soak.chaosCycles();
+    const stateLog = await soak.removalChecks();
+    const end = Date.now();
+    const gapFigures = soak.pictureChecks(stateLog, end);
+    await soak.report(stateLog, gapFigures, end);
 
     expect(
-      violations.map((v) => `${fmt(v.at)} ${v.player ?? '-'} [${v.invariant}] ${v.detail}`),
+      soak.violations.map((v) => `${fmt(v.at)} ${v.player ?? '-'} [${v.invariant}] ${v.detail}`),
       `soak invariants (seed ${seed}, replay with SOAK_SEED=${seed})`,
     ).to.deep.equal([]);
   });

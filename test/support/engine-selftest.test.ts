@@ -6,15 +6,11 @@
  * harness's. It also logs what the engine is (user agent, visibility, the media APIs present).
  */
 import { expect } from '@open-wc/testing';
-import { mountPlayer, origin, resetOrigin, seen, setFault, unmountAll, waitForState } from '../browser/helpers.js';
+import { mountPlayer, origin, seen, setFault, useFreshServers, waitForState } from '../browser/helpers.js';
 
 describe('the test infrastructure in this engine', function () {
   this.timeout(60000);
-  afterEach(async () => {
-    unmountAll();
-    document.querySelectorAll('.selftest-box').forEach((box) => box.remove());
-    await resetOrigin();
-  });
+  useFreshServers({ servers: 'origin', cleanUp: () => document.querySelectorAll('.selftest-box').forEach((box) => box.remove()) });
 
   it('reads the colour of the right element from a screenshot', async () => {
     const boxes: [string, string, string][] = [

@@ -4,6 +4,7 @@
 // and the soak's closing report, written to test-results/soak.json for scripts/soak.mjs.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { centreOf, meanColour } from '../../bench/colour.mjs';
 
 export const SOAK_REPORT_FILE = 'test-results/soak.json';
 export const DEFAULT_SOAK_MINUTES = 2;
@@ -27,28 +28,6 @@ function soakSeed(raw = process.env.SOAK_SEED) {
   return seed;
 }
 
-/** Mean colour of the centre 40 % of a box of a decoded screenshot (as screenPlugin does). */
-function centreColour(png, box) {
-  const x0 = Math.max(0, Math.floor(box.x + box.width * 0.3));
-  const x1 = Math.min(png.width, Math.ceil(box.x + box.width * 0.7));
-  const y0 = Math.max(0, Math.floor(box.y + box.height * 0.3));
-  const y1 = Math.min(png.height, Math.ceil(box.y + box.height * 0.7));
-  let r = 0;
-  let g = 0;
-  let b = 0;
-  let n = 0;
-  for (let y = y0; y < y1; y += 2) {
-    for (let x = x0; x < x1; x += 2) {
-      const i = (y * png.width + x) * 4;
-      r += png.data[i];
-      g += png.data[i + 1];
-      b += png.data[i + 2];
-      n += 1;
-    }
-  }
-  return n ? { r: Math.round(r / n), g: Math.round(g / n), b: Math.round(b / n) } : null;
-}
-
 export function soakPlugin() {
   const settings = { minutes: soakMinutes(), seed: soakSeed() };
   const cdp = new Map();
@@ -67,7 +46,8 @@ export function soakPlugin() {
           }),
         payload.selectors);
         const png = PNG.sync.read(await page.screenshot({ type: 'png', animations: 'allow' }));
-        return boxes.map((box) => (box && box.width >= 4 && box.height >= 4 ? centreColour(png, box) : null));
+        // The centre of each box, every other pixel, as the screen plugin reads one element.
+        return boxes.map((box) => (box && box.width >= 4 && box.height >= 4 ? meanColour(png.data, png.width, png.height, centreOf(box), 2) : null));
       }
       if (command === 'soak-gc') {
         const page = session.browser.getPage(session.id);

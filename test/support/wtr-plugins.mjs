@@ -4,6 +4,7 @@
 // plain "N passed, N failed" line.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { centreOf, meanColour } from '../../bench/colour.mjs';
 import { elementScreenshot, engineOf } from './engines.mjs';
 
 export const FIGURES_FILE = 'test-results/figures.jsonl';
@@ -79,25 +80,9 @@ export function screenPlugin() {
         const png = await elementScreenshot(session, payload.selector, PNG);
         // Not null: wtr takes a null result for "no plugin handled this command".
         if (!png) return false;
-        // The centre half of the frame: the test streams keep their labels out of it.
-        const x0 = Math.floor(png.width * 0.3);
-        const x1 = Math.ceil(png.width * 0.7);
-        const y0 = Math.floor(png.height * 0.3);
-        const y1 = Math.ceil(png.height * 0.7);
-        let r = 0;
-        let g = 0;
-        let b = 0;
-        let n = 0;
-        for (let y = y0; y < y1; y += 2) {
-          for (let x = x0; x < x1; x += 2) {
-            const i = (y * png.width + x) * 4;
-            r += png.data[i];
-            g += png.data[i + 1];
-            b += png.data[i + 2];
-            n += 1;
-          }
-        }
-        return { r: Math.round(r / n), g: Math.round(g / n), b: Math.round(b / n) };
+        // The centre of the frame (every other pixel): the test streams keep their labels out of it.
+        const centre = centreOf({ x: 0, y: 0, width: png.width, height: png.height });
+        return meanColour(png.data, png.width, png.height, centre, 2) ?? false;
       }
       if (command === 'set-offline') {
         // The viewer's network as the browser cuts it: navigator.onLine and the offline/online

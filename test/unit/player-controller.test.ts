@@ -239,6 +239,11 @@ function harness(options: Partial<OptionValues> = {}) {
     sourceChanges: () => h.details<SourceChangeDetail>(Events.SOURCE_CHANGE),
     failovers: () => h.details<FailoverDetail>(Events.FAILOVER),
     dataState: () => host.getAttribute('data-state'),
+    /** Removed from the document, the controller told so (as the element does). */
+    remove() {
+      host.remove();
+      controller.hostDisconnected();
+    },
     /** Connected and first update: the player starts. */
     async start() {
       document.body.append(host);
@@ -289,8 +294,7 @@ describe('PlayerController', () => {
   });
   afterEach(async () => {
     for (const h of current) {
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
     }
     await settle();
     clock.uninstall();
@@ -403,8 +407,7 @@ describe('PlayerController', () => {
       expect(h.runs).to.have.length(0);
       h.controller.hostUpdate();
       await settle();
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
       await settle();
       h.controller.restart(Reasons.RELOAD);
       await settle();
@@ -415,8 +418,7 @@ describe('PlayerController', () => {
     it('hostDisconnected() stops everything a microtask later', async () => {
       const h = player();
       await h.playPrimary();
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
       expect(h.player('primary').stopped, 'not at once: it may be a move').to.equal(false);
       await Promise.resolve();
       expect(h.run().players.every((p) => p.stopped)).to.equal(true);
@@ -432,8 +434,7 @@ describe('PlayerController', () => {
       const h = player();
       await h.playPrimary();
       const heard = h.heard.length;
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
       document.body.append(h.host);
       h.controller.hostConnected();
       await Promise.resolve();
@@ -449,8 +450,7 @@ describe('PlayerController', () => {
     it('starts anew when connected again after a removal', async () => {
       const h = player();
       await h.playPrimary();
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
       await settle();
       await h.start();
       expect(h.runs).to.have.length(2);
@@ -866,8 +866,7 @@ describe('PlayerController', () => {
     it('is reset by a removal', async () => {
       const h = player();
       await h.playPrimary();
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
       await settle();
       await h.start();
       expect(h.controller.view.hasPlayed).to.equal(false);
@@ -885,8 +884,7 @@ describe('PlayerController', () => {
       expect(h.sourceChanges().at(-1)).to.deep.include({ source: null, reason: Reasons.RELOAD });
       await h.answer('primary', LIVE);
       await h.frame('primary');
-      h.host.remove();
-      h.controller.hostDisconnected();
+      h.remove();
       await settle();
       expect(h.sourceChanges().at(-1)).to.deep.include({ source: null, reason: Reasons.DISCONNECTED });
     });

@@ -1,5 +1,6 @@
 // Shared fakes for the sources-* unit tests: a scripted `fetch` installed on globalThis for
 // the duration of one test, and tiny playlist builders. Not a test file (no `.test.ts`).
+import { until } from '../support/until.mjs';
 
 /** What the fake server answers to one request. */
 export type FakeReply =
@@ -87,13 +88,9 @@ export function masterPlaylist(variants: string[]): string {
 
 export const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` every 10 ms; rejects after `timeoutMs` with `what` in the message. */
+/** Polls `condition` every 10 ms (real time); rejects after `timeoutMs` with `what` in the message. */
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await wait(10);
-  }
+  await until(condition, what, timeoutMs, 10);
 }
 
 /** The real timer, kept before any FakeClock replaces it: lets promises and the actors' mailboxes run. */

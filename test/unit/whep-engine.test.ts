@@ -6,6 +6,7 @@ import { expect } from '@open-wc/testing';
 import type { Engine, EngineEvent } from '../../src/sources/engine.js';
 import { createWhepEngine } from '../../src/sources/whep-engine.js';
 import { limitsFor, resolveThresholds, type HealthThresholds } from '../../src/policy/thresholds.js';
+import { until as pollUntil } from '../support/until.mjs';
 import { FakePeerConnection, FakeWhepServer, installFakeWebRtc, type FakeWhepOptions } from './whep-fakes.js';
 
 const ENDPOINT = 'https://whep.test/whep/main';
@@ -13,13 +14,8 @@ const GRACE = 600;
 const STALL = 500;
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await wait(5);
-  }
-}
+/** Real time (no fake clock here): polled every 5 ms, so a grace is measured closely. */
+const until = (condition: () => boolean, what: string, timeoutMs = 3000) => pollUntil(condition, what, timeoutMs, 5);
 
 const pc = (index: number) => FakePeerConnection.instances[index];
 

@@ -5,6 +5,7 @@ import { expect } from '@open-wc/testing';
 import { localSetupOf, parseFragment, remoteAnswerAfterRestart, restartFragment } from '../../src/sources/whep-sdpfrag.js';
 import { openWhepSession, WhepRefusedError } from '../../src/sources/whep-session.js';
 import { probeWhep } from '../../src/sources/whep-probe.js';
+import { until } from '../support/until.mjs';
 import { FakePeerConnection, FakeWhepServer, fakeSdp, installFakeWebRtc } from './whep-fakes.js';
 
 const ENDPOINT = 'https://whep.test/whep/main';
@@ -107,7 +108,7 @@ describe('whep-session', () => {
     expect(pc.remoteDescription?.sdp).to.contain('a=ice-ufrag:s0r').and.contain('192.0.2.99');
     expect(session.etag).to.equal('"e0-restarted"');
     session.close();
-    await waitUntil(() => server.open().length === 0);
+    await until(() => server.open().length === 0, 'every session closed', 2000, 5);
   });
 
   for (const status of [405, 501, 422, 404, 500]) {
@@ -120,7 +121,7 @@ describe('whep-session', () => {
       expect(session.pc.signalingState).to.equal('stable');
       expect(session.pc.localDescription?.sdp, 'the previous ICE session goes on').to.equal(before);
       session.close();
-      await waitUntil(() => server.open().length === 0);
+      await until(() => server.open().length === 0, 'every session closed', 2000, 5);
     });
   }
 
@@ -138,7 +139,7 @@ describe('whep-session', () => {
     expect(patch.headers.authorization).to.equal('Bearer t');
     expect(patch.body).to.equal(session.pc.localDescription?.sdp);
     session.close();
-    await waitUntil(() => server.open().length === 0);
+    await until(() => server.open().length === 0, 'every session closed', 2000, 5);
   });
 
   it('an expired counter-offer (valid-until) is not answered, and its session is DELETEd', async () => {
@@ -150,7 +151,7 @@ describe('whep-session', () => {
     expect(error).to.be.instanceOf(WhepRefusedError);
     expect((error as Error).message).to.match(/expired/);
     expect(server.of('PATCH')).to.have.length(0);
-    await waitUntil(() => server.open().length === 0);
+    await until(() => server.open().length === 0, 'every session closed', 2000, 5);
     expect(server.of('DELETE')).to.have.length(1);
   });
 
@@ -158,7 +159,7 @@ describe('whep-session', () => {
     server = new FakeWhepServer({ post: 'offer-406' }).install();
     expect(await probeWhep(ENDPOINT, { timeoutMs: 1000 })).to.deep.equal({ status: 'live' });
     expect(server.of('PATCH')).to.have.length(0);
-    await waitUntil(() => server.open().length === 0);
+    await until(() => server.open().length === 0, 'every session closed', 2000, 5);
   });
 
   it('a 406 without an SDP body is an ordinary refusal', async () => {
@@ -168,11 +169,3 @@ describe('whep-session', () => {
     expect(server.created()).to.deep.equal([]);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > timeoutMs) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
