@@ -1,7 +1,8 @@
 // Renders docs/api.md from custom-elements.json (itself generated from the JSDoc of src/ by
 // `npm run analyze`), so the API reference cannot drift from the code: every custom element's
 // attributes, properties, methods, events, slots, CSS parts and CSS custom properties with
-// their descriptions and defaults, then the exported constants.
+// their descriptions and defaults, then the exported constants, then the `thresholds` keys
+// with their defaults (read from src/policy/thresholds.ts, the one table of policy numbers).
 //
 //   node scripts/api-docs.mjs           writes docs/api.md
 //   node scripts/api-docs.mjs --check   exits 1 when docs/api.md differs from what it would write
@@ -201,6 +202,34 @@ function renderVariables(modules) {
   return out.join('\n');
 }
 
+const THRESHOLDS = 'src/policy/thresholds.ts';
+
+/**
+ * The `thresholds` keys: each member of `HealthThresholds` with its JSDoc, and its value in
+ * `DEFAULT_THRESHOLDS` (the defaults are written there only). Read from the source text: the
+ * module is one interface and one object literal of numbers.
+ */
+export function renderThresholds(source = readFileSync(THRESHOLDS, 'utf8')) {
+  const body = (pattern) => source.match(pattern)?.[1] ?? '';
+  const members = [...body(/interface HealthThresholds \{([\s\S]*?)\n\}/).matchAll(/\/\*\*([\s\S]*?)\*\/\s*(\w+):/g)];
+  const defaults = Object.fromEntries(
+    [...body(/DEFAULT_THRESHOLDS[^=]*=\s*Object\.freeze\(\{([\s\S]*?)\}\)/).matchAll(/(\w+):\s*([\d_.]+)/g)].map((m) => [m[1], m[2]]),
+  );
+  const rows = members.map(([, doc, key]) => {
+    if (!(key in defaults)) throw new Error(`${THRESHOLDS}: ${key} has no value in DEFAULT_THRESHOLDS`);
+    return [code(key), code(defaults[key]), cell(doc.replace(/^\s*\*\s?/gm, ''))];
+  });
+  if (!rows.length || rows.length !== Object.keys(defaults).length) throw new Error(`${THRESHOLDS}: cannot read HealthThresholds and DEFAULT_THRESHOLDS`);
+  return [
+    '',
+    `## Thresholds (${code(THRESHOLDS)})`,
+    '',
+    'The keys of the `thresholds` property (also exported as `DEFAULT_THRESHOLDS`). Detection limits in target durations scale with the stream; the retry pacing is sized for a crowd of viewers (lower it only for small audiences).',
+    '',
+    table(['Key', 'Default', 'Meaning'], rows),
+  ].join('\n');
+}
+
 /** Which modules register which class as a custom element. */
 const definitionsOf = (modules) =>
   modules.flatMap((mod) =>
@@ -225,6 +254,7 @@ export function render(manifest) {
     }
   }
   out.push(renderVariables(modules));
+  out.push(renderThresholds());
   return `${out
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')

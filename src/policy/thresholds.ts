@@ -11,37 +11,37 @@
  */
 
 export interface HealthThresholds {
-  /** A live playlist that has not advanced for this many target durations has failed. Default 3. */
+  /** A live playlist that has not advanced for this many target durations has failed. */
   frozenPlaylistTargetDurations: number;
-  /** Playback not advancing (while playing a live stream) for this many target durations has failed. Default 2. */
+  /** Playback not advancing (while playing a live stream) for this many target durations has failed. */
   stallTargetDurations: number;
-  /** Floor of the stall limit, in ms. Default 1500. */
+  /** Floor of the stall limit, in ms. */
   minStallMs: number;
-  /** No first frame this long after playback starts: failed. Default 10000. */
+  /** No first frame this long after playback starts: failed. */
   startupTimeoutMs: number;
-  /** Time to first byte and to complete load of one request, in target durations (floor 1 s). Default 2. */
+  /** Time to first byte and to complete load of one request, in target durations (floor 1 s). */
   requestTimeoutTargetDurations: number;
-  /** Retries of one failed request before the source counts as failed. Default 1. */
+  /** Retries of one failed request before the source counts as failed. */
   requestRetries: number;
-  /** Delay before that retry, in ms. Default 300. */
+  /** Delay before that retry, in ms. */
   retryDelayMs: number;
-  /** Target duration assumed before a playlist has been read, in ms. Default 6000. */
+  /** Target duration assumed before a playlist has been read, in ms. */
   assumedTargetDurationMs: number;
-  /** WebRTC: no new decoded video frame for this long while connected has failed, in ms. Default 1000. */
+  /** WebRTC: no new decoded video frame for this long while connected has failed, in ms. */
   frameStallMs: number;
-  /** WebRTC: a connection `disconnected` for this long has failed, in ms. Default 2000. */
+  /** WebRTC: a connection `disconnected` for this long has failed, in ms. */
   disconnectedGraceMs: number;
-  /** WebRTC: no first frame this long after the session is answered has failed, in ms. Default 5000. */
+  /** WebRTC: no first frame this long after the session is answered has failed, in ms. */
   whepStartupTimeoutMs: number;
-  /** First retry delay while nothing is live, in ms (doubles per attempt, jittered). Default 1000. */
+  /** First retry delay while nothing is live, in ms (doubles per attempt, jittered). */
   retryBaseMs: number;
-  /** Longest retry delay while nothing is live, in ms (each delay is drawn from 40–100 % of it). Default 36000: see src/policy/backoff.ts for why. */
+  /** Longest retry delay while nothing is live, in ms (each delay is drawn from 40–100 % of it); sized for a crowd: see src/policy/backoff.ts. */
   retryCapMs: number;
-  /** The hysteresis window, in ms: with `prefer-primary`, how long a recovered primary must stay healthy (with a frame ready) before the player returns to it; also how long an endpoint this viewer could not reach (ICE) is left alone at least. Default 15000. */
+  /** The hysteresis window, in ms: with `prefer-primary`, how long a recovered primary must stay healthy (with a frame ready) before the player returns to it; also how long an endpoint this viewer could not reach (ICE) is left alone at least. */
   preferPrimaryAfterMs: number;
-  /** A WebRTC endpoint's own failure (its server or path, seen by every viewer at once) moves the player to the next endpoint after a random 0 to this many ms, so a crowd does not land on it in one second. Default 3000. */
+  /** A WebRTC endpoint's own failure (its server or path, seen by every viewer at once) moves the player to the next endpoint after a random 0 to this many ms, so a crowd does not land on it in one second. */
   failoverSpreadMs: number;
-  /** When the viewer's network comes back, the player retries after a random 0 to this many ms (a viewer's reconnect is not a crowd event, but many viewers share a network). Default 500. */
+  /** When the viewer's network comes back, the player retries after a random 0 to this many ms (a viewer's reconnect is not a crowd event, but many viewers share a network). */
   reconnectJitterMs: number;
 }
 

@@ -157,7 +157,9 @@ export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context
       staleReported = false;
     }
     // Said again on every update while gaps lie ahead: a fragment that buffers meanwhile must not clear it.
-    if (details.fragments.some((fragment) => fragment.gap && fragment.end > video.currentTime)) {
+    // The playlist's own #EXT-X-GAP tags only: hls.js also sets `gap` on a fragment it could not
+    // parse (corrupt bytes on one CDN), which is that endpoint's fault, not the stream's.
+    if (details.fragments.some((fragment) => fragment.end > video.currentTime && fragment.tagList.some(([tag]) => tag === 'GAP'))) {
       suspect('#EXT-X-GAP segments ahead', 'stream');
     }
   };

@@ -10,7 +10,7 @@
  * throw and are reported) before its "no violation" is believed.
  */
 import { expect, oneEvent } from '@open-wc/testing';
-import type { LivePlayer, PlayerErrorDetail, PlayerWarningDetail } from '../../src/index.js';
+import { DEFAULT_STRINGS, type LivePlayer, type PlayerErrorDetail, type PlayerWarningDetail } from '../../src/index.js';
 import type { CspReport } from './csp/page.js';
 import {
   mountPlayer,
@@ -194,12 +194,15 @@ describe('hostile input', function () {
   it('renders hostile `strings` (and a hostile lang) as text in every state', async () => {
     const { streams } = await origin();
     const payload = (key: string) => `<img src=x onerror=window.__pwned='${key}'>"><script>window.__pwned=9</script>`;
-    const keys = ['prelive', 'stopped', 'loading', 'unmute', 'live', 'switchedToBackup', 'backToMain'] as const;
+    const keys = Object.keys(DEFAULT_STRINGS);
     const hostileLang = '"><img src=x onerror=window.__pwned=10>';
     const strings = Object.fromEntries(keys.map((key) => [key, payload(key)]));
     const wrapper = document.createElement('div');
     wrapper.setAttribute('lang', hostileLang);
     document.body.append(wrapper);
+    // Both streams down at first: prelive before the stream has ever played.
+    await setFault('primary', '404');
+    await setFault('fallback', '404');
     const player = document.createElement('live-player') as LivePlayer;
     player.strings = { [hostileLang]: strings, en: strings };
     player.setAttribute('primary', streams.primary);
@@ -219,6 +222,14 @@ describe('hostile input', function () {
     expect(shadow.querySelector('[part~="spinner"]')?.getAttribute('aria-label')).to.equal(payload('loading'));
     clean();
 
+    // Before the stream has played, prelive says it has not started.
+    await waitForState(player, 'prelive', 20000);
+    await until(() => !!shadow.querySelector('[part~="message"]'), 'the prelive message', 15000);
+    expect(text('[part~="message"]')).to.equal(payload('prelive'));
+    clean();
+
+    await setFault('primary', 'none');
+    await setFault('fallback', 'none');
     await waitForState(player, 'primary', 20000);
     await waitForSeen('red', 20000);
     await player.updateComplete;
@@ -240,11 +251,11 @@ describe('hostile input', function () {
     expect(text('.visually-hidden[role="status"]')).to.equal(payload('backToMain'));
     clean();
 
+    // After it has played, prelive says it is interrupted.
     await setFault('primary', '404');
     await waitForState(player, 'prelive', 20000);
-    const start = performance.now();
-    while (!shadow.querySelector('[part~="message"]') && performance.now() - start < 15000) await sleep(100);
-    expect(text('[part~="message"]')).to.equal(payload('prelive'));
+    await until(() => !!shadow.querySelector('[part~="message"]'), 'the prelive message', 15000);
+    expect(text('[part~="message"]')).to.equal(payload('interrupted'));
     clean();
 
     await setFault('primary', 'endlist');

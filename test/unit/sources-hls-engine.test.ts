@@ -75,11 +75,20 @@ class FakeHls {
 const SOURCE_URL = 'https://origin.test/live/index.m3u8';
 const Events = FakeHls.Events;
 
+/**
+ * A fragment as hls.js has it: `gap` from the playlist's #EXT-X-GAP (with the tag in its
+ * tagList), or set by hls.js itself on a fragment it could not parse (`parseFailed`: no tag).
+ */
+const fragment = ({ end, gap = false, parseFailed = false }: { end: number; gap?: boolean; parseFailed?: boolean }) => ({
+  end,
+  gap: gap || parseFailed,
+  tagList: gap ? [['GAP']] : [],
+});
 const level = (
   endSN: number,
-  options: { live?: boolean; targetS?: number; fragments?: Array<{ gap?: boolean; end: number }> } = {},
+  options: { live?: boolean; targetS?: number; fragments?: Parameters<typeof fragment>[0][] } = {},
 ) => ({
-  details: { live: options.live ?? true, endSN, targetduration: options.targetS ?? 0.1, fragments: options.fragments ?? [] },
+  details: { live: options.live ?? true, endSN, targetduration: options.targetS ?? 0.1, fragments: (options.fragments ?? []).map(fragment) },
 });
 const fatal = (details: string, code?: number) => ({
   type: 'networkError',
@@ -313,6 +322,13 @@ describe('createHlsEngine', () => {
         { type: 'SOURCE.SUSPECT', cause: '#EXT-X-GAP segments ahead', scope: 'stream' },
         { type: 'SOURCE.SUSPECT', cause: '#EXT-X-GAP segments ahead', scope: 'stream' },
       ]);
+    });
+
+    it("does not take hls.js's own gap marks (a fragment it could not parse: one CDN's corrupt bytes) for #EXT-X-GAP", () => {
+      start();
+      hls.emit(Events.LEVEL_LOADED, level(1, { fragments: [{ end: 1 }, { end: 2, parseFailed: true }] }));
+      hls.emit(Events.LEVEL_UPDATED, level(2, { fragments: [{ end: 2, parseFailed: true }, { end: 3 }] }));
+      expect(sent).to.deep.equal([]);
     });
 
     it('does not fail a playlist that keeps advancing', () => {
