@@ -10,9 +10,10 @@
 // --record), so a new measurement rewrites its tables; commit the JSON and the docs together.
 // The bench's tables are the ones its report prints (bench/report.mjs), rendered as Markdown.
 //
-//   node scripts/docs-tables.mjs           rewrite every region whose JSON exists (npm run docs:tables)
-//   node scripts/docs-tables.mjs --check   exit 1 when a region differs from its JSON, a JSON is
-//                                          missing or a region's name is unknown (npm run check:docs)
+//   node scripts/docs-tables.mjs           rewrite every region (npm run docs:tables)
+//   node scripts/docs-tables.mjs --check   exit 1 when a region differs from its JSON (or, with the
+//                                          JSON missing, from "Not measured yet"), or a region's
+//                                          name is unknown (npm run check:docs)
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -308,8 +309,7 @@ const TABLES = {
           String(p.stateChanges),
           String(p.switches),
           String(p.toPrelive),
-          (p.stops ?? []).map((/** @type {any} */ x) => (x.detectMs == null ? 'NOT detected' : sec(x.detectMs / 1000))).join(', ') ||
-            'none',
+          (p.stops ?? []).map((/** @type {any} */ x) => (x.detectMs == null ? 'NOT detected' : ms(x.detectMs))).join(', ') || 'none',
           `${sec(p.longestNoPictureMs / 1000)} (${sec(p.longestOwedMs / 1000)})`,
           sec(p.longestFrozenPictureMs / 1000),
         ]),
@@ -321,11 +321,11 @@ const TABLES = {
       const quiet = s.counts?.quiet ?? [];
       const m = s.machine ?? {};
       return [
-        `Measured ${date(s.at)} with \`npm run soak -- --minutes ${s.minutes} --seed ${s.seed}\` (that command replays it): ${sec((s.durationMs ?? 0) / 1000)} in ${s.cycles} chaos phases, ${s.samples} screen samples; ${s.faultsInjected} faults injected (both of one player's streams at once: ${s.bothDownEvents}), ${s.recoveries} recoveries; ${(s.violations ?? []).length} violations. Load average (1 / 5 / 15 min) ${loads(m.loadAtStart)} at the start, ${loads(m.loadAtEnd)} at the end, on ${m.cores ?? '?'} cores. \`${SOURCES.soak.command}\` rewrites this table.`,
+        `Measured ${date(s.at)} with \`npm run soak -- --minutes ${s.minutes} --seed ${s.seed}\` (that command replays it): ${sec((s.durationMs ?? 0) / 1000)} in ${s.cycles} chaos phases, ${s.samples} screen samples; ${s.faultsInjected} faults injected (both of one player's streams at once: ${s.bothDownEvents}), ${s.recoveries} recoveries; ${(s.violations ?? []).length} violations. ${m.cores ? `Load average (1 / 5 / 15 min) ${loads(m.loadAtStart)} at the start, ${loads(m.loadAtEnd)} at the end, on ${m.cores} cores${m.loadAtStart?.[0] > m.cores ? ': a loaded machine, shared with other test runs' : ''}.` : 'Load not recorded.'} \`${SOURCES.soak.command}\` rewrites this table.`,
         '',
         renderMarkdown(table),
         '',
-        `In-page counts: at the first quiet point ${counts(quiet[0])}; at the last ${counts(quiet.at(-1))}; after the players were removed ${counts(s.counts?.final)}.`,
+        `In-page counts (open, after a real GC): before the players ${counts(s.counts?.baseline)}; at the first quiet point ${counts(quiet[0])}; at the last (${quiet.length} in all) ${counts(quiet.at(-1))}; after the players were removed ${counts(s.counts?.final)}.`,
         ...(s.violations ?? []).map((/** @type {any} */ v) => `- violation [${v.invariant}] ${v.player ?? ''} ${v.detail}`),
       ].join('\n');
     },
@@ -374,8 +374,16 @@ function docFiles() {
 }
 
 /**
+ * What a region says while its JSON does not exist: no figures, and the command that measures
+ * them. A doc never shows figures without the JSON they came from.
+ * @param {keyof typeof SOURCES} source
+ */
+const notMeasured = (source) =>
+  `Not measured yet: \`${SOURCES[source].command}\` measures it, writes \`${SOURCES[source].file}\` and this table.`;
+
+/**
  * Rewrites (or, with `check`, compares) every generated region of the docs from its JSON.
- * A region whose JSON is missing is left as it is when writing, a problem when checking.
+ * A region whose JSON is missing says so (notMeasured), and is checked against that text.
  * @param {{ check?: boolean, log?: (line: string) => void }} [options]
  * @returns {{ problems: string[], changed: string[] }}
  */
@@ -392,6 +400,8 @@ export function writeTables({ check = false, log = () => {} } = {}) {
   const problems = [];
   const changed = [];
   const seen = new Set();
+  /** @type {Set<string>} */
+  const unmeasured = new Set();
   for (const doc of docFiles()) {
     const before = read(doc);
     const after = before.replace(REGION, (whole, name, body) => {
@@ -403,11 +413,8 @@ export function writeTables({ check = false, log = () => {} } = {}) {
       }
       const { file, command } = SOURCES[table.source];
       const data = json(table.source);
-      if (!data) {
-        problems.push(`${doc}: region '${name}' needs ${file}, which is missing (run \`${command}\`)`);
-        return whole;
-      }
-      const fresh = `${table.render(data).trimEnd()}\n`;
+      if (!data) unmeasured.add(`${file} (\`${command}\`)`);
+      const fresh = `${(data ? table.render(data) : notMeasured(table.source)).trimEnd()}\n`;
       if (check && fresh !== body) problems.push(`${doc}: region '${name}' differs from ${file} (run \`npm run docs:tables\`)`);
       return `<!-- generated:${name} (${file}, ${command}) -->\n${fresh}<!-- /generated -->`;
     });
@@ -422,13 +429,14 @@ export function writeTables({ check = false, log = () => {} } = {}) {
   // A table no doc shows any more is a region deleted by mistake (or a table to remove here).
   for (const name of Object.keys(TABLES))
     if (!seen.has(name)) problems.push(`no doc in ${DOCS_DIR}/ has the generated region '${name}'`);
+  for (const u of unmeasured) log(`docs-tables: not measured yet, its tables say so: ${u}`);
   if (!check) for (const p of problems) log(`docs-tables: ${p}`);
-  return { problems, changed };
+  return { problems, changed, unmeasured: [...unmeasured] };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const check = process.argv.includes('--check');
-  const { problems, changed } = writeTables({ check, log: (line) => console.log(line) });
+  const { problems, changed, unmeasured } = writeTables({ check, log: (line) => console.log(line) });
   if (check) {
     for (const p of problems) console.error(`check-docs: ${p}`);
     if (problems.length || changed.length) {
@@ -436,7 +444,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         console.error(`check-docs: ${changed.join(', ')} differ from bench-results/ (run \`npm run docs:tables\`)`);
       process.exit(1);
     }
-    console.log('check-docs: every generated table matches its JSON in bench-results/.');
+    console.log(
+      `check-docs: every generated table matches its JSON in bench-results/${unmeasured.length ? ` (or says "Not measured yet": ${unmeasured.length} JSON file(s) missing)` : ''}.`,
+    );
   } else if (!changed.length) {
     console.log('docs-tables: every generated table was up to date.');
   }
