@@ -123,28 +123,34 @@ const fmt = (s, capped = false) => (s ? `${capped ? '≥' : ''}${Math.round(s.me
 /** @param {{ ratio: number, upperBound: boolean } | null | undefined} r */
 const fmtRatio = (r) => (r ? `${r.upperBound ? '≤' : ''}${r.ratio < 0.1 ? r.ratio.toFixed(3) : r.ratio.toFixed(2)}×` : '—');
 
-/** @param {string[][]} table */
-function render(table) {
+/** A table as aligned plain text (the printed report). @param {string[][]} table  the first row is the header */
+export function render(table) {
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => [...row[i]].length)));
   const line = (/** @type {string[]} */ row) => row.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ');
   return [line(table[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
 }
 
-/** The printed report. @param {any[]} rows @param {number} capMs */
-export function formatReport(rows, capMs) {
-  const out = [];
-  out.push('Medians (min–max) in ms; "≥" = the median hit the cap (no switch within the cap, a lower bound).');
-  out.push('freeze: longest gap between frames of the visible video (requestVideoFrameCallback), fault → 5 s after the switch.');
-  out.push('px: from the painted screencast frames (centre of the player): switch = first fallback-colour paint after the fault;');
-  out.push('black+poster = such paints between the last old-stream and the first new-stream paint (first-frame rows: before the');
-  out.push('first frame); the screencast paints only on change, so one black paint can last long: see non-stream, the longest');
-  out.push('stretch with no stream colour painted; px freeze = longest gap between stream-colour paints.');
-  out.push(render([
+/** The same table as Markdown (the docs' generated tables, scripts/docs-tables.mjs). @param {string[][]} table */
+export function renderMarkdown(table) {
+  const line = (/** @type {string[]} */ row) => `| ${row.map((c) => (c === '' ? ' ' : c.replaceAll('|', '\\|'))).join(' | ')} |`;
+  return [line(table[0]), `|${table[0].map(() => '---').join('|')}|`, ...table.slice(1).map(line)].join('\n');
+}
+
+/**
+ * The report's tables as rows of cells (header first), for render() or renderMarkdown(); a
+ * table with nothing to show is null. Each row is named by its scenario's name, or with
+ * `titles` by its title (the docs).
+ * @param {any[]} rows  summarise()'s rows
+ * @param {{ titles?: boolean }} [options]
+ */
+export function reportTables(rows, { titles = false } = {}) {
+  const label = (/** @type {any} */ r) => (titles ? r.title : r.scenario);
+  const main = [
     ['scenario', 'player', 'runs', 'freeze', 'fault→1st frame', 'first frame', 'px: switch', 'px: black+poster', 'px: non-stream', 'px: freeze', 'target', 'met'],
     ...rows.map((r) => {
       const cappedMedian = r.capped * 2 > r.runs - r.failedRuns;
       return [
-        r.scenario,
+        label(r),
         r.player,
         `${r.runs - r.failedRuns}/${r.runs}${r.capped ? ` (${r.capped} capped)` : ''}`,
         fmt(r.freezeMs, cappedMedian),
@@ -158,44 +164,71 @@ export function formatReport(rows, capMs) {
         r.met == null ? '' : r.met ? 'met' : 'MISSED',
       ];
     }),
-  ]));
+  ];
   const withBase = rows.filter((r) => r.vsBaseline);
-  if (withBase.length) {
-    out.push('', 'Element / hls.js baseline (medians; "≤" where the baseline hit the cap, so the ratio is an upper bound):');
-    out.push(render([
-      ['scenario', 'freeze', 'fault→1st frame', 'first frame', 'px: non-stream'],
-      ...withBase.map((r) => [r.scenario, fmtRatio(r.vsBaseline.freezeMs), fmtRatio(r.vsBaseline.faultToFrameMs), fmtRatio(r.vsBaseline.firstFrameMs), fmtRatio(r.vsBaseline.pxLongestNonStreamMs)]),
-    ]));
-  }
+  const baseline = withBase.length
+    ? [
+        ['scenario', 'freeze', 'fault→1st frame', 'first frame', 'px: non-stream'],
+        ...withBase.map((r) => [label(r), fmtRatio(r.vsBaseline.freezeMs), fmtRatio(r.vsBaseline.faultToFrameMs), fmtRatio(r.vsBaseline.firstFrameMs), fmtRatio(r.vsBaseline.pxLongestNonStreamMs)]),
+      ]
+    : null;
   // The baseline never touches its fallback before a failure: only the element's rows.
-  const standby = rows.filter((r) => r.standby && r.player === 'element');
-  if (standby.length) {
-    out.push('', 'Standby cost while the primary plays (the fallback source; per minute, from the servers\' logs, CDP byte counts and WebRTC getStats):');
-    out.push(render([
-      ['scenario', 'standby', 'requests/min', 'KB/min', 'WHEP sessions open'],
-      ...standby.map((r) => [r.scenario, r.standby.mode, fmt(r.standby.requestsPerMin), fmt(r.standby.kbPerMin), fmt(r.standby.sessionsOpen)]),
-    ]));
-  }
+  const standbyRows = rows.filter((r) => r.standby && r.player === 'element');
+  const standby = standbyRows.length
+    ? [
+        ['scenario', 'standby', 'requests/min', 'KB/min', 'WHEP sessions open'],
+        ...standbyRows.map((r) => [label(r), r.standby.mode, fmt(r.standby.requestsPerMin), fmt(r.standby.kbPerMin), fmt(r.standby.sessionsOpen)]),
+      ]
+    : null;
   const fo = rows.filter((r) => r.failover);
-  if (fo.length) {
+  const failover = fo.length
+    ? [
+        ['scenario', 'player', 'runs with event', 'reported freezeMs', 'detectedAt', 'firstFrameAt'],
+        ...fo.map((r) => [label(r), r.player, String(r.failover.count), fmt(r.failover.freezeMs), fmt(r.failover.detectedMs), fmt(r.failover.firstFrameMs)]),
+      ]
+    : null;
+  const ladderRows = rows.filter((r) => r.ladder);
+  const ladders = ladderRows.length
+    ? [
+        ['scenario', 'expected', 'went to', 'old last frame', 'new started', 'new ready (hidden)', 'decided', 'new on screen'],
+        ...ladderRows.map((r) => {
+          const m = r.ladder.sinceFault;
+          return [label(r), r.ladder.expected, Object.entries(r.ladder.landedOn).map(([k, n]) => `${k} ×${n}`).join(', '), fmt(m.lastFrame), fmt(m.started), fmt(m.ready), fmt(m.decided), fmt(m.onScreen)];
+        }),
+      ]
+    : null;
+  const timelines = rows.filter((r) => r.timeline).map((r) => ({ row: r, ...timelineTables(r) }));
+  return { main, baseline, standby, failover, ladders, timelines };
+}
+
+/** The printed report. @param {any[]} rows @param {number} capMs */
+export function formatReport(rows, capMs) {
+  const t = reportTables(rows);
+  const out = [];
+  out.push('Medians (min–max) in ms; "≥" = the median hit the cap (no switch within the cap, a lower bound).');
+  out.push('freeze: longest gap between frames of the visible video (requestVideoFrameCallback), fault → 5 s after the switch.');
+  out.push('px: from the painted screencast frames (centre of the player): switch = first fallback-colour paint after the fault;');
+  out.push('black+poster = such paints between the last old-stream and the first new-stream paint (first-frame rows: before the');
+  out.push('first frame); the screencast paints only on change, so one black paint can last long: see non-stream, the longest');
+  out.push('stretch with no stream colour painted; px freeze = longest gap between stream-colour paints.');
+  out.push(render(t.main));
+  if (t.baseline) {
+    out.push('', 'Element / hls.js baseline (medians; "≤" where the baseline hit the cap, so the ratio is an upper bound):');
+    out.push(render(t.baseline));
+  }
+  if (t.standby) {
+    out.push('', 'Standby cost while the primary plays (the fallback source; per minute, from the servers\' logs, CDP byte counts and WebRTC getStats):');
+    out.push(render(t.standby));
+  }
+  if (t.failover) {
     out.push('', "The element's own `failover` events (times since the fault):");
-    out.push(render([
-      ['scenario', 'player', 'runs with event', 'reported freezeMs', 'detectedAt', 'firstFrameAt'],
-      ...fo.map((r) => [r.scenario, r.player, String(r.failover.count), fmt(r.failover.freezeMs), fmt(r.failover.detectedMs), fmt(r.failover.firstFrameMs)]),
-    ]));
+    out.push(render(t.failover));
   } else {
     out.push('', 'The element fired no `failover` event.');
   }
-  const ladders = rows.filter((r) => r.ladder);
-  if (ladders.length) {
+  if (t.ladders) {
     out.push('', 'Ladders: where the switch went (the endpoint whose frame came on screen first after the fault; pixels cannot tell one stream\'s endpoints apart, so "px: switch" is — for these):');
-    out.push(render([
-      ['scenario', 'expected', 'went to', 'old last frame', 'new started', 'new ready (hidden)', 'decided', 'new on screen'],
-      ...ladders.map((r) => {
-        const m = r.ladder.sinceFault;
-        return [r.scenario, r.ladder.expected, Object.entries(r.ladder.landedOn).map(([k, n]) => `${k} ×${n}`).join(', '), fmt(m.lastFrame), fmt(m.started), fmt(m.ready), fmt(m.decided), fmt(m.onScreen)];
-      }),
-    ]));
+    out.push(render(t.ladders));
     out.push('(ms since the fault: started = failover switchStartedAt, ready = its first frame in its hidden video, decided = failover detectedAt)');
   }
   for (const r of rows.filter((x) => x.timeline)) out.push('', formatTimeline(r));
@@ -205,27 +238,41 @@ export function formatReport(rows, capMs) {
   return out.join('\n');
 }
 
+/** A WHEP → WHEP row's breakdown as tables: the steps, and the marks since the fault. @param {any} row */
+export function timelineTables(row) {
+  const st = row.timeline.steps;
+  const sf = row.timeline.sinceFault;
+  const keys = Object.keys(sf);
+  return {
+    steps: [
+      ['detection', 'offer+gather', 'POST', 'ICE', 'DTLS', 'keyframe wait', 'render', 'total freeze'],
+      [fmt(st.detection), fmt(st.offer), fmt(st.post), fmt(st.ice), fmt(st.dtls), fmt(st.keyframeWait), fmt(st.render), fmt(st.total)],
+    ],
+    marks: [keys, keys.map((k) => fmt(sf[k]))],
+  };
+}
+
+/** The WHEP → WHEP breakdown's closing lines: the server's side and how the first frame was seen. @param {any} row */
+export function timelineNotes(row) {
+  const t = row.timeline;
+  const sv = t.server;
+  return [
+    `Server: fault → publisher's last RTP packet ${fmt(sv.faultToLastPacket)}, last packet → SSE inactive ${fmt(sv.lastPacketToInactive)}, inactive → player's decision ${fmt(sv.inactiveToDetected)}, last packet → last frame on screen ${fmt(sv.lastPacketToLastFrame)}.`,
+    `First decoded frame seen first by: getStats ${t.decodedBy.getStats}, rVFC ${t.decodedBy.rVFC}; getStats poll gap ${fmt(t.pollGapMs)}; fallback probes (POST+DELETE) after the fault ${fmt(t.probesAfterFault)}.`,
+  ];
+}
+
 /** The WHEP → WHEP breakdown of one scenario's row. @param {any} row */
 export function formatTimeline(row) {
-  const t = row.timeline;
-  const st = t.steps;
+  const { steps, marks } = timelineTables(row);
   const out = [];
-  out.push(`${row.scenario}: where the time goes (median (min–max) over ${t.n} runs, ms; each step's median on its own, so they need not add up to the total):`);
-  out.push(render([
-    ['detection', 'offer+gather', 'POST', 'ICE', 'DTLS', 'keyframe wait', 'render', 'total freeze'],
-    [fmt(st.detection), fmt(st.offer), fmt(st.post), fmt(st.ice), fmt(st.dtls), fmt(st.keyframeWait), fmt(st.render), fmt(st.total)],
-  ]));
+  out.push(`${row.scenario}: where the time goes (median (min–max) over ${row.timeline.n} runs, ms; each step's median on its own, so they need not add up to the total):`);
+  out.push(render(steps));
   out.push('detection: primary\'s last frame on screen → the fallback\'s engine started (failover switchStartedAt); offer+gather: → POST sent;');
   out.push('POST: → 201; ICE: 201 → iceConnectionState connected; DTLS: → connectionState connected; keyframe wait: → first decoded');
   out.push('frame (getStats every 20 ms, or the hidden video\'s first rVFC frame); render: → first frame on screen; total: last → first frame on screen.');
-  const sf = t.sinceFault;
   out.push('', 'Marks since the fault (median (min–max), ms):');
-  const keys = Object.keys(sf);
-  out.push(render([keys, keys.map((k) => fmt(sf[k]))]));
-  const sv = t.server;
-  out.push(
-    `Server: fault → publisher's last RTP packet ${fmt(sv.faultToLastPacket)}, last packet → SSE inactive ${fmt(sv.lastPacketToInactive)}, inactive → player's decision ${fmt(sv.inactiveToDetected)}, last packet → last frame on screen ${fmt(sv.lastPacketToLastFrame)}.`,
-  );
-  out.push(`First decoded frame seen first by: getStats ${t.decodedBy.getStats}, rVFC ${t.decodedBy.rVFC}; getStats poll gap ${fmt(t.pollGapMs)}; fallback probes (POST+DELETE) after the fault ${fmt(t.probesAfterFault)}.`);
+  out.push(render(marks));
+  out.push(...timelineNotes(row));
   return out.join('\n');
 }

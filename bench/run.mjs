@@ -1,10 +1,13 @@
 // `npm run bench`: builds (if stale) and snapshots the element, starts the HLS origin, the
 // WHEP server and a static server, launches one headless Chromium, runs every scenario N
 // times (each in a fresh page, one at a time: the machine has 2 cores), prints medians and
-// writes bench-results/bench-<timestamp>.json and latest.json. Missed targets are printed,
-// not failures: the exit code is non-zero only when the harness itself breaks.
+// writes bench-results/bench-<timestamp>.json. A run of every scenario also writes
+// bench-results/latest.json (committed) and rewrites the docs' tables made from it
+// (scripts/docs-tables.mjs: docs/performance.md); a run of some scenarios (--only) leaves both
+// alone. Missed targets are printed, not failures: the exit code is non-zero only when the
+// harness itself breaks.
 //
-//   node bench/run.mjs [--reps N] [--quick] [--only name,name] [--cap seconds] [--build]
+//   node bench/run.mjs [--reps N] [--quick] [--only name,name] [--cap seconds] [--build] [--help]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -16,6 +19,7 @@ import { startWhepServer } from '../test/servers/whep-server.mjs';
 import { ROOT, prepareElement, removeSnapshot, startStatic } from './static.mjs';
 import { SCENARIOS, runOnce } from './scenarios.mjs';
 import { formatReport, summarise } from './report.mjs';
+import { writeTables } from '../scripts/docs-tables.mjs';
 
 const CHROME_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -34,8 +38,18 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     cap: { type: 'string', default: '40' },
     build: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  console.log(`npm run bench [-- options]
+  --reps N           repetitions of each scenario (default 5)
+  --quick            2 repetitions
+  --only a,b         these scenarios only (no latest.json, no doc update); known: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --cap S            give up waiting for a switch S seconds after the fault (default 40)
+  --build            rebuild the element first (otherwise only when dist/ is older than src/)`);
+  process.exit(0);
+}
 const reps = args.quick ? 2 : Number(args.reps);
 const capMs = Number(args.cap) * 1000;
 const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -49,6 +63,9 @@ const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
 
 const log = (/** @type {string} */ line) => console.log(line);
 const started = Date.now();
+const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
+// 1, 5 and 15-minute load averages: other engineers' test runs share this machine.
+const loadAtStart = load();
 
 /** @type {(() => Promise<unknown>)[]} cleanups, run in reverse order */
 const cleanups = [];
@@ -132,7 +149,7 @@ async function main() {
       argv: process.argv.slice(2),
       reps,
       capMs,
-      machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, chromium: browser.version() },
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, chromium: browser.version(), loadAtStart, loadAtEnd: load() },
       element: { built: element.built, warning: element.warning, gitHead: git('rev-parse', 'HEAD'), dirtyFiles: git('status', '--porcelain', '--', 'src')?.split('\n').filter(Boolean) ?? null },
       summary: rows,
       runs,
@@ -142,8 +159,14 @@ async function main() {
   );
   const file = join(dir, `bench-${stamp}.json`);
   await writeFile(file, json);
-  await writeFile(join(dir, 'latest.json'), json);
-  log(`Wrote ${file} (and bench-results/latest.json).`);
+  // latest.json is what the docs show: only a run of every scenario replaces it.
+  if (!only && !interrupted) {
+    await writeFile(join(dir, 'latest.json'), json);
+    log(`Wrote ${file} (and bench-results/latest.json).`);
+    writeTables({ log });
+  } else {
+    log(`Wrote ${file} (not latest.json: ${interrupted ? 'interrupted' : 'not every scenario ran'}).`);
+  }
 }
 
 /** @typedef {import('./scenarios.mjs').BenchContext} BenchContextLike */

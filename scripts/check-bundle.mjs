@@ -6,9 +6,13 @@
 // Each file is gzipped on its own (as served) and the sizes are summed. Also fails when
 // hls.js or the other protocol's code is in a page's initial set.
 // Which source modules each file holds is read from its source map.
-import { existsSync, readFileSync } from 'node:fs';
+// With --record it also writes the sizes to bench-results/bundle.json (committed) and rewrites
+// the docs' table made from it (scripts/docs-tables.mjs); `npm test` runs it without.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { writeTables } from './docs-tables.mjs';
 
 /**
  * Budget for each protocol's initial JavaScript, gzipped: 37 KiB unless BUNDLE_BUDGET_BYTES says.
@@ -126,11 +130,25 @@ for (const [name, protocol] of Object.entries(PROTOCOLS)) {
 const lazyOnly = [...all].filter((file) => !initial.hls.has(file) && !initial.whep.has(file));
 rows.push(['core (entry + static imports)', sum(core), [...core].map(show).join(' + ')]);
 rows.push(['hls.js chunk', sum(new Set(hlsJsFiles)), hlsJsFiles.map(show).join(' + ')]);
-for (const file of lazyOnly.filter((f) => !hlsJsFiles.includes(f))) rows.push(['later (watchers, native HLS)', load(file).gzip, show(file)]);
+for (const file of lazyOnly.filter((f) => !hlsJsFiles.includes(f))) rows.push(['loaded later (not before the first frame)', load(file).gzip, show(file)]);
 
 const width = Math.max(...rows.map(([label]) => label.length));
 console.log(`CDN bundle, gzipped (each file on its own; budget ${BUDGET} B = ${kib(BUDGET)} per protocol):`);
 for (const [label, bytes, what] of rows) console.log(`  ${label.padEnd(width)}  ${String(bytes).padStart(7)} B  ${kib(bytes).padStart(9)}  ${what}`);
+
+if (process.argv.includes('--record')) {
+  let gitHead = null;
+  try {
+    gitHead = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const record = { measuredAt: new Date().toISOString(), gitHead, budget: BUDGET, rows: rows.map(([label, bytes, files]) => ({ label, bytes, files })), failures };
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/bundle.json', `${JSON.stringify(record, null, 2)}\n`);
+  console.log('check-bundle: sizes written to bench-results/bundle.json');
+  writeTables({ log: (line) => console.log(line) });
+}
 
 if (failures.length) {
   for (const message of failures) console.error(`check-bundle: ${message}`);

@@ -2,13 +2,17 @@
 // The chaos soak (test/soak/soak.test.ts) for N minutes (default 2; fractions allowed, at most
 // 240), alone: web-test-runner with only that file, SOAK_MINUTES and SOAK_SEED in its
 // environment. It stops by itself (the soak is bounded; a hard limit of N + 10 minutes kills a
-// stuck run). Prints the figures and writes them to bench-results/soak.json. Exits 1 when an
-// invariant was violated or the run failed.
+// stuck run). Prints the figures and writes them to bench-results/soak.json (committed), then
+// rewrites the docs' tables made from it (scripts/docs-tables.mjs). Exits 1 when an invariant
+// was violated or the run failed. (The soak that `npm test` runs writes test-results/soak.json
+// only: test/support/soak-plugin.mjs.)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SOAK_MINUTES, MAX_SOAK_MINUTES, SOAK_REPORT_FILE } from '../test/support/soak-plugin.mjs';
+import { writeTables } from './docs-tables.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = 'bench-results/soak.json';
@@ -37,6 +41,8 @@ function parseArgs(argv) {
 }
 
 const { minutes, seed } = parseArgs(process.argv.slice(2));
+const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
+const loadAtStart = load();
 rmSync(join(root, SOAK_REPORT_FILE), { force: true });
 
 const env = { ...process.env, TEST_FILES: 'test/soak/soak.test.ts', SOAK_MINUTES: String(minutes), SOAK_SEED: String(seed) };
@@ -71,8 +77,10 @@ if (!existsSync(reportPath)) {
   process.exit(code || 1);
 }
 const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+report.machine = { cores: cpus().length, loadAtStart, loadAtEnd: load() };
 mkdirSync(join(root, dirname(OUT)), { recursive: true });
 writeFileSync(join(root, OUT), `${JSON.stringify(report, null, 2)}\n`);
+writeTables({ log: (line) => console.log(line) });
 
 const s = (ms) => (ms == null ? '–' : `${(ms / 1000).toFixed(1)} s`);
 const c = (x) => `MediaSource ${x.mediaSources}, hls.js ${x.hlsInstances}, RTCPeerConnection ${x.peerConnections}, timers ${x.timers}, listeners ${x.listeners.total}`;

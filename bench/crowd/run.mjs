@@ -9,13 +9,19 @@
 // first request to another server once the outage began: its histogram is of those; its
 // comparison run (`compare`, e.g. without the crowd spread) is printed and written next to
 // it, but is no goal and is left out by --check.
+// Where the figures go: a run of every scenario writes bench-results/crowd.json and --sweep
+// bench-results/crowd-sweep.json, both committed, and rewrites the docs' tables made from them
+// (scripts/docs-tables.mjs); a run of one scenario writes bench-results/crowd-<name>.json
+// (not committed); --check (npm test) writes test-results/crowd-check.json and no doc.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GOALS, SCENARIOS, SWEEP_OUTAGES_S, sweepScenario } from './scenarios.mjs';
+import { writeTables } from '../../scripts/docs-tables.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -101,6 +107,15 @@ async function simulate(bundle, scenario, workers) {
     total.stranded += part.stranded;
   });
   return total;
+}
+
+/** @param {string[]} args */
+function git(...args) {
+  try {
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
 }
 
 function quantile(sorted, q) {
@@ -295,7 +310,18 @@ async function main() {
     : SCENARIOS.filter((s) => options.scenario === 'all' || s.name === options.scenario);
   if (chosen.length === 0) throw new Error(`no scenario named ${options.scenario} (${SCENARIOS.map((s) => s.name).join(', ')})`);
   const dir = mkdtempSync(join(tmpdir(), 'live-player-crowd-'));
-  const report = { players: options.players, seed: options.seed, scenarios: [] };
+  const started = Date.now();
+  const load = (/** @type {number[]} */ l) => l.map((x) => Math.round(x * 100) / 100);
+  const report = {
+    measuredAt: new Date(started).toISOString(),
+    command: ['npm run crowd', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    gitHead: git('rev-parse', 'HEAD'),
+    // Simulated time: the figures do not depend on the machine's load, only the run's duration does.
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAtStart: load(loadavg()) },
+    players: options.players,
+    seed: options.seed,
+    scenarios: [],
+  };
   let failed = false;
   try {
     const bundle = await bundleSimulation(dir);
@@ -350,10 +376,16 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const out = join(root, 'bench-results', 'crowd.json');
+  report.machine.loadAtEnd = load(loadavg());
+  report.durationS = Math.round((Date.now() - started) / 1000);
+  const committed = !options.check && (options.sweep || options.scenario === 'all');
+  const out = options.check
+    ? join(root, 'test-results', 'crowd-check.json')
+    : join(root, 'bench-results', options.sweep ? 'crowd-sweep.json' : options.scenario === 'all' ? 'crowd.json' : `crowd-${options.scenario}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`figures written to ${out}`);
+  if (committed) writeTables({ log: (line) => console.log(line) });
   if (options.check && failed) {
     console.error('crowd: a goal was missed (see above)');
     process.exit(1);

@@ -3,7 +3,8 @@
 // decoding in a hidden page. The other tests run with the anti-throttling switches; this one
 // runs without them, in every engine that can hide a page, all engines at the same time.
 //
-//   npm run build && npm run check:background [-- --engines chromium,firefox,webkit] [--minutes 5.25]
+//   npm run build && npm run background [-- --engines chromium,firefox,webkit] [--minutes 5.25]
+//   (npm test runs it as check:background, with --out test-results/background-check.json)
 //
 // Per engine (in parallel): one browser, three pages, each in a window of its own and on a
 // site of its own (127.0.0.1, .2, .3, so no two share a renderer process):
@@ -21,10 +22,13 @@
 // was hidden; it is watched for OBSERVE_SECONDS (default 20) after it is shown. A page that
 // never reported `hidden` makes the run invalid (a failure).
 //
-// Prints a table, writes bench-results/background.json, exits 1 on any failure (an engine that
+// Prints a table, writes bench-results/background.json (the summary, committed; the docs'
+// hidden-tab table is rewritten from it: scripts/docs-tables.mjs) and test-results/background.json
+// (everything: each page's records, the WHEP log), exits 1 on any failure (an engine that
 // cannot run at all, e.g. a hung WebKit web process, is a failure too; --engines chooses).
 // Options: --engines LIST (or BACKGROUND_ENGINES), --minutes N (or BACKGROUND_MINUTES),
-// --observe S (or BACKGROUND_OBSERVE_SECONDS), --out FILE.
+// --observe S (or BACKGROUND_OBSERVE_SECONDS), --out FILE (the summary elsewhere; no doc update).
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -35,6 +39,7 @@ import { startOrigin } from '../servers/hls-origin.mjs';
 import { startWhepServer } from '../servers/whep-server.mjs';
 import { until } from '../support/until.mjs';
 import { driverFor, within } from './drivers.mjs';
+import { writeTables } from '../../scripts/docs-tables.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const ENGINES = /** @type {const} */ (['chromium', 'firefox', 'webkit']);
@@ -50,6 +55,8 @@ const STREAM_COLOUR = 'red';
 const FIRST_FRAME_LIMIT_MS = 10_000;
 const SETUP_MS = 90_000;
 const SETTLE_MS = 3000;
+const SUMMARY_FILE = 'bench-results/background.json';
+const DETAIL_FILE = 'test-results/background.json';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -76,7 +83,7 @@ function parseOptions() {
   if (!(minutes > 0) || !(observeSeconds >= FIRST_FRAME_LIMIT_MS / 1000)) {
     throw new Error(`--minutes must be > 0 and --observe at least ${FIRST_FRAME_LIMIT_MS / 1000} s`);
   }
-  const out = resolve(option('out') ?? join(ROOT, 'bench-results/background.json'));
+  const out = resolve(option('out') ?? join(ROOT, SUMMARY_FILE));
   return { engines: /** @type {Engine[]} */ ([...new Set(engines)]), minutes, observeSeconds, out };
 }
 
@@ -502,6 +509,14 @@ function judge(engineResult, page, env) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+function gitHead() {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
 const s1 = (ms) => (ms == null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const msText = (ms) => (ms == null ? '-' : `${ms} ms`);
 
@@ -613,6 +628,7 @@ async function main() {
 
     const report = {
       date: new Date(started).toISOString(),
+      gitHead: gitHead(),
       durationSeconds: Math.round((Date.now() - started) / 1000),
       options: {
         engines: options.engines,
@@ -629,10 +645,17 @@ async function main() {
       })),
       whepLog: whep?.log() ?? [],
     };
+    // The summary leaves out each page's records and the WHEP log (hundreds of KB): those go to DETAIL_FILE.
+    const { engines: detail, whepLog, ...summary } = report;
+    summary.engines = detail.map(({ pages, ...engine }) => ({ ...engine, pages: pages.map((p) => p.name) }));
     await mkdir(dirname(options.out), { recursive: true });
-    await writeFile(options.out, `${JSON.stringify(report, null, 1)}\n`);
+    await writeFile(options.out, `${JSON.stringify(summary, null, 1)}\n`);
+    const detailFile = join(ROOT, DETAIL_FILE);
+    await mkdir(dirname(detailFile), { recursive: true });
+    await writeFile(detailFile, `${JSON.stringify(report, null, 1)}\n`);
+    if (options.out === join(ROOT, SUMMARY_FILE)) writeTables({ log: (line) => console.log(line) });
     console.log(
-      `\n${passed} passed, ${failed} failed${couldNotRun.length ? `, ${couldNotRun.length} engine(s) could not run` : ''} in ${report.durationSeconds} s; wrote ${relative(process.cwd(), options.out)}`,
+      `\n${passed} passed, ${failed} failed${couldNotRun.length ? `, ${couldNotRun.length} engine(s) could not run` : ''} in ${report.durationSeconds} s; wrote ${relative(process.cwd(), options.out)} (details: ${DETAIL_FILE})`,
     );
     return ok ? 0 : 1;
   } finally {
