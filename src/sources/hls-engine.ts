@@ -36,8 +36,6 @@ import { limitsFor } from '../policy/thresholds.js';
 const CHECK_EVERY_MS = 250;
 /** Seconds of buffer ahead below which a suspected source is failed before it freezes. */
 const BUFFER_EXHAUSTED_S = 0.5;
-/** hls.js's `ErrorDetails.BUFFER_STALLED_ERROR` (its enums live in the library, loaded later). */
-const BUFFER_STALLED = 'bufferStalledError';
 
 /** Seconds of media buffered ahead of the playhead. */
 function bufferAhead(video: HTMLVideoElement): number {
@@ -61,192 +59,186 @@ function describeError(data: ErrorData): string {
   return status ? `${data.details} (HTTP ${status})` : data.details;
 }
 
-export const createHlsEngine = (Hls: typeof HlsClass): EngineFactory => (context) => {
-  const { video, thresholds } = context;
-  let limits = context.limits;
-  let settled = false;
-  let destroyed = false;
+export const createHlsEngine =
+  (Hls: typeof HlsClass): EngineFactory =>
+  (context) => {
+    const { video, thresholds } = context;
+    let limits = context.limits;
+    let settled = false;
+    let destroyed = false;
 
-  const policy = (loadMs: number) => ({
-    default: {
-      maxTimeToFirstByteMs: limits.requestTimeoutMs,
-      maxLoadTimeMs: loadMs,
-      timeoutRetry: { maxNumRetry: thresholds.requestRetries, retryDelayMs: 0, maxRetryDelayMs: 0 },
-      errorRetry: {
-        maxNumRetry: thresholds.requestRetries,
-        retryDelayMs: thresholds.retryDelayMs,
-        maxRetryDelayMs: thresholds.retryDelayMs * 2,
+    const policy = (loadMs: number) => ({
+      default: {
+        maxTimeToFirstByteMs: limits.requestTimeoutMs,
+        maxLoadTimeMs: loadMs,
+        timeoutRetry: { maxNumRetry: thresholds.requestRetries, retryDelayMs: 0, maxRetryDelayMs: 0 },
+        errorRetry: {
+          maxNumRetry: thresholds.requestRetries,
+          retryDelayMs: thresholds.retryDelayMs,
+          maxRetryDelayMs: thresholds.retryDelayMs * 2,
+        },
       },
-    },
-  });
-
-  const hls = new Hls({
-    manifestLoadPolicy: policy(limits.requestTimeoutMs),
-    playlistLoadPolicy: policy(limits.requestTimeoutMs),
-    fragLoadPolicy: policy(Math.max(limits.requestTimeoutMs, 2 * limits.targetDurationMs)),
-    backBufferLength: 30,
-  });
-
-  /**
-   * Reports a failure once, then goes quiet but keeps the last frame on screen. `network`: no
-   * server answered (or the page is offline): maybe the viewer's network, not the endpoint.
-   */
-  const fail = (cause: string, scope: FailureScope = 'endpoint', network = false) => {
-    if (settled || destroyed) return;
-    quiet();
-    context.send({ type: 'SOURCE.FAILED', cause, scope, ...(network || !navigator.onLine ? { network: true } : {}) });
-  };
-  const stop = (cause: string) => {
-    if (settled || destroyed) return;
-    quiet();
-    context.send({ type: 'SOURCE.STOPPED', cause });
-  };
-  const quiet = () => {
-    settled = true;
-    stopWatching();
-    clearInterval(frozenTimer);
-    clock?.stop();
-    hls.stopLoad();
-  };
-  /** Starts (or restarts) the engine's own judges: the playlist clock and the playback watchdog. */
-  const judge = () => {
-    clock = judgingClock(CHECK_EVERY_MS);
-    frozenTimer = setInterval(checkPlaylist, CHECK_EVERY_MS);
-    stopWatching = watchPlayback({
-      video,
-      limits: () => limits,
-      onFirstFrame: () => {
-        firstFrameSeen = true;
-        if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME' });
-      },
-      onStalled: (cause) => fail(cause),
-      onSuspect: suspect,
     });
-  };
 
-  let lastEnd = -1;
-  let lastAdvanceAt = performance.now();
-  /** When a playlist last loaded at all: stale but loading is the encoder, not loading is the CDN. */
-  let lastLoadAt = -Infinity;
-  let staleReported = false;
-  let firstFrameSeen = false;
-  /** The latest suspicion, cleared when the playlist advances and a fragment buffers again. */
-  let suspicion: { cause: string; scope: FailureScope } | null = null;
-  /** When the current suspicion began. */
-  let suspectedAt = 0;
-  const suspect = (cause: string, scope: FailureScope = 'endpoint') => {
-    if (destroyed || settled) return;
-    if (suspicion === null) suspectedAt = performance.now();
-    suspicion = { cause, scope };
-    context.send({ type: 'SOURCE.SUSPECT', cause, scope });
-  };
-  /** Playlists still load (within two target durations) while nothing new appears in them. */
-  const loadingButStale = () => performance.now() - lastLoadAt < 2 * limits.targetDurationMs;
-  const onPlaylist = (_event: string, data: LevelLoadedData | LevelUpdatedData) => {
-    if (destroyed || settled) return;
-    const { details } = data;
-    if (!details.live) {
-      stop('playlist has #EXT-X-ENDLIST');
-      return;
-    }
-    lastLoadAt = performance.now();
-    if (details.targetduration > 0 && details.targetduration * 1000 !== limits.targetDurationMs) {
-      limits = limitsFor(thresholds, details.targetduration * 1000);
-    }
-    if (details.endSN > lastEnd) {
-      lastEnd = details.endSN;
-      lastAdvanceAt = performance.now();
-      staleReported = false;
-    }
-    // Said again on every update while gaps lie ahead: a fragment that buffers meanwhile must not clear it.
-    // The playlist's own #EXT-X-GAP tags only: hls.js also sets `gap` on a fragment it could not
-    // parse (corrupt bytes on one CDN), which is that endpoint's fault, not the stream's.
-    if (details.fragments.some((fragment) => fragment.end > video.currentTime && fragment.tagList.some(([tag]) => tag === 'GAP'))) {
-      suspect('#EXT-X-GAP segments ahead', 'stream');
-    }
-  };
+    const hls = new Hls({
+      manifestLoadPolicy: policy(limits.requestTimeoutMs),
+      playlistLoadPolicy: policy(limits.requestTimeoutMs),
+      fragLoadPolicy: policy(Math.max(limits.requestTimeoutMs, 2 * limits.targetDurationMs)),
+      backBufferLength: 30,
+    });
 
-  /**
-   * A stall before the first frame with media already buffered is the media pipeline starting
-   * (WebKitGTK's GStreamer takes ~1.5 s, and hls.js calls that a stall), not the source: no
-   * reason to warm the other one. The startup limit still applies.
-   */
-  const decoderStarting = (data: ErrorData) =>
-    (data.details as string) === BUFFER_STALLED && !firstFrameSeen && video.buffered.length > 0;
-
-  const checkPlaylist = () => {
-    if (!clock?.fresh()) {
-      // Asleep in a hidden or throttled page: judge the playlist from when it wakes up.
-      lastAdvanceAt = performance.now();
-      suspectedAt = lastAdvanceAt;
-      return;
-    }
-    const silentMs = performance.now() - lastAdvanceAt;
-    if (silentMs > limits.frozenPlaylistMs) {
-      const seconds = Math.round(silentMs / 100) / 10;
-      if (lastEnd < 0) fail(`no playlist within ${seconds} s`);
-      else if (loadingButStale()) fail(`playlist not advancing for ${seconds} s`, 'stream');
-      else fail(`no playlist for ${seconds} s`);
-    } else if (!staleReported && lastEnd >= 0 && silentMs > 2 * limits.targetDurationMs) {
-      staleReported = true;
-      suspect('playlist stale', loadingButStale() ? 'stream' : 'endpoint');
-    } else if (suspicion && firstFrameSeen && !video.paused && bufferAhead(video) < BUFFER_EXHAUSTED_S) {
-      fail(`buffer exhausted (${suspicion.cause})`, suspicion.scope);
-    } else if (suspicion && !firstFrameSeen && performance.now() - suspectedAt > limits.stallMs) {
-      fail(`no picture: ${suspicion.cause}`, suspicion.scope);
-    }
-  };
-  let frozenTimer: ReturnType<typeof setInterval> | undefined;
-  let clock: JudgingClock | undefined;
-  let stopWatching = () => {};
-
-  hls.on(Hls.Events.LEVEL_LOADED, onPlaylist);
-  hls.on(Hls.Events.LEVEL_UPDATED, onPlaylist);
-  hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (destroyed || settled) return;
-    if (data.fatal) fail(describeError(data), 'endpoint', isNetworkLevel(data));
-    else if (!decoderStarting(data)) suspect(describeError(data));
-  });
-  // A fragment that arrives and buffers clears a suspicion of the segment path.
-  hls.on(Hls.Events.FRAG_BUFFERED, () => {
-    if (performance.now() - lastAdvanceAt < limits.targetDurationMs * 2) suspicion = null;
-  });
-  hls.on(Hls.Events.MANIFEST_PARSED, () => {
-    if (destroyed || settled) return;
-    void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
-  });
-
-  // WebKitGTK/WPE: no seek while GStreamer's pipeline starts (gstreamer-seek-hold.ts).
-  const startupSeeks = gstreamerWebKit() ? holdStartupSeeks(video, GSTREAMER_STARTUP_SEEK_DELAY_MS) : null;
-  if (startupSeeks) hls.once(Hls.Events.FRAG_BUFFERED, () => startupSeeks.start());
-
-  judge();
-  hls.attachMedia(video);
-  hls.loadSource(context.source.url);
-
-  const engine: Engine = {
-    resume() {
-      if (destroyed || !settled) return false;
-      // From the live edge again, on the same media: the buffer and the picture stay.
-      settled = false;
-      suspicion = null;
-      staleReported = false;
-      lastAdvanceAt = performance.now();
-      judge();
-      hls.startLoad(-1);
-      return true;
-    },
-    destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      startupSeeks?.dispose();
+    /**
+     * Reports a failure once, then goes quiet but keeps the last frame on screen. `network`: no
+     * server answered (or the page is offline): maybe the viewer's network, not the endpoint.
+     */
+    const fail = (cause: string, scope: FailureScope = 'endpoint', network = false) => {
+      if (settled || destroyed) return;
+      quiet();
+      context.send({ type: 'SOURCE.FAILED', cause, scope, ...(network || !navigator.onLine ? { network: true } : {}) });
+    };
+    const stop = (cause: string) => {
+      if (settled || destroyed) return;
+      quiet();
+      context.send({ type: 'SOURCE.STOPPED', cause });
+    };
+    const quiet = () => {
+      settled = true;
       stopWatching();
       clearInterval(frozenTimer);
       clock?.stop();
-      hls.destroy();
-      video.removeAttribute('src');
-      video.load();
-    },
+      hls.stopLoad();
+    };
+    /** Starts (or restarts) the engine's own judges: the playlist clock and the playback watchdog. */
+    const judge = () => {
+      clock = judgingClock(CHECK_EVERY_MS);
+      frozenTimer = setInterval(checkPlaylist, CHECK_EVERY_MS);
+      stopWatching = watchPlayback({
+        video,
+        limits: () => limits,
+        onFirstFrame: () => {
+          firstFrameSeen = true;
+          if (!destroyed && !settled) context.send({ type: 'SOURCE.FIRST_FRAME' });
+        },
+        onStalled: (cause) => fail(cause),
+        onSuspect: suspect,
+      });
+    };
+
+    let lastEnd = -1;
+    let lastAdvanceAt = performance.now();
+    /** When a playlist last loaded at all: stale but loading is the encoder, not loading is the CDN. */
+    let lastLoadAt = -Infinity;
+    let staleReported = false;
+    let firstFrameSeen = false;
+    /** The latest suspicion, cleared when the playlist advances and a fragment buffers again. */
+    let suspicion: { cause: string; scope: FailureScope } | null = null;
+    /** When the current suspicion began. */
+    let suspectedAt = 0;
+    const suspect = (cause: string, scope: FailureScope = 'endpoint') => {
+      if (destroyed || settled) return;
+      if (suspicion === null) suspectedAt = performance.now();
+      suspicion = { cause, scope };
+      context.send({ type: 'SOURCE.SUSPECT', cause, scope });
+    };
+    /** Playlists still load (within two target durations) while nothing new appears in them. */
+    const loadingButStale = () => performance.now() - lastLoadAt < 2 * limits.targetDurationMs;
+    const onPlaylist = (_event: string, data: LevelLoadedData | LevelUpdatedData) => {
+      if (destroyed || settled) return;
+      const { details } = data;
+      if (!details.live) {
+        stop('playlist has #EXT-X-ENDLIST');
+        return;
+      }
+      lastLoadAt = performance.now();
+      if (details.targetduration > 0 && details.targetduration * 1000 !== limits.targetDurationMs) {
+        limits = limitsFor(thresholds, details.targetduration * 1000);
+      }
+      if (details.endSN > lastEnd) {
+        lastEnd = details.endSN;
+        lastAdvanceAt = performance.now();
+        staleReported = false;
+      }
+      // Said again on every update while gaps lie ahead: a fragment that buffers meanwhile must not clear it.
+      // The playlist's own #EXT-X-GAP tags only: hls.js also sets `gap` on a fragment it could not
+      // parse (corrupt bytes on one CDN), which is that endpoint's fault, not the stream's.
+      if (details.fragments.some((fragment) => fragment.end > video.currentTime && fragment.tagList.some(([tag]) => tag === 'GAP'))) {
+        suspect('#EXT-X-GAP segments ahead', 'stream');
+      }
+    };
+
+    const checkPlaylist = () => {
+      if (!clock?.fresh()) {
+        // Asleep in a hidden or throttled page: judge the playlist from when it wakes up.
+        lastAdvanceAt = performance.now();
+        suspectedAt = lastAdvanceAt;
+        return;
+      }
+      const silentMs = performance.now() - lastAdvanceAt;
+      if (silentMs > limits.frozenPlaylistMs) {
+        const seconds = Math.round(silentMs / 100) / 10;
+        if (lastEnd < 0) fail(`no playlist within ${seconds} s`);
+        else if (loadingButStale()) fail(`playlist not advancing for ${seconds} s`, 'stream');
+        else fail(`no playlist for ${seconds} s`);
+      } else if (!staleReported && lastEnd >= 0 && silentMs > 2 * limits.targetDurationMs) {
+        staleReported = true;
+        suspect('playlist stale', loadingButStale() ? 'stream' : 'endpoint');
+      } else if (suspicion && firstFrameSeen && !video.paused && bufferAhead(video) < BUFFER_EXHAUSTED_S) {
+        fail(`buffer exhausted (${suspicion.cause})`, suspicion.scope);
+      } else if (suspicion && !firstFrameSeen && performance.now() - suspectedAt > limits.stallMs) {
+        fail(`no picture: ${suspicion.cause}`, suspicion.scope);
+      }
+    };
+    let frozenTimer: ReturnType<typeof setInterval> | undefined;
+    let clock: JudgingClock | undefined;
+    let stopWatching = () => {};
+
+    hls.on(Hls.Events.LEVEL_LOADED, onPlaylist);
+    hls.on(Hls.Events.LEVEL_UPDATED, onPlaylist);
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (destroyed || settled) return;
+      if (data.fatal) fail(describeError(data), 'endpoint', isNetworkLevel(data));
+      else suspect(describeError(data));
+    });
+    // A fragment that arrives and buffers clears a suspicion of the segment path.
+    hls.on(Hls.Events.FRAG_BUFFERED, () => {
+      if (performance.now() - lastAdvanceAt < limits.targetDurationMs * 2) suspicion = null;
+    });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (destroyed || settled) return;
+      void autoplay(video, context.onAutoplayMuted, () => !destroyed && !settled);
+    });
+
+    // WebKitGTK/WPE: no seek while GStreamer's pipeline starts (gstreamer-seek-hold.ts).
+    const startupSeeks = gstreamerWebKit() ? holdStartupSeeks(video, GSTREAMER_STARTUP_SEEK_DELAY_MS) : null;
+    if (startupSeeks) hls.once(Hls.Events.FRAG_BUFFERED, () => startupSeeks.start());
+
+    judge();
+    hls.attachMedia(video);
+    hls.loadSource(context.source.url);
+
+    const engine: Engine = {
+      resume() {
+        if (destroyed || !settled) return false;
+        // From the live edge again, on the same media: the buffer and the picture stay.
+        settled = false;
+        suspicion = null;
+        staleReported = false;
+        lastAdvanceAt = performance.now();
+        judge();
+        hls.startLoad(-1);
+        return true;
+      },
+      destroy() {
+        if (destroyed) return;
+        destroyed = true;
+        startupSeeks?.dispose();
+        stopWatching();
+        clearInterval(frozenTimer);
+        clock?.stop();
+        hls.destroy();
+        video.removeAttribute('src');
+        video.load();
+      },
+    };
+    return engine;
   };
-  return engine;
-};
