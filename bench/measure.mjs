@@ -53,7 +53,10 @@ export function longestGapSpan(times, from, to) {
  * @param {any} snap
  */
 export function visibleFrameTimes(snap) {
-  return snap.frames.filter((/** @type {any} */ f) => f.visible).map((/** @type {any} */ f) => snap.timeOrigin + f.t).sort((a, b) => a - b);
+  return snap.frames
+    .filter((/** @type {any} */ f) => f.visible)
+    .map((/** @type {any} */ f) => snap.timeOrigin + f.t)
+    .sort((a, b) => a - b);
 }
 
 /**
@@ -110,7 +113,13 @@ export function pixelFigures(shots, { faultAt, endAt, from, to, toNotBefore }) {
     otherFrames: count('other'),
     longestNonStreamMs: round(longestNonStream),
     // Screencast sends a frame per compositor update, so a frozen picture shows up as a gap.
-    freezeMs: round(longestGap(shots.filter((s) => isStream(s.colour)).map((s) => s.t), faultAt, endAt)),
+    freezeMs: round(
+      longestGap(
+        shots.filter((s) => isStream(s.colour)).map((s) => s.t),
+        faultAt,
+        endAt,
+      ),
+    ),
     painted: shots.filter((s) => s.t >= faultAt).length,
   };
 }
@@ -164,7 +173,11 @@ export function failoverEvents(snap, faultAt) {
     .filter((/** @type {any} */ e) => e.type === 'failover')
     .map((/** @type {any} */ e) => ({
       ...e.detail,
-      sinceFault: { detected: rel(e.detail?.detectedAt), switchStarted: rel(e.detail?.switchStartedAt), firstFrame: rel(e.detail?.firstFrameAt) },
+      sinceFault: {
+        detected: rel(e.detail?.detectedAt),
+        switchStarted: rel(e.detail?.switchStartedAt),
+        firstFrame: rel(e.detail?.firstFrameAt),
+      },
     }));
 }
 
@@ -172,7 +185,11 @@ export function failoverEvents(snap, faultAt) {
 export function stateTrail(snap, zero) {
   return snap.events
     .filter((/** @type {any} */ e) => e.type === 'statechange' || e.type === 'switch' || e.type === 'fatal')
-    .map((/** @type {any} */ e) => [round(snap.timeOrigin + e.t - zero), e.detail?.state ?? e.type, e.detail?.reason ?? e.detail?.details ?? null]);
+    .map((/** @type {any} */ e) => [
+      round(snap.timeOrigin + e.t - zero),
+      e.detail?.state ?? e.type,
+      e.detail?.reason ?? e.detail?.details ?? null,
+    ]);
 }
 
 /** The element's `sourcechange` events since `zero`: [ms since zero, endpoint key or null, reason]. @param {any} snap @param {number} zero */
@@ -217,15 +234,20 @@ export function whepTimeline({ snap, faultAt, switchAt, fromColour, toUrl, toKey
   const lastFrame = snap.frames
     .filter((/** @type {any} */ f) => f.visible && f.colour === fromColour && snap.timeOrigin + f.t < switchAt)
     .reduce((/** @type {number | null} */ max, /** @type {any} */ f) => Math.max(max ?? -Infinity, snap.timeOrigin + f.t), null);
-  const fo = snap.events.filter((/** @type {any} */ e) => e.type === 'failover' && snap.timeOrigin + e.t >= faultAt).at(0)?.detail ?? null;
+  const fo =
+    snap.events.filter((/** @type {any} */ e) => e.type === 'failover' && snap.timeOrigin + e.t >= faultAt).at(0)?.detail ?? null;
   // The fallback's playing session: the last one to its endpoint that decoded a frame before
   // the switch (probes POST and DELETE at once, they never connect).
-  const pc = (snap.rtc ?? [])
-    .filter((/** @type {any} */ p) => p.url === toUrl && p.firstDecodedAt != null && epoch(p.createdAt) <= switchAt)
-    .at(-1) ?? null;
+  const pc =
+    (snap.rtc ?? [])
+      .filter((/** @type {any} */ p) => p.url === toUrl && p.firstDecodedAt != null && epoch(p.createdAt) <= switchAt)
+      .at(-1) ?? null;
   // The probe of the fallback the player sends beside it (its 201 is the proof the machine switches on).
-  const probes = (snap.rtc ?? []).filter((/** @type {any} */ p) => p.url === toUrl && /** @type {number} */ (epoch(p.createdAt)) >= faultAt && p !== pc);
-  const firstState = (/** @type {{ t: number, state: string }[] | undefined} */ list, /** @type {string[]} */ states) => epoch(list?.find((s) => states.includes(s.state))?.t);
+  const probes = (snap.rtc ?? []).filter(
+    (/** @type {any} */ p) => p.url === toUrl && /** @type {number} */ (epoch(p.createdAt)) >= faultAt && p !== pc,
+  );
+  const firstState = (/** @type {{ t: number, state: string }[] | undefined} */ list, /** @type {string[]} */ states) =>
+    epoch(list?.find((s) => states.includes(s.state))?.t);
   const firstFrame = snap.frames.find((/** @type {any} */ f) => f.key === toKey && pc && f.t >= pc.createdAt) ?? null;
   const decodedCandidates = [epoch(pc?.firstDecodedAt), epoch(firstFrame?.t)].filter((t) => t != null);
   const marks = {
@@ -265,7 +287,10 @@ export function whepTimeline({ snap, faultAt, switchAt, fromColour, toUrl, toKey
       inactiveToDetected: span(marks.inactive, marks.detected),
       lastPacketToLastFrame: span(marks.lastPacket, marks.lastFrame),
     },
-    decodedBy: pc?.firstDecodedAt != null && firstFrame && epoch(firstFrame.t) < /** @type {number} */ (epoch(pc.firstDecodedAt)) ? 'rVFC' : 'getStats',
+    decodedBy:
+      pc?.firstDecodedAt != null && firstFrame && epoch(firstFrame.t) < /** @type {number} */ (epoch(pc.firstDecodedAt))
+        ? 'rVFC'
+        : 'getStats',
     pollGapMs: pc?.firstDecodedAt != null && pc?.lastZeroAt != null ? round(pc.firstDecodedAt - pc.lastZeroAt) : null,
     probesAfterFault: probes.length,
     failoverEventFreezeMs: fo?.freezeMs ?? null,

@@ -46,7 +46,7 @@ export function summarise(scenarios, runs, capMs) {
         // A run that never switched counts as the cap: a lower bound, flagged in `capped`.
         freezeMs: stat(ok, (r) => r.freezeMs),
         faultToFrameMs: stat(ok, (r) => (r.capped ? capMs : r.faultToFrameMs)),
-        pxSwitchMs: stat(ok, (r) => (r.capped ? capMs : r.px?.switchMs ?? r.px?.firstFrameMs)),
+        pxSwitchMs: stat(ok, (r) => (r.capped ? capMs : (r.px?.switchMs ?? r.px?.firstFrameMs))),
         pxBlackPoster: stat(ok, (r) => (r.px ? (r.px.blackFrames ?? 0) + (r.px.posterFrames ?? 0) : null)),
         pxLongestNonStreamMs: stat(ok, (r) => r.px?.longestNonStreamMs),
         pxFreezeMs: stat(ok, (r) => r.px?.freezeMs),
@@ -71,13 +71,18 @@ export function summarise(scenarios, runs, capMs) {
         ladder: sc.keys
           ? {
               expected: sc.keys.to,
-              sinceFault: Object.fromEntries(['lastFrame', 'started', 'ready', 'decided', 'onScreen'].map((k) => [k, stat(ok, (r) => r.ladder?.sinceFault?.[k])])),
+              sinceFault: Object.fromEntries(
+                ['lastFrame', 'started', 'ready', 'decided', 'onScreen'].map((k) => [k, stat(ok, (r) => r.ladder?.sinceFault?.[k])]),
+              ),
               landedOn: Object.fromEntries(
-                [...new Set(all.map((r) => r.result?.ladder?.landedOn ?? 'none'))].map((k) => [k, all.filter((r) => (r.result?.ladder?.landedOn ?? 'none') === k).length]),
+                [...new Set(all.map((r) => r.result?.ladder?.landedOn ?? 'none'))].map((k) => [
+                  k,
+                  all.filter((r) => (r.result?.ladder?.landedOn ?? 'none') === k).length,
+                ]),
               ),
             }
           : null,
-        target: player === 'element' ? sc.target ?? null : null,
+        target: player === 'element' ? (sc.target ?? null) : null,
         met: null,
         vsBaseline: null,
         errors: all.filter((r) => r.error || r.result?.error).map((r) => r.error ?? r.result.error),
@@ -99,7 +104,12 @@ export function summarise(scenarios, runs, capMs) {
       const b = base[key]?.median;
       return a == null || !b ? null : { ratio: Math.round((a / b) * 1000) / 1000, upperBound: bound };
     };
-    row.vsBaseline = { freezeMs: ratio('freezeMs'), faultToFrameMs: ratio('faultToFrameMs'), firstFrameMs: ratio('firstFrameMs'), pxLongestNonStreamMs: ratio('pxLongestNonStreamMs') };
+    row.vsBaseline = {
+      freezeMs: ratio('freezeMs'),
+      faultToFrameMs: ratio('faultToFrameMs'),
+      firstFrameMs: ratio('firstFrameMs'),
+      pxLongestNonStreamMs: ratio('pxLongestNonStreamMs'),
+    };
   }
   return rows;
 }
@@ -119,7 +129,8 @@ function summariseTimeline(timelines) {
 }
 
 /** @param {{ median: number, min: number, max: number } | null | undefined} s */
-const fmt = (s, capped = false) => (s ? `${capped ? '≥' : ''}${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : '—');
+const fmt = (s, capped = false) =>
+  s ? `${capped ? '≥' : ''}${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : '—';
 /** @param {{ ratio: number, upperBound: boolean } | null | undefined} r */
 const fmtRatio = (r) => (r ? `${r.upperBound ? '≤' : ''}${r.ratio < 0.1 ? r.ratio.toFixed(3) : r.ratio.toFixed(2)}×` : '—');
 
@@ -146,7 +157,20 @@ export function renderMarkdown(table) {
 export function reportTables(rows, { titles = false } = {}) {
   const label = (/** @type {any} */ r) => (titles ? r.title : r.scenario);
   const main = [
-    ['scenario', 'player', 'runs', 'freeze', 'fault→1st frame', 'first frame', 'px: switch', 'px: black+poster', 'px: non-stream', 'px: freeze', 'target', 'met'],
+    [
+      'scenario',
+      'player',
+      'runs',
+      'freeze',
+      'fault→1st frame',
+      'first frame',
+      'px: switch',
+      'px: black+poster',
+      'px: non-stream',
+      'px: freeze',
+      'target',
+      'met',
+    ],
     ...rows.map((r) => {
       const cappedMedian = r.capped * 2 > r.runs - r.failedRuns;
       return [
@@ -169,7 +193,13 @@ export function reportTables(rows, { titles = false } = {}) {
   const baseline = withBase.length
     ? [
         ['scenario', 'freeze', 'fault→1st frame', 'first frame', 'px: non-stream'],
-        ...withBase.map((r) => [label(r), fmtRatio(r.vsBaseline.freezeMs), fmtRatio(r.vsBaseline.faultToFrameMs), fmtRatio(r.vsBaseline.firstFrameMs), fmtRatio(r.vsBaseline.pxLongestNonStreamMs)]),
+        ...withBase.map((r) => [
+          label(r),
+          fmtRatio(r.vsBaseline.freezeMs),
+          fmtRatio(r.vsBaseline.faultToFrameMs),
+          fmtRatio(r.vsBaseline.firstFrameMs),
+          fmtRatio(r.vsBaseline.pxLongestNonStreamMs),
+        ]),
       ]
     : null;
   // The baseline never touches its fallback before a failure: only the element's rows.
@@ -177,14 +207,27 @@ export function reportTables(rows, { titles = false } = {}) {
   const standby = standbyRows.length
     ? [
         ['scenario', 'standby', 'requests/min', 'KB/min', 'WHEP sessions open'],
-        ...standbyRows.map((r) => [label(r), r.standby.mode, fmt(r.standby.requestsPerMin), fmt(r.standby.kbPerMin), fmt(r.standby.sessionsOpen)]),
+        ...standbyRows.map((r) => [
+          label(r),
+          r.standby.mode,
+          fmt(r.standby.requestsPerMin),
+          fmt(r.standby.kbPerMin),
+          fmt(r.standby.sessionsOpen),
+        ]),
       ]
     : null;
   const fo = rows.filter((r) => r.failover);
   const failover = fo.length
     ? [
         ['scenario', 'player', 'runs with event', 'reported freezeMs', 'detectedAt', 'firstFrameAt'],
-        ...fo.map((r) => [label(r), r.player, String(r.failover.count), fmt(r.failover.freezeMs), fmt(r.failover.detectedMs), fmt(r.failover.firstFrameMs)]),
+        ...fo.map((r) => [
+          label(r),
+          r.player,
+          String(r.failover.count),
+          fmt(r.failover.freezeMs),
+          fmt(r.failover.detectedMs),
+          fmt(r.failover.firstFrameMs),
+        ]),
       ]
     : null;
   const ladderRows = rows.filter((r) => r.ladder);
@@ -193,7 +236,18 @@ export function reportTables(rows, { titles = false } = {}) {
         ['scenario', 'expected', 'went to', 'old last frame', 'new started', 'new ready (hidden)', 'decided', 'new on screen'],
         ...ladderRows.map((r) => {
           const m = r.ladder.sinceFault;
-          return [label(r), r.ladder.expected, Object.entries(r.ladder.landedOn).map(([k, n]) => `${k} ×${n}`).join(', '), fmt(m.lastFrame), fmt(m.started), fmt(m.ready), fmt(m.decided), fmt(m.onScreen)];
+          return [
+            label(r),
+            r.ladder.expected,
+            Object.entries(r.ladder.landedOn)
+              .map(([k, n]) => `${k} ×${n}`)
+              .join(', '),
+            fmt(m.lastFrame),
+            fmt(m.started),
+            fmt(m.ready),
+            fmt(m.decided),
+            fmt(m.onScreen),
+          ];
         }),
       ]
     : null;
@@ -217,7 +271,10 @@ export function formatReport(rows, capMs) {
     out.push(render(t.baseline));
   }
   if (t.standby) {
-    out.push('', 'Standby cost while the primary plays (the fallback source; per minute, from the servers\' logs, CDP byte counts and WebRTC getStats):');
+    out.push(
+      '',
+      "Standby cost while the primary plays (the fallback source; per minute, from the servers' logs, CDP byte counts and WebRTC getStats):",
+    );
     out.push(render(t.standby));
   }
   if (t.failover) {
@@ -227,9 +284,14 @@ export function formatReport(rows, capMs) {
     out.push('', 'The element fired no `failover` event.');
   }
   if (t.ladders) {
-    out.push('', 'Ladders: where the switch went (the endpoint whose frame came on screen first after the fault; pixels cannot tell one stream\'s endpoints apart, so "px: switch" is — for these):');
+    out.push(
+      '',
+      'Ladders: where the switch went (the endpoint whose frame came on screen first after the fault; pixels cannot tell one stream\'s endpoints apart, so "px: switch" is — for these):',
+    );
     out.push(render(t.ladders));
-    out.push('(ms since the fault: started = failover switchStartedAt, ready = its first frame in its hidden video, decided = failover detectedAt)');
+    out.push(
+      '(ms since the fault: started = failover switchStartedAt, ready = its first frame in its hidden video, decided = failover detectedAt)',
+    );
   }
   for (const r of rows.filter((x) => x.timeline)) out.push('', formatTimeline(r));
   const errors = rows.filter((r) => r.errors.length);
@@ -266,11 +328,17 @@ export function timelineNotes(row) {
 export function formatTimeline(row) {
   const { steps, marks } = timelineTables(row);
   const out = [];
-  out.push(`${row.scenario}: where the time goes (median (min–max) over ${row.timeline.n} runs, ms; each step's median on its own, so they need not add up to the total):`);
+  out.push(
+    `${row.scenario}: where the time goes (median (min–max) over ${row.timeline.n} runs, ms; each step's median on its own, so they need not add up to the total):`,
+  );
   out.push(render(steps));
-  out.push('detection: primary\'s last frame on screen → the fallback\'s engine started (failover switchStartedAt); offer+gather: → POST sent;');
+  out.push(
+    "detection: primary's last frame on screen → the fallback's engine started (failover switchStartedAt); offer+gather: → POST sent;",
+  );
   out.push('POST: → 201; ICE: 201 → iceConnectionState connected; DTLS: → connectionState connected; keyframe wait: → first decoded');
-  out.push('frame (getStats every 20 ms, or the hidden video\'s first rVFC frame); render: → first frame on screen; total: last → first frame on screen.');
+  out.push(
+    "frame (getStats every 20 ms, or the hidden video's first rVFC frame); render: → first frame on screen; total: last → first frame on screen.",
+  );
   out.push('', 'Marks since the fault (median (min–max), ms):');
   out.push(render(marks));
   out.push(...timelineNotes(row));

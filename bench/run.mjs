@@ -22,10 +22,20 @@ import { formatReport, summarise } from './report.mjs';
 import { writeTables } from '../scripts/docs-tables.mjs';
 
 const CHROME_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', '--disable-dev-shm-usage',
-  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-  '--disable-features=WebRtcHideLocalIpsWithMdns', '--allow-loopback-in-peer-connection',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-dev-shm-usage',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
 ];
 // A baseline that never switches costs a full cap per run; after this many capped runs the
 // median is the cap whatever the rest do, so the remaining repetitions are skipped.
@@ -52,7 +62,10 @@ if (args.help) {
 }
 const reps = args.quick ? 2 : Number(args.reps);
 const capMs = Number(args.cap) * 1000;
-const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = args.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 if (!(reps >= 1) || !(capMs > 0)) throw new Error('--reps and --cap must be positive numbers');
 const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? [];
 if (unknown.length) {
@@ -124,7 +137,10 @@ async function main() {
           run.result = await runOnce(ctx, sc, player);
           if (run.result.capped) capped++;
         } catch (error) {
-          run.error = String(/** @type {Error} */ (error)?.stack ?? error).split('\n').slice(0, 3).join(' | ');
+          run.error = String(/** @type {Error} */ (error)?.stack ?? error)
+            .split('\n')
+            .slice(0, 3)
+            .join(' | ');
         }
         run.ms = Date.now() - t;
         runs.push(run);
@@ -137,7 +153,9 @@ async function main() {
   const report = formatReport(rows, capMs);
   const durationMs = Date.now() - started;
   const loads = runs.map((r) => r.load1);
-  log(`\n${report}\nTotal ${(durationMs / 60000).toFixed(1)} min; 1-min load average before the runs ${Math.min(...loads)}–${Math.max(...loads)} (${cpus().length} cores).`);
+  log(
+    `\n${report}\nTotal ${(durationMs / 60000).toFixed(1)} min; 1-min load average before the runs ${Math.min(...loads)}–${Math.max(...loads)} (${cpus().length} cores).`,
+  );
 
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
   const dir = join(ROOT, 'bench-results');
@@ -149,8 +167,20 @@ async function main() {
       argv: process.argv.slice(2),
       reps,
       capMs,
-      machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, chromium: browser.version(), loadAtStart, loadAtEnd: load() },
-      element: { built: element.built, warning: element.warning, gitHead: git('rev-parse', 'HEAD'), dirtyFiles: git('status', '--porcelain', '--', 'src')?.split('\n').filter(Boolean) ?? null },
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        node: process.version,
+        chromium: browser.version(),
+        loadAtStart,
+        loadAtEnd: load(),
+      },
+      element: {
+        built: element.built,
+        warning: element.warning,
+        gitHead: git('rev-parse', 'HEAD'),
+        dirtyFiles: git('status', '--porcelain', '--', 'src')?.split('\n').filter(Boolean) ?? null,
+      },
       summary: rows,
       runs,
     },
@@ -175,7 +205,8 @@ async function main() {
 function describe(run) {
   if (run.error) return `ERROR ${run.error}`;
   const r = run.result;
-  if (r.error) return `no result: ${r.error}${r.freezeMs != null ? ` (freeze ${r.freezeMs} ms, switch ${r.faultToFrameMs ?? '—'} ms)` : ''}`;
+  if (r.error)
+    return `no result: ${r.error}${r.freezeMs != null ? ` (freeze ${r.freezeMs} ms, switch ${r.faultToFrameMs ?? '—'} ms)` : ''}`;
   if (r.firstFrameMs != null) return `first frame ${r.firstFrameMs} ms (px ${r.px.firstFrameMs ?? '—'})`;
   const fo = r.failover?.at(-1);
   return [
@@ -185,8 +216,14 @@ function describe(run) {
     r.standby ? `standby ${r.standby.requestsPerMin} req/min ${r.standby.kbPerMin} KB/min` : null,
     fo ? `failover event freeze ${fo.freezeMs}` : null,
     r.ladder ? `went to ${r.ladder.landedOn ?? 'none'}` : null,
-    r.timeline ? `[${Object.entries(r.timeline.steps).map(([k, v]) => `${k} ${v ?? '—'}`).join(', ')}]` : null,
-  ].filter(Boolean).join(', ');
+    r.timeline
+      ? `[${Object.entries(r.timeline.steps)
+          .map(([k, v]) => `${k} ${v ?? '—'}`)
+          .join(', ')}]`
+      : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 let exitCode = 0;

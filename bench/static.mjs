@@ -15,7 +15,14 @@ export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BENCH_DIR = join(ROOT, 'bench');
 const HLS_DIR = join(ROOT, 'node_modules/hls.js/dist');
 
-const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.png': 'image/png' };
+const TYPES = {
+  '.html': 'text/html',
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.png': 'image/png',
+};
 
 /** Newest mtime (ms) of any file under dir. @param {string} dir */
 async function newest(dir) {
@@ -33,7 +40,10 @@ async function newest(dir) {
  */
 export async function prepareElement({ log, forceBuild = false }) {
   const bundle = join(ROOT, 'dist/live-player.js');
-  const bundleTime = await stat(bundle).then((s) => s.mtimeMs, () => 0);
+  const bundleTime = await stat(bundle).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   let built = false;
   let warning = null;
   if (forceBuild || bundleTime < (await newest(join(ROOT, 'src')))) {
@@ -59,7 +69,11 @@ export async function prepareElement({ log, forceBuild = false }) {
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 export async function startStatic(elementDir) {
-  const mounts = /** @type {const} */ ([['/dist/', elementDir], ['/bench/', BENCH_DIR], ['/hls/', HLS_DIR]]);
+  const mounts = /** @type {const} */ ([
+    ['/dist/', elementDir],
+    ['/bench/', BENCH_DIR],
+    ['/hls/', HLS_DIR],
+  ]);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const mount = mounts.find(([prefix]) => path.startsWith(prefix));
@@ -71,7 +85,10 @@ export async function startStatic(elementDir) {
     try {
       const body = await readFile(file);
       // no-store: every repetition must load (and time) the element and hls.js afresh.
-      res.writeHead(200, { 'Content-Type': TYPES[/** @type {keyof TYPES} */ (extname(file))] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+      res.writeHead(200, {
+        'Content-Type': TYPES[/** @type {keyof TYPES} */ (extname(file))] ?? 'application/octet-stream',
+        'Cache-Control': 'no-store',
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end();

@@ -38,7 +38,8 @@ player.addEventListener('statechange', (event) => {
   addLogLine(`${previous} → ${state}  [${reason}${cause ? `: ${cause}` : ''}]`);
 });
 /** `primary #2 (hls)`: an endpoint as the log names it. */
-const endpointName = (source: SourceChangeDetail['source']) => (source ? `${source.stream} #${source.index + 1} (${source.type})` : 'nothing');
+const endpointName = (source: SourceChangeDetail['source']) =>
+  source ? `${source.stream} #${source.index + 1} (${source.type})` : 'nothing';
 player.addEventListener('sourcechange', (event) => {
   const { source } = (event as CustomEvent<SourceChangeDetail>).detail;
   if (source) addLogLine(`on screen: ${endpointName(source)}`);
@@ -138,7 +139,10 @@ async function main() {
     if (choice === 'cdns') return [`${cdn('primary', 'a')} ${cdn('primary', 'b')}`, `${cdn('fallback', 'a')} ${cdn('fallback', 'b')}`];
     if (choice === 'ladder') {
       if (!whep) return null;
-      return [`${whep.streams.primary} ${cdn('primary', 'a')} ${cdn('primary', 'b')}`, `${whep.streams.fallback} ${cdn('fallback', 'a')}`];
+      return [
+        `${whep.streams.primary} ${cdn('primary', 'a')} ${cdn('primary', 'b')}`,
+        `${whep.streams.fallback} ${cdn('fallback', 'a')}`,
+      ];
     }
     const [primaryServer, fallbackServer] = choice.split(':') as [ServerName, ServerName];
     const primary = servers[primaryServer]?.streams.primary;

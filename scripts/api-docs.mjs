@@ -219,7 +219,8 @@ export function renderThresholds(source = readFileSync(THRESHOLDS, 'utf8')) {
     if (!(key in defaults)) throw new Error(`${THRESHOLDS}: ${key} has no value in DEFAULT_THRESHOLDS`);
     return [code(key), code(defaults[key]), cell(doc.replace(/^\s*\*\s?/gm, ''))];
   });
-  if (!rows.length || rows.length !== Object.keys(defaults).length) throw new Error(`${THRESHOLDS}: cannot read HealthThresholds and DEFAULT_THRESHOLDS`);
+  if (!rows.length || rows.length !== Object.keys(defaults).length)
+    throw new Error(`${THRESHOLDS}: cannot read HealthThresholds and DEFAULT_THRESHOLDS`);
   return [
     '',
     `## Thresholds (${code(THRESHOLDS)})`,

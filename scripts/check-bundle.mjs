@@ -96,7 +96,8 @@ const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 const show = (file) => relative(DIST, file);
 
 // One self-defining ES module: the entry defines the element and needs no other file to load.
-if (load(ENTRY).imports.length > 0) fail(`${ENTRY} imports ${load(ENTRY).imports.map(show).join(', ')} statically: it must stand alone`);
+if (load(ENTRY).imports.length > 0)
+  fail(`${ENTRY} imports ${load(ENTRY).imports.map(show).join(', ')} statically: it must stand alone`);
 if (!load(ENTRY).code.includes('customElements.define')) fail(`${ENTRY} does not define the element`);
 
 const hlsJsFiles = holding(HLS_JS);
@@ -119,22 +120,28 @@ for (const [name, protocol] of Object.entries(PROTOCOLS)) {
     }
     for (const [other, { own }] of Object.entries(PROTOCOLS)) {
       const foreign = other === name ? [] : modules.filter((m) => own.test(m));
-      if (foreign.length) fail(`${show(file)} is loaded by ${name.toUpperCase()} pages but holds ${other.toUpperCase()} code: ${foreign.join(', ')}`);
+      if (foreign.length)
+        fail(`${show(file)} is loaded by ${name.toUpperCase()} pages but holds ${other.toUpperCase()} code: ${foreign.join(', ')}`);
     }
   }
   const bytes = sum(set);
   rows.push([`initial JS, ${name.toUpperCase()} page`, bytes, [...set].map(show).join(' + ')]);
-  if (bytes > BUDGET) fail(`initial JavaScript of a ${name.toUpperCase()} page is ${bytes} B gzipped (${kib(bytes)}), over the budget of ${BUDGET} B (${kib(BUDGET)})`);
+  if (bytes > BUDGET)
+    fail(
+      `initial JavaScript of a ${name.toUpperCase()} page is ${bytes} B gzipped (${kib(bytes)}), over the budget of ${BUDGET} B (${kib(BUDGET)})`,
+    );
 }
 
 const lazyOnly = [...all].filter((file) => !initial.hls.has(file) && !initial.whep.has(file));
 rows.push(['core (entry + static imports)', sum(core), [...core].map(show).join(' + ')]);
 rows.push(['hls.js chunk', sum(new Set(hlsJsFiles)), hlsJsFiles.map(show).join(' + ')]);
-for (const file of lazyOnly.filter((f) => !hlsJsFiles.includes(f))) rows.push(['loaded later (not before the first frame)', load(file).gzip, show(file)]);
+for (const file of lazyOnly.filter((f) => !hlsJsFiles.includes(f)))
+  rows.push(['loaded later (not before the first frame)', load(file).gzip, show(file)]);
 
 const width = Math.max(...rows.map(([label]) => label.length));
 console.log(`CDN bundle, gzipped (each file on its own; budget ${BUDGET} B = ${kib(BUDGET)} per protocol):`);
-for (const [label, bytes, what] of rows) console.log(`  ${label.padEnd(width)}  ${String(bytes).padStart(7)} B  ${kib(bytes).padStart(9)}  ${what}`);
+for (const [label, bytes, what] of rows)
+  console.log(`  ${label.padEnd(width)}  ${String(bytes).padStart(7)} B  ${kib(bytes).padStart(9)}  ${what}`);
 
 if (process.argv.includes('--record')) {
   let gitHead = null;
@@ -143,7 +150,13 @@ if (process.argv.includes('--record')) {
   } catch {
     // not a git checkout
   }
-  const record = { measuredAt: new Date().toISOString(), gitHead, budget: BUDGET, rows: rows.map(([label, bytes, files]) => ({ label, bytes, files })), failures };
+  const record = {
+    measuredAt: new Date().toISOString(),
+    gitHead,
+    budget: BUDGET,
+    rows: rows.map(([label, bytes, files]) => ({ label, bytes, files })),
+    failures,
+  };
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/bundle.json', `${JSON.stringify(record, null, 2)}\n`);
   console.log('check-bundle: sizes written to bench-results/bundle.json');

@@ -83,7 +83,8 @@ writeFileSync(join(root, OUT), `${JSON.stringify(report, null, 2)}\n`);
 writeTables({ log: (line) => console.log(line) });
 
 const s = (ms) => (ms == null ? '–' : `${(ms / 1000).toFixed(1)} s`);
-const c = (x) => `MediaSource ${x.mediaSources}, hls.js ${x.hlsInstances}, RTCPeerConnection ${x.peerConnections}, timers ${x.timers}, listeners ${x.listeners.total}`;
+const c = (x) =>
+  `MediaSource ${x.mediaSources}, hls.js ${x.hlsInstances}, RTCPeerConnection ${x.peerConnections}, timers ${x.timers}, listeners ${x.listeners.total}`;
 const lines = [
   '',
   `soak figures (seed ${report.seed}, replay: npm run soak -- --minutes ${report.minutes} --seed ${report.seed})`,

@@ -27,7 +27,6 @@ export type {
 } from './controller/player-controller.js';
 export type { TokenOption } from './options.js';
 
-
 /**
  * A live video player that fails over from a primary to a fallback stream and back.
  *
@@ -226,7 +225,11 @@ export class LivePlayer extends LitElement implements OptionValues {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.stopResuming ??= resumeWhenShown(this.renderRoot, () => this.videoOnScreen, () => this.player.markAutoplayMuted());
+    this.stopResuming ??= resumeWhenShown(
+      this.renderRoot,
+      () => this.videoOnScreen,
+      () => this.player.markAutoplayMuted(),
+    );
   }
 
   override disconnectedCallback(): void {
@@ -256,7 +259,11 @@ export class LivePlayer extends LitElement implements OptionValues {
     // which the browser may refuse without a gesture (it pauses the video): then play on
     // muted and offer "Unmute", never a dead picture.
     if (video && !video.muted) {
-      void autoplay(video, () => this.player.markAutoplayMuted(), () => this.videoOnScreen === video);
+      void autoplay(
+        video,
+        () => this.player.markAutoplayMuted(),
+        () => this.videoOnScreen === video,
+      );
     }
   }
 
@@ -329,9 +336,11 @@ export class LivePlayer extends LitElement implements OptionValues {
       <div part="overlay">${this.renderMessage(texts)}</div>
       ${offline && shown ? html`<div part="offline" role="status">${texts.offline}</div>` : nothing}
       ${playing ? html`<span part="live-badge">${texts.live}</span>` : nothing}
-      ${playing && autoplayMuted && !this.muted
-        ? html`<button part="unmute-button" type="button" @click=${this.unmute}>${texts.unmute}</button>`
-        : nothing}
+      ${
+        playing && autoplayMuted && !this.muted
+          ? html`<button part="unmute-button" type="button" @click=${this.unmute}>${texts.unmute}</button>`
+          : nothing
+      }
       <div class="visually-hidden" role="status" aria-live="polite">${notice ? texts[notice] : ''}</div>
     `;
   }

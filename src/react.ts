@@ -26,13 +26,7 @@ import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
 import { Events } from './constants.js';
 import { LivePlayer as LivePlayerElement } from './define.js';
-import type {
-  FailoverDetail,
-  PlayerErrorDetail,
-  PlayerWarningDetail,
-  SourceChangeDetail,
-  StateChangeDetail,
-} from './live-player.js';
+import type { FailoverDetail, PlayerErrorDetail, PlayerWarningDetail, SourceChangeDetail, StateChangeDetail } from './live-player.js';
 
 export type { PlayerErrorDetail, PlayerWarningDetail, SourceChangeDetail, StateChangeDetail, FailoverDetail };
 export type LivePlayerElementType = LivePlayerElement;

@@ -27,7 +27,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 
 function parseArgs(argv) {
-  const options = { players: 100000, scenario: 'all', sweep: false, workers: Math.min(availableParallelism(), 4), check: false, seed: 1 };
+  const options = {
+    players: 100000,
+    scenario: 'all',
+    sweep: false,
+    workers: Math.min(availableParallelism(), 4),
+    check: false,
+    seed: 1,
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = () => {
@@ -131,7 +138,9 @@ function figuresOf(result) {
   result.returns.forEach((count, second) => {
     if (count > peak) [peak, peakSecond] = [count, second];
   });
-  const waits = Array.from(result.returnDelays).filter((d) => d >= 0).sort((a, b) => a - b);
+  const waits = Array.from(result.returnDelays)
+    .filter((d) => d >= 0)
+    .sort((a, b) => a - b);
   const per10s = (requests) => (result.preliveMs > 0 ? requests / (result.preliveMs / 10000) : 0);
   const idlePer10s = (requests) => (result.idleMs > 0 ? requests / (result.idleMs / 10000) : null);
   return {
@@ -180,7 +189,9 @@ function landingFiguresOf(result) {
   counts.landings.forEach((count, second) => {
     if (count > peak) [peak, peakSecond] = [count, second];
   });
-  const delays = Array.from(counts.firstRequestDelays).filter((d) => d >= 0).sort((a, b) => a - b);
+  const delays = Array.from(counts.firstRequestDelays)
+    .filter((d) => d >= 0)
+    .sort((a, b) => a - b);
   // The busiest 1 s window anywhere, not only between whole seconds.
   let slidingPeak = 0;
   for (let i = 0, j = 0; i < delays.length; i += 1) {
@@ -215,7 +226,10 @@ function landingFiguresOf(result) {
 
 function landingVerdicts(figures) {
   return [
-    [`no more than ${GOALS.peakLandingShare * 100} % of the crowd lands on the HLS CDN in any one second`, figures.peakLandingShare <= GOALS.peakLandingShare],
+    [
+      `no more than ${GOALS.peakLandingShare * 100} % of the crowd lands on the HLS CDN in any one second`,
+      figures.peakLandingShare <= GOALS.peakLandingShare,
+    ],
     ['every player ends on the HLS endpoint', figures.onEndpoint === figures.players],
   ];
 }
@@ -228,7 +242,11 @@ function printLanding(label, figures) {
     `  ${label}: busiest second ${figures.peakLandingSecond} carries ${pct(figures.peakLandingShare)} of the crowd's first ${figures.server} requests (busiest 1 s window anywhere: ${pct(figures.peakLandingWindowShare)}); from the outage to the first ${figures.server} request: median ${spread.median.toFixed(2)} s, p95 ${spread.p95.toFixed(2)} s, max ${spread.max.toFixed(2)} s; landed ${figures.landed}/${figures.players}`,
   );
   console.log(
-    `    ${figures.server} requests per player since the outage: probes ${figures.requestsPerPlayer.probes.toFixed(2)}, engine starts ${figures.requestsPerPlayer.starts.toFixed(2)} (engines started on it, whole run: ${figures.engineStarts}); peak ${figures.peakRequestsPerSecond} requests/s; at the end: ${Object.entries(figures.endStates).map(([where, n]) => `${where}: ${n}`).join(', ')}`,
+    `    ${figures.server} requests per player since the outage: probes ${figures.requestsPerPlayer.probes.toFixed(2)}, engine starts ${figures.requestsPerPlayer.starts.toFixed(2)} (engines started on it, whole run: ${figures.engineStarts}); peak ${figures.peakRequestsPerSecond} requests/s; at the end: ${Object.entries(
+      figures.endStates,
+    )
+      .map(([where, n]) => `${where}: ${n}`)
+      .join(', ')}`,
   );
 }
 
@@ -250,7 +268,7 @@ function landingHistogram(result, comparison) {
     };
   };
   const rows = [];
-  for (let s = 0; s < result.seconds - 1; ) {
+  for (let s = 0; s < result.seconds - 1;) {
     let end = s + 1;
     if (!detailed(s)) while (end < result.seconds - 1 && !detailed(end) && end - s < 10) end += 1;
     rows.push({ label: end - s === 1 ? `${s}` : `${s}–${end - 1} (avg)`, ...columns(s, end) });
@@ -263,9 +281,9 @@ function landingHistogram(result, comparison) {
   ];
   for (const row of rows) {
     const bar = '█'.repeat(Math.round((40 * row.landings) / widest));
-    const without = comparison ? `${(row.without / players * 100).toFixed(1).padStart(8)} %` : '';
+    const without = comparison ? `${((row.without / players) * 100).toFixed(1).padStart(8)} %` : '';
     lines.push(
-      `   ${row.label.padEnd(14)} ${String(row.landings).padStart(9)} ${(row.landings / players * 100).toFixed(1).padStart(6)} %${without} ${String(row.probes).padStart(8)} ${String(row.starts).padStart(8)} ${String(row.playback).padStart(9)} ${String(row.probes + row.starts + row.playback).padStart(13)}  ${bar}`,
+      `   ${row.label.padEnd(14)} ${String(row.landings).padStart(9)} ${((row.landings / players) * 100).toFixed(1).padStart(6)} %${without} ${String(row.probes).padStart(8)} ${String(row.starts).padStart(8)} ${String(row.playback).padStart(9)} ${String(row.probes + row.starts + row.playback).padStart(13)}  ${bar}`,
     );
   }
   return lines.join('\n');
@@ -278,7 +296,7 @@ function histogram(result) {
   const up = Math.floor(scenario.upAgainAtMs / 1000);
   const detailed = (s) => (s >= down - 2 && s < down + 12) || (s >= up - 3 && s < up + 42);
   const rows = [];
-  for (let s = 0; s < result.seconds - 1; ) {
+  for (let s = 0; s < result.seconds - 1;) {
     if (detailed(s)) {
       rows.push({ label: `${s}`, probes: result.probes[s], returns: result.returns[s], playback: result.playback[s] });
       s += 1;
@@ -288,7 +306,12 @@ function histogram(result) {
     while (end < result.seconds - 1 && !detailed(end) && end - s < 10) end += 1;
     const n = end - s;
     const avg = (array) => Math.round(array.subarray(s, end).reduce((a, b) => a + b, 0) / n);
-    rows.push({ label: `${s}–${end - 1} (avg)`, probes: avg(result.probes), returns: avg(result.returns), playback: avg(result.playback) });
+    rows.push({
+      label: `${s}–${end - 1} (avg)`,
+      probes: avg(result.probes),
+      returns: avg(result.returns),
+      playback: avg(result.playback),
+    });
     s = end;
   }
   const returnsTotal = result.returns.reduce((a, b) => a + b, 0) || 1;
@@ -297,7 +320,7 @@ function histogram(result) {
   for (const row of rows) {
     const bar = '█'.repeat(Math.round((40 * (row.probes + row.returns)) / widest));
     lines.push(
-      `   ${row.label.padEnd(14)} ${String(row.probes).padStart(7)} ${String(row.returns).padStart(8)} ${(row.returns / returnsTotal * 100).toFixed(1).padStart(5)} ${String(row.playback).padStart(9)}  ${bar}`,
+      `   ${row.label.padEnd(14)} ${String(row.probes).padStart(7)} ${String(row.returns).padStart(8)} ${((row.returns / returnsTotal) * 100).toFixed(1).padStart(5)} ${String(row.playback).padStart(9)}  ${bar}`,
     );
   }
   return lines.join('\n');
@@ -337,7 +360,10 @@ async function main() {
         const figures = landingFiguresOf(result);
         const checks = landingVerdicts(figures);
         // The comparison is not a goal: --check leaves it out.
-        const comparison = scenario.compare && !options.check ? await simulate(bundle, { ...scenario, timing: scenario.compare.timing }, options.workers) : null;
+        const comparison =
+          scenario.compare && !options.check
+            ? await simulate(bundle, { ...scenario, timing: scenario.compare.timing }, options.workers)
+            : null;
         const compared = comparison ? landingFiguresOf(comparison) : null;
         console.log(`■ ${scenario.name}: ${scenario.description}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
         printLanding('as the element is', figures);
@@ -361,7 +387,9 @@ async function main() {
       console.log(
         `  returned ${figures.returned}/${figures.players} (stranded ${figures.stranded}); wait after recovery: median ${wait.median.toFixed(1)} s, p95 ${wait.p95.toFixed(1)} s, max ${wait.max.toFixed(1)} s`,
       );
-      console.log(`  peak return share: ${pct(figures.peakReturnShare)} of ${figures.returnRequests} return requests, in second ${figures.peakReturnSecond}`);
+      console.log(
+        `  peak return share: ${pct(figures.peakReturnShare)} of ${figures.returnRequests} return requests, in second ${figures.peakReturnSecond}`,
+      );
       console.log(
         `  requests per 10 s of prelive: primary origin ${prelive.primaryOrigin.toFixed(2)}${prelive.fallbackOrigin === null ? '' : `, fallback origin ${prelive.fallbackOrigin.toFixed(2)}, both ${prelive.total.toFixed(2)}`}; idle players (after 1 min of prelive, ${figures.idleHours.toFixed(0)} player-hours): ${idle === null ? '—' : idle.toFixed(2)}; early requests against Retry-After: ${figures.retryAfterViolations}`,
       );
@@ -381,7 +409,11 @@ async function main() {
   const committed = !options.check && (options.sweep || options.scenario === 'all');
   const out = options.check
     ? join(root, 'test-results', 'crowd-check.json')
-    : join(root, 'bench-results', options.sweep ? 'crowd-sweep.json' : options.scenario === 'all' ? 'crowd.json' : `crowd-${options.scenario}.json`);
+    : join(
+        root,
+        'bench-results',
+        options.sweep ? 'crowd-sweep.json' : options.scenario === 'all' ? 'crowd.json' : `crowd-${options.scenario}.json`,
+      );
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`figures written to ${out}`);

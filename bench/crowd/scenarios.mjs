@@ -29,7 +29,8 @@ export const SCENARIOS = [
   },
   {
     name: 'waiting-for-start',
-    description: 'viewers open the page over 5 minutes before the stream starts at 10 minutes; primary and fallback both 404 until then',
+    description:
+      'viewers open the page over 5 minutes before the stream starts at 10 minutes; primary and fallback both 404 until then',
     joinSpreadMs: 300 * SECOND,
     downFromMs: 0,
     upAgainAtMs: 600 * SECOND,

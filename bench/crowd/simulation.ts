@@ -211,12 +211,7 @@ function emptyServerCounts(seconds: number, players: number): ServerCounts {
  * Simulates players [from, to) of the scenario (each player's randomness depends only on
  * the seed and its index, so slices run in parallel workers add up to the whole crowd).
  */
-export async function simulateCrowd(
-  scenario: Scenario,
-  from = 0,
-  to = scenario.players,
-  batchSize = 5000,
-): Promise<CrowdResult> {
+export async function simulateCrowd(scenario: Scenario, from = 0, to = scenario.players, batchSize = 5000): Promise<CrowdResult> {
   const seconds = Math.ceil(scenario.endMs / 1000) + 1;
   const ladders = endpointsOf(scenario);
   const servers: Record<string, ServerCounts> = {};
@@ -263,12 +258,7 @@ interface Engine {
   playingSince: number | null;
 }
 
-async function runBatch(
-  scenario: Scenario,
-  result: CrowdResult,
-  first: number,
-  count: number,
-): Promise<void> {
+async function runBatch(scenario: Scenario, result: CrowdResult, first: number, count: number): Promise<void> {
   const clock = new EventClock();
   const ladders = endpointsOf(scenario);
   const descriptors = descriptorsOf(scenario);
@@ -387,7 +377,16 @@ async function runBatch(
 
   const startEngine = (log: PlayerLog, step: LadderStep): Engine => {
     const spec = specOf(step);
-    const engine: Engine = { step, spec, listeners: new Set(), firstFrame: false, settled: null, destroyed: false, timers: [], playingSince: null };
+    const engine: Engine = {
+      step,
+      spec,
+      listeners: new Set(),
+      firstFrame: false,
+      settled: null,
+      destroyed: false,
+      timers: [],
+      playingSince: null,
+    };
     log.engines.set(keyOf(step), engine);
     result.servers[spec.server]!.engineStarts += 1;
     const now = clock.now();
@@ -420,10 +419,22 @@ async function runBatch(
       const firstCheckAfter = (limitMs: number) =>
         lastCheckWithFrames + (Math.floor(limitMs / WHEP_CHECK_EVERY_MS) + 1) * WHEP_CHECK_EVERY_MS;
       at(firstCheckAfter(FRAME_STALL_MS * WHEP_SUSPECT_SHARE), () =>
-        emit(engine, { type: 'SOURCE.SUSPECT', role: step.role, index: step.index, cause: 'video frames stalling', scope: 'endpoint' }),
+        emit(engine, {
+          type: 'SOURCE.SUSPECT',
+          role: step.role,
+          index: step.index,
+          cause: 'video frames stalling',
+          scope: 'endpoint',
+        }),
       );
       at(firstCheckAfter(FRAME_STALL_MS), () =>
-        emit(engine, { type: 'SOURCE.FAILED', role: step.role, index: step.index, cause: 'no video frames for 1 s', scope: 'endpoint' }),
+        emit(engine, {
+          type: 'SOURCE.FAILED',
+          role: step.role,
+          index: step.index,
+          cause: 'no video frames for 1 s',
+          scope: 'endpoint',
+        }),
       );
     }
     return engine;

@@ -9,4 +9,7 @@ const arrays = [result.probes, result.returns, result.playback, result.fallbackP
 for (const counts of Object.values(result.servers)) {
   arrays.push(counts.probes, counts.starts, counts.playback, counts.landings, counts.firstRequestDelays);
 }
-parentPort.postMessage(result, arrays.map((array) => array.buffer));
+parentPort.postMessage(
+  result,
+  arrays.map((array) => array.buffer),
+);

@@ -44,5 +44,10 @@ function start(options) {
   load();
 }
 
-/** @type {any} */ (window).bench = { start, firstVisible, firstVisibleFrame, snapshot: () => ({ ...snapshot(), rtc: [], state: null }) };
+/** @type {any} */ (window).bench = {
+  start,
+  firstVisible,
+  firstVisibleFrame,
+  snapshot: () => ({ ...snapshot(), rtc: [], state: null }),
+};
 /** @type {any} */ (window).benchReady = true;

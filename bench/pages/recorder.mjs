@@ -82,7 +82,8 @@ export function snapshot() {
  */
 
 /** @param {FrameRecord} f @param {FrameQuery} q */
-const matches = (f, q) => (q.colour == null || f.colour === q.colour) && (q.key == null || f.key === q.key) && (q.notKey == null || f.key !== q.notKey);
+const matches = (f, q) =>
+  (q.colour == null || f.colour === q.colour) && (q.key == null || f.key === q.key) && (q.notKey == null || f.key !== q.notKey);
 
 /**
  * The first frame on screen presented at or after `since` (page ms) of a colour, or matching

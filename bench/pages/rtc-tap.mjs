@@ -36,7 +36,9 @@ async function watchFirstFrame(/** @type {RTCPeerConnection} */ pc, /** @type {P
     const before = performance.now();
     let frames = 0;
     try {
-      (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0; });
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+      });
     } catch {
       return;
     }
@@ -55,7 +57,17 @@ window.RTCPeerConnection = class TappedPeerConnection extends NativePc {
   constructor(config) {
     super(config);
     /** @type {PcRecord} */
-    const rec = { url: null, createdAt: performance.now(), closedAt: null, samples: [], post: null, ice: [], connection: [], firstDecodedAt: null, lastZeroAt: null };
+    const rec = {
+      url: null,
+      createdAt: performance.now(),
+      closedAt: null,
+      samples: [],
+      post: null,
+      ice: [],
+      connection: [],
+      firstDecodedAt: null,
+      lastZeroAt: null,
+    };
     pcs.push({ pc: this, rec });
     this.addEventListener('iceconnectionstatechange', () => rec.ice.push({ t: performance.now(), state: this.iceConnectionState }));
     this.addEventListener('connectionstatechange', () => {
@@ -77,12 +89,15 @@ window.fetch = (input, init) => {
       const post = { sentAt: performance.now(), answeredAt: null, status: null };
       posts.set(ufrag, post);
       const answer = nativeFetch(input, init);
-      answer.then((response) => {
-        post.answeredAt = performance.now();
-        post.status = response.status;
-      }, () => {
-        post.answeredAt = performance.now();
-      });
+      answer.then(
+        (response) => {
+          post.answeredAt = performance.now();
+          post.status = response.status;
+        },
+        () => {
+          post.answeredAt = performance.now();
+        },
+      );
       return answer;
     }
   }
@@ -106,7 +121,9 @@ async function poll() {
     }
     try {
       let bytes = 0;
-      (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') bytes += s.bytesReceived ?? 0; });
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp') bytes += s.bytesReceived ?? 0;
+      });
       rec.samples.push({ t: performance.now(), bytes });
     } catch {
       rec.closedAt = performance.now();

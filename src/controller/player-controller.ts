@@ -11,7 +11,16 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { createActor, type Actor } from 'xstate';
 import { resolveConfig, type ConfigError, type ConfigWarning } from '../config.js';
-import { Attributes, ErrorCodes, Events, Reasons, States, WarningCodes, type PlayerState, type StateChangeReason } from '../constants.js';
+import {
+  Attributes,
+  ErrorCodes,
+  Events,
+  Reasons,
+  States,
+  WarningCodes,
+  type PlayerState,
+  type StateChangeReason,
+} from '../constants.js';
 import { playerMachine, sameEndpoint, toPublicView } from '../machine/index.js';
 import type { EndpointRef, SourceDescriptor, SourceRole } from '../machine/types.js';
 import type { OptionValues, TokenOption } from '../options.js';
@@ -269,7 +278,10 @@ export class PlayerController implements ReactiveController {
       },
       thresholds: () => thresholds,
       credentialsFor: (endpoint) => ({
-        token: tokenAt(endpoint.role === 'primary' ? this.host.primaryToken : this.host.fallbackToken, this.positions[endpoint.role][endpoint.index] ?? endpoint.index),
+        token: tokenAt(
+          endpoint.role === 'primary' ? this.host.primaryToken : this.host.fallbackToken,
+          this.positions[endpoint.role][endpoint.index] ?? endpoint.index,
+        ),
       }),
       onAutoplayMuted: () => this.markAutoplayMuted(),
       onEngineGone: (endpoint) => {
@@ -296,7 +308,14 @@ export class PlayerController implements ReactiveController {
       const next = toPublicView(snapshot);
       const reason = this.pendingReason ?? next.reason;
       this.pendingReason = null;
-      this.update({ state: next.state, reason, cause: next.cause, loading: next.loading, onScreen: next.onScreen, offline: next.offline });
+      this.update({
+        state: next.state,
+        reason,
+        cause: next.cause,
+        loading: next.loading,
+        onScreen: next.onScreen,
+        offline: next.offline,
+      });
       this.syncShown(next.playing);
     });
     actor.start();
@@ -313,7 +332,10 @@ export class PlayerController implements ReactiveController {
     warnings: ConfigWarning[],
   ): { ok: true; ladders: Ladders; positions: Record<SourceRole, number[]> } | { ok: false; error: ConfigError } {
     const probeVideo = document.createElement('video');
-    const result = { ladders: { primary: [], fallback: [] } as Ladders, positions: { primary: [], fallback: [] } as Record<SourceRole, number[]> };
+    const result = {
+      ladders: { primary: [], fallback: [] } as Ladders,
+      positions: { primary: [], fallback: [] } as Record<SourceRole, number[]>,
+    };
     for (const role of ['primary', 'fallback'] as const) {
       ladders[role].forEach((descriptor, position) => {
         if (!loaderFor(descriptor, probeVideo)) return;
@@ -366,7 +388,11 @@ export class PlayerController implements ReactiveController {
   private async announceFailover(from: EndpointRef, to: EndpointRef): Promise<void> {
     const actor = this.actor;
     const pool = this.pool;
-    const { at: detectedAt, reason, cause } = this.leaving ?? { at: performance.now(), reason: this.view.reason, cause: this.view.cause };
+    const {
+      at: detectedAt,
+      reason,
+      cause,
+    } = this.leaving ?? { at: performance.now(), reason: this.view.reason, cause: this.view.cause };
     this.leaving = null;
     const fromSource = this.infoOf(from)!;
     const toSource = this.infoOf(to)!;
@@ -473,4 +499,3 @@ export class PlayerController implements ReactiveController {
     this.host.requestUpdate();
   }
 }
-

@@ -38,8 +38,7 @@ export const rank = (ref: EndpointRef): number => (ref.role === 'primary' ? 0 : 
 export type Streams = Readonly<Record<SourceRole, readonly SourceDescriptor[]>>;
 
 /** The endpoints of one stream as refs, in ladder order. */
-export const refsOf = (streams: Streams, role: SourceRole): EndpointRef[] =>
-  streams[role].map((_, index) => ({ role, index }));
+export const refsOf = (streams: Streams, role: SourceRole): EndpointRef[] => streams[role].map((_, index) => ({ role, index }));
 
 export interface CandidateState {
   streams: Streams;

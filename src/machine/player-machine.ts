@@ -51,14 +51,7 @@
  *   and otherwise on the usual backoff, as a crowd behind a dead origin would.
  */
 import { and, assign, enqueueActions, fromCallback, fromPromise, not, raise, setup } from 'xstate';
-import type {
-  ActorRefFrom,
-  AnyEventObject,
-  CallbackActorLogic,
-  EventObject,
-  PromiseActorLogic,
-  SnapshotFrom,
-} from 'xstate';
+import type { ActorRefFrom, AnyEventObject, CallbackActorLogic, EventObject, PromiseActorLogic, SnapshotFrom } from 'xstate';
 import { Reasons, type StateChangeReason } from '../constants.js';
 import { backoffDelay } from '../policy/backoff.js';
 import { DEFAULT_THRESHOLDS } from '../policy/thresholds.js';
@@ -172,7 +165,9 @@ function asStreamVerdict(role: SourceRole, verdict: StreamVerdict): StreamVerdic
 }
 
 function refOf(event: AnyEventObject): EndpointRef | null {
-  return typeof event.role === 'string' && typeof event.index === 'number' ? { role: event.role as SourceRole, index: event.index } : null;
+  return typeof event.role === 'string' && typeof event.index === 'number'
+    ? { role: event.role as SourceRole, index: event.index }
+    : null;
 }
 
 function causeOf(verdict: StreamVerdict | null): string | undefined {
@@ -298,7 +293,11 @@ const machineSetup = setup({
     networkOnly: ({ context }) => context.networkOnly,
     /** This round: no server of any endpoint of either stream answered. */
     roundNetworkOnly: ({ context }) =>
-      ROLES.every((role) => context.streams[role].length === 0 || (context.verdicts[role]?.status === 'not-live' && context.verdicts[role]?.network === true)),
+      ROLES.every(
+        (role) =>
+          context.streams[role].length === 0 ||
+          (context.verdicts[role]?.status === 'not-live' && context.verdicts[role]?.network === true),
+      ),
     /** SUSPECT: `next` does not fit this trouble, and another endpoint would. */
     needsOtherNext: ({ context, event }) =>
       !nextFits(context, scopeOfEvent(event)) && candidatesFor(context, scopeOfEvent(event)).length > 0,
@@ -367,7 +366,11 @@ const machineSetup = setup({
      */
     goOffline: assign(({ context }) => {
       const forgiven = { ...context.failedRecently };
-      for (const key of [...context.tried, ...(context.onScreen ? [keyOf(context.onScreen)] : []), ...(context.next ? [keyOf(context.next)] : [])]) {
+      for (const key of [
+        ...context.tried,
+        ...(context.onScreen ? [keyOf(context.onScreen)] : []),
+        ...(context.next ? [keyOf(context.next)] : []),
+      ]) {
         forgiven[key] = false;
       }
       return { offline: true, failedRecently: forgiven, ...withNext(null), tried: [] };
@@ -572,7 +575,11 @@ function onAir(role: SourceRole) {
         on: {
           // The endpoint on screen failed: to the next candidate, or to prelive when there is none.
           'SOURCE.FAILED': [
-            { guard: and(['fromOnScreen', 'canFailOver']), target: '.failing', actions: ['noteFailure', 'markFailed', 'keepOrPickNext'] },
+            {
+              guard: and(['fromOnScreen', 'canFailOver']),
+              target: '.failing',
+              actions: ['noteFailure', 'markFailed', 'keepOrPickNext'],
+            },
             // Nowhere else to go, and no server answered: the viewer's network, most likely.
             { guard: and(['fromOnScreen', 'eventNetwork']), target: '.offline', actions: 'goOffline' },
             { guard: 'fromOnScreen', target: at('prelive.waiting'), actions: ['noteFailure', 'markFailed', 'announceFailure'] },
@@ -606,7 +613,12 @@ function onAir(role: SourceRole) {
                 after: { hysteresis: { guard: not('warmStandby'), target: 'calm', actions: 'clearNext' } },
                 on: {
                   // A trouble of another kind (the stream's own, not the endpoint's): warm what fits it.
-                  'SOURCE.SUSPECT': { guard: and(['fromOnScreen', 'needsOtherNext']), target: 'warming', reenter: true, actions: 'pickNext' },
+                  'SOURCE.SUSPECT': {
+                    guard: and(['fromOnScreen', 'needsOtherNext']),
+                    target: 'warming',
+                    reenter: true,
+                    actions: 'pickNext',
+                  },
                   'SOURCE.FAILED': { guard: 'fromNext', target: 'calm', actions: ['markFailed', 'clearNext'] },
                 },
                 initial: 'spreading',
@@ -731,7 +743,11 @@ function onAir(role: SourceRole) {
 function offlineHold(retryTo: string, onAir: boolean) {
   const holding = {
     on: { 'VIEWER.ONLINE': 'reconnecting' },
-    after: { backoff: onAir ? { target: 'checking', actions: 'countAttempt' as const } : { target: retryTo, reenter: true, actions: 'countAttempt' as const } },
+    after: {
+      backoff: onAir
+        ? { target: 'checking', actions: 'countAttempt' as const }
+        : { target: retryTo, reenter: true, actions: 'countAttempt' as const },
+    },
   };
   const checking = {
     description: 'Is the endpoint on screen reachable again? Its probe says.',
@@ -745,14 +761,20 @@ function offlineHold(retryTo: string, onAir: boolean) {
         confirmAdvance: false,
       }),
       onDone: [
-        { guard: { type: 'verdictIs' as const, params: { status: 'live' } as const }, target: retryTo, reenter: true, actions: 'goOnline' as const },
+        {
+          guard: { type: 'verdictIs' as const, params: { status: 'live' } as const },
+          target: retryTo,
+          reenter: true,
+          actions: 'goOnline' as const,
+        },
         { target: 'holding' },
       ],
       onError: { target: 'holding' },
     },
   };
   return machineSetup.createStateConfig({
-    description: "The viewer's network is gone (or no server answers at all): nothing is marked failed, nothing changes on screen; retried when the network is back, else on the backoff.",
+    description:
+      "The viewer's network is gone (or no server answers at all): nothing is marked failed, nothing changes on screen; retried when the network is back, else on the backoff.",
     // Failures seen while the network is gone are the network's, not the endpoint's.
     ...(onAir ? { on: { 'SOURCE.FAILED': { guard: 'fromOnScreen' } } } : {}),
     initial: 'holding',
@@ -808,7 +830,8 @@ export const playerMachine = machineSetup.createMachine({
   },
   states: {
     prelive: {
-      description: 'Nothing is on screen: the poster, then the pre-live message. Both ladders are probed, in rounds paced by the backoff.',
+      description:
+        'Nothing is on screen: the poster, then the pre-live message. Both ladders are probed, in rounds paced by the backoff.',
       entry: 'leaveScreen',
       on: { 'VIEWER.OFFLINE': { target: '.offline', actions: 'goOffline' } },
       initial: 'probing',

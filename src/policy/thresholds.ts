@@ -74,7 +74,12 @@ export const WHEP_WATCH_EVERY_MS = 5000;
 export const LADDER_HEAD_START_MS = 1000;
 
 /** Counts and delays that may be zero (no retry, retry at once, no spread); every other value must be positive. */
-const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set(['requestRetries', 'retryDelayMs', 'failoverSpreadMs', 'reconnectJitterMs']);
+const ZERO_ALLOWED: ReadonlySet<keyof HealthThresholds> = new Set([
+  'requestRetries',
+  'retryDelayMs',
+  'failoverSpreadMs',
+  'reconnectJitterMs',
+]);
 
 /** Merges user overrides, ignoring anything that is not a usable finite number. */
 export function resolveThresholds(overrides?: Partial<HealthThresholds> | null): HealthThresholds {

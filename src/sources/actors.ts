@@ -78,7 +78,8 @@ export function createSourceActors(environment: SourceActorEnvironment) {
    */
   const warm = fromCallback<EventObject, PlayInput>(({ input, sendBack }) =>
     pool.lease(input, input.targetDurationMs, (event) => {
-      if (event.type === 'SOURCE.FIRST_FRAME') sendBack({ type: 'SOURCE.READY', role: event.role, index: event.index } satisfies SourceEvent);
+      if (event.type === 'SOURCE.FIRST_FRAME')
+        sendBack({ type: 'SOURCE.READY', role: event.role, index: event.index } satisfies SourceEvent);
       else if (event.type === 'SOURCE.FAILED' || event.type === 'SOURCE.STOPPED') sendBack(event);
     }),
   );

@@ -27,11 +27,7 @@ export interface PlaylistWatchOptions {
   backoffCapMs?: number;
 }
 
-export async function watchPlaylist(
-  url: string,
-  callbacks: PlaylistWatchCallbacks,
-  options: PlaylistWatchOptions,
-): Promise<void> {
+export async function watchPlaylist(url: string, callbacks: PlaylistWatchCallbacks, options: PlaylistWatchOptions): Promise<void> {
   const { thresholds, signal } = options;
   const backoff = {
     baseMs: options.backoffBaseMs ?? thresholds.retryBaseMs,

@@ -213,7 +213,17 @@ export const createWhepEngine: EngineFactory = (context) => {
 
   const hold = (session: WhepSession, url: string, token: string | null | undefined): Held => {
     const now = performance.now();
-    const held: Held = { session, url, token, tracks: [], events: new AbortController(), frames: 0, packets: 0, lastFrameAt: now, lastPacketAt: now };
+    const held: Held = {
+      session,
+      url,
+      token,
+      tracks: [],
+      events: new AbortController(),
+      frames: 0,
+      packets: 0,
+      lastFrameAt: now,
+      lastPacketAt: now,
+    };
     const add = (track: MediaStreamTrack) => {
       if (!held.tracks.includes(track)) held.tracks.push(track);
       if (held === current && !screen.getTracks().includes(track)) screen.addTrack(track);
@@ -277,7 +287,13 @@ export const createWhepEngine: EngineFactory = (context) => {
   // ---------------------------------------------------------------------------------------
   // Sessions beside the one on screen
 
-  const replace = (purpose: Replacement['purpose'], url: string, token: string | null | undefined, deadline: number, forEpisode?: Episode) => {
+  const replace = (
+    purpose: Replacement['purpose'],
+    url: string,
+    token: string | null | undefined,
+    deadline: number,
+    forEpisode?: Episode,
+  ) => {
     if (replacement || !alive()) return;
     const pending: Replacement = { purpose, deadline, held: null };
     replacement = pending;
@@ -293,7 +309,9 @@ export const createWhepEngine: EngineFactory = (context) => {
         // episode's deadline decides. A refused reconnect keeps the old session.
         const refused = error instanceof WhepRefusedError && error.status !== undefined;
         if (purpose === 'repair' && forEpisode && episode === forEpisode && refused && current) {
-          fail(`WebRTC connection lost (${forEpisode.reason}); ICE restart impossible and a new session refused: ${(error as Error).message}`);
+          fail(
+            `WebRTC connection lost (${forEpisode.reason}); ICE restart impossible and a new session refused: ${(error as Error).message}`,
+          );
         }
         return;
       }

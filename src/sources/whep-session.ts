@@ -244,7 +244,11 @@ export async function openWhepSession(endpoint: string, options: WhepSessionOpti
     // session, and only the answer's Location lets us DELETE it (done below when closed).
     const response = await request(
       endpoint,
-      { method: 'POST', headers: { 'Content-Type': 'application/sdp', ...authHeaders(options.token) }, body: pc.localDescription!.sdp },
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp', ...authHeaders(options.token) },
+        body: pc.localDescription!.sdp,
+      },
       options.timeoutMs,
       'WHEP POST',
     );
@@ -286,7 +290,11 @@ export async function openWhepSession(endpoint: string, options: WhepSessionOpti
       if (Date.now() > expiresAt) throw new WhepRefusedError('WHEP POST: 406 counter-offer expired before it could be answered', 406);
       const patched = await request(
         location,
-        { method: 'PATCH', headers: { 'Content-Type': 'application/sdp', ...authHeaders(options.token) }, body: pc.localDescription!.sdp },
+        {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/sdp', ...authHeaders(options.token) },
+          body: pc.localDescription!.sdp,
+        },
         options.timeoutMs,
         'WHEP PATCH (answer to the counter-offer)',
         ending.signal,

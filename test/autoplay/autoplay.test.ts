@@ -32,7 +32,11 @@ interface FrameMessage {
   report?: FrameReport;
 }
 
-function messageFrom(target: HTMLIFrameElement, accept: (data: FrameMessage | null) => boolean, timeoutMs: number): Promise<FrameMessage> {
+function messageFrom(
+  target: HTMLIFrameElement,
+  accept: (data: FrameMessage | null) => boolean,
+  timeoutMs: number,
+): Promise<FrameMessage> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       window.removeEventListener('message', onMessage);
@@ -103,7 +107,10 @@ describe('autoplay without a gesture (cross-origin iframe)', function () {
       20000,
     );
     expect(muted.video!.muted, 'muted by the autoplay policy').to.equal(true);
-    expect(muted.states.filter((s) => s === 'fallback' || s === 'error'), 'no fallback or error on the way').to.deep.equal([]);
+    expect(
+      muted.states.filter((s) => s === 'fallback' || s === 'error'),
+      'no fallback or error on the way',
+    ).to.deep.equal([]);
     // A viewer sees the picture (a real screenshot of the page, over the iframe)...
     await waitForSeen('red', 20000, 'iframe');
     // ...and it moves.

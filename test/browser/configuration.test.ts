@@ -35,7 +35,11 @@ describe('configuration errors', function () {
     ['an unparsable URL', { primary: 'https://[not-a-host/live.m3u8' }, 'invalid-url'],
     ['a javascript: URL', { primary: 'javascript:alert(1)//.m3u8' }, 'unsupported-scheme'],
     ['a data: URL', { primary: 'data:application/vnd.apple.mpegurl,#EXTM3U' }, 'unsupported-scheme'],
-    ['an ftp: fallback', { primary: 'https://example.invalid/a.m3u8', fallback: 'ftp://example.invalid/b.m3u8' }, 'unsupported-scheme'],
+    [
+      'an ftp: fallback',
+      { primary: 'https://example.invalid/a.m3u8', fallback: 'ftp://example.invalid/b.m3u8' },
+      'unsupported-scheme',
+    ],
     ['an unknown source type', { primary: 'https://example.invalid/a.m3u8', 'primary-type': 'rtmp' }, 'unsupported-source-type'],
   ];
 

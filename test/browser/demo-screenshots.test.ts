@@ -92,7 +92,11 @@ async function waitForPicture(player: LivePlayer, role: 'primary' | 'fallback') 
 }
 
 async function waitForState(player: LivePlayer, state: string) {
-  await until(() => player.state === state && player.getAttribute('data-state') === state, () => `state ${state} (it is ${player.state})`, 30000);
+  await until(
+    () => player.state === state && player.getAttribute('data-state') === state,
+    () => `state ${state} (it is ${player.state})`,
+    30000,
+  );
 }
 
 /** A button of the demo, clicked as a person would (the demo calls the origin's control API). */
@@ -105,9 +109,7 @@ async function clickDemoButton(frame: HTMLIFrameElement, stream: 'primary' | 'fa
 /** Replaces the clock times and measured durations in the log with fixed texts (they differ every run). */
 function freezeLogTimes(frame: HTMLIFrameElement) {
   for (const line of doc(frame).querySelectorAll('#log li')) {
-    line.textContent = line
-      .textContent!.replace(/^\d{1,2}:\d{2}:\d{2}(\s?[AP]M)?/, '00:00:00')
-      .replace(/\d+ ms/g, 'N ms');
+    line.textContent = line.textContent!.replace(/^\d{1,2}:\d{2}:\d{2}(\s?[AP]M)?/, '00:00:00').replace(/\d+ ms/g, 'N ms');
   }
 }
 

@@ -21,10 +21,14 @@ async function mountEmbed(query: Record<string, string> | [string, string][]): P
 
 /** The player inside the (same-origin) frame, once the CDN file has defined it. */
 function playerIn(frame: HTMLIFrameElement, timeoutMs = 10000): Promise<LivePlayer> {
-  return until(() => {
-    const player = frame.contentDocument?.querySelector('live-player') as LivePlayer | null;
-    return player && frame.contentWindow?.customElements.get('live-player') ? player : null;
-  }, 'a defined <live-player> in the embed page', timeoutMs);
+  return until(
+    () => {
+      const player = frame.contentDocument?.querySelector('live-player') as LivePlayer | null;
+      return player && frame.contentWindow?.customElements.get('live-player') ? player : null;
+    },
+    'a defined <live-player> in the embed page',
+    timeoutMs,
+  );
 }
 
 describe('embed page (dist/embed.html)', function () {

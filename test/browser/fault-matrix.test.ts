@@ -234,7 +234,8 @@ function runCase(fault: Fault, placement: Placement) {
     const states = recordStates(player);
     const before = states.length;
     const faultAt = performance.now();
-    const streams: ('primary' | 'fallback')[] = placement === 'both' ? ['primary', 'fallback'] : placement === 'endpoint' ? ['primary'] : [placement];
+    const streams: ('primary' | 'fallback')[] =
+      placement === 'both' ? ['primary', 'fallback'] : placement === 'endpoint' ? ['primary'] : [placement];
     await Promise.all(streams.map((stream) => inject(fault, stream, placement === 'endpoint' ? 'a' : undefined)));
 
     let endMs: number;
@@ -242,17 +243,29 @@ function runCase(fault: Fault, placement: Placement) {
       // Within the primary stream (its next endpoint), or held for the viewer's network: no state change.
       const reached = () => (expected.held ? player.hasAttribute('data-offline') : player.source?.index === 1);
       await poll(reached, limit, 100);
-      const path = states.slice(before).map((c) => `${c.state} (${c.cause ?? c.reason})`).join(' → ');
-      expect(reached(), `${expected.held ? 'held offline' : 'on the next endpoint'} within ${limit} ms; source ${JSON.stringify(player.source)}; went ${path || 'nowhere'}`).to.equal(true);
+      const path = states
+        .slice(before)
+        .map((c) => `${c.state} (${c.cause ?? c.reason})`)
+        .join(' → ');
+      expect(
+        reached(),
+        `${expected.held ? 'held offline' : 'on the next endpoint'} within ${limit} ms; source ${JSON.stringify(player.source)}; went ${path || 'nowhere'}`,
+      ).to.equal(true);
       expect(path, 'the state stays primary').to.equal('');
       endMs = Math.round(performance.now() - faultAt);
     } else if (fault.outcome === 'keeps-up') {
       await sleep(KEEPS_UP_WATCH_MS);
       endMs = 0;
-      expect(states.slice(before).map((c) => `${c.state} (${c.reason}: ${c.cause})`), 'no switch').to.deep.equal([]);
+      expect(
+        states.slice(before).map((c) => `${c.state} (${c.reason}: ${c.cause})`),
+        'no switch',
+      ).to.deep.equal([]);
     } else {
       await waitForState(player, end, limit).catch(async (error: Error) => {
-        const path = states.slice(before).map((c) => `${c.state} (${c.cause ?? c.reason})`).join(' → ');
+        const path = states
+          .slice(before)
+          .map((c) => `${c.state} (${c.cause ?? c.reason})`)
+          .join(' → ');
         const screen = await seen();
         throw new Error(`${error.message}; went ${path || 'nowhere'}; on screen: ${screen}`);
       });

@@ -80,7 +80,9 @@ class Timeline {
 
   private apply(kind: string): Promise<void> {
     return this.faults
-      .change(this.role, kind, () => (this.protocol === 'hls' ? setFault(this.role, kind as FaultKind) : setWhepFault(this.role, kind as WhepFaultKind)))
+      .change(this.role, kind, () =>
+        this.protocol === 'hls' ? setFault(this.role, kind as FaultKind) : setWhepFault(this.role, kind as WhepFaultKind),
+      )
       .then(() => undefined);
   }
 
@@ -150,7 +152,6 @@ function flapSteps(kinds: string[], totalMs: number, downMs = [3000, 2500, 4000,
 
 // ---------------------------------------------------------------------------------------------
 // What the servers saw
-
 
 /**
  * The origin's live window is wall-clock driven and shared by every stream: segment n is
@@ -242,7 +243,8 @@ async function checkProbed(
     const first = change.previous === 'prelive' && changes.filter((x) => isSource(x.state)).indexOf(change) === 0;
     const label = `${change.previous}→${change.state} at ${((t - since) / 1000).toFixed(1)} s (${change.reason})`;
     const down = timeline.downAt(t);
-    if (down) verdict.problems.push(`${label}: ${role} was down (${down.change.kind} since ${((down.from - since) / 1000).toFixed(1)} s)`);
+    if (down)
+      verdict.problems.push(`${label}: ${role} was down (${down.change.kind} since ${((down.from - since) / 1000).toFixed(1)} s)`);
     if (timeline.protocol === 'hls') {
       const ok = (await requestLog(from, role)).filter((e) => e.kind === 'playlist' && e.status === 200 && e.t >= from && e.t <= t);
       // What each 200 listed: the live window at its time, or the window frozen by a freeze.
@@ -284,13 +286,17 @@ function checkSwitchPacing(changes: RecordedChange[], timelines: Record<Role, Ti
     if (forced) {
       const outage = timelines[left].faults.lastOutage(left, t);
       if (!outage || t - outage.from > HYSTERESIS_MS) {
-        verdict.problems.push(`${change.previous}→${change.state} (${change.reason}) with no outage of the ${left} in the window before`);
+        verdict.problems.push(
+          `${change.previous}→${change.state} (${change.reason}) with no outage of the ${left} in the window before`,
+        );
       }
       return;
     }
     const gap = i > 0 ? change.at - switches[i - 1].change.at : Infinity;
     if (gap < HYSTERESIS_MS) {
-      verdict.problems.push(`${change.previous}→${change.state} (${change.reason}) ${(gap / 1000).toFixed(1)} s after the previous switch (< ${HYSTERESIS_MS / 1000} s window)`);
+      verdict.problems.push(
+        `${change.previous}→${change.state} (${change.reason}) ${(gap / 1000).toFixed(1)} s after the previous switch (< ${HYSTERESIS_MS / 1000} s window)`,
+      );
     }
   });
   return switches.map((e) => e.change.at);
@@ -312,19 +318,24 @@ function checkPixels(changes: RecordedChange[], samples: Sample[], endAt: number
     const label = `${change.previous}→${change.state} at ${((performance.timeOrigin + start - t0) / 1000).toFixed(1)} s`;
     const firstTarget = inside.findIndex((s) => s.seen === target);
     inside.forEach((s, k) => {
-      if (s.seen === 'black' || s.seen === 'none') verdict.problems.push(`${label}: screen ${s.seen} at +${Math.round(s.from - start)} ms`);
+      if (s.seen === 'black' || s.seen === 'none')
+        verdict.problems.push(`${label}: screen ${s.seen} at +${Math.round(s.from - start)} ms`);
       else if (firstTarget >= 0 && k > firstTarget && s.seen !== target) {
         verdict.problems.push(`${label}: ${s.seen} after ${target} was on screen, at +${Math.round(s.from - start)} ms`);
       }
     });
     if (end - start >= MUST_SHOW_AFTER_MS && firstTarget < 0) {
-      verdict.problems.push(`${label}: ${target} never seen in ${Math.round((end - start) / 1000)} s (saw ${[...new Set(inside.map((s) => s.seen))].join(',')})`);
+      verdict.problems.push(
+        `${label}: ${target} never seen in ${Math.round((end - start) / 1000)} s (saw ${[...new Set(inside.map((s) => s.seen))].join(',')})`,
+      );
     }
   }
 }
 
 function describeChanges(changes: RecordedChange[], t0: number) {
-  return changes.map((c) => `${((performance.timeOrigin + c.at - t0) / 1000).toFixed(1)}s ${c.previous}→${c.state} (${c.reason})`).join('; ');
+  return changes
+    .map((c) => `${((performance.timeOrigin + c.at - t0) / 1000).toFixed(1)}s ${c.previous}→${c.state} (${c.reason})`)
+    .join('; ');
 }
 
 /** Runs every check, records the figures and reports every problem at once. */
@@ -351,7 +362,9 @@ async function judge(
     screenSamples: samples.length,
     problems: verdict.problems,
   };
-  console.log(`[flapping] ${name}\n  ${figure.changes}\n  primary outages: ${figure.primaryOutages}\n  fallback outages: ${figure.fallbackOutages}\n  ${verdict.lines.join('\n  ')}\n  problems: ${verdict.problems.join(' | ') || 'none'}`);
+  console.log(
+    `[flapping] ${name}\n  ${figure.changes}\n  primary outages: ${figure.primaryOutages}\n  fallback outages: ${figure.fallbackOutages}\n  ${verdict.lines.join('\n  ')}\n  problems: ${verdict.problems.join(' | ') || 'none'}`,
+  );
   await recordFigure(figure);
   return { verdict, switches, changes };
 }
@@ -439,7 +452,10 @@ describe('flapping sources (issue 6)', function () {
     const timelines = timelinesOf('hls', 'hls');
     const { primary } = timelines;
     // Segments hang 4 s, then 3.5 s of a healthy stream; a 2.5 s freeze now and then.
-    await primary.flap(flapSteps(['hang-segments', 'hang-segments', 'freeze'], 2 * HYSTERESIS_MS + 4000, [4000, 4000, 2500], [3500, 3000, 3500]), stop);
+    await primary.flap(
+      flapSteps(['hang-segments', 'hang-segments', 'freeze'], 2 * HYSTERESIS_MS + 4000, [4000, 4000, 2500], [3500, 3000, 3500]),
+      stop,
+    );
     const { verdict, switches, changes } = await judge('hls-primary-prefer-hidden-faults', player, timelines, t0, screen!.samples);
     // Diagnostic: how many primary engines started (init.mp4 fetched) while the fallback was on screen.
     const onFallback = changes.find((c) => c.state === 'fallback');
@@ -449,7 +465,11 @@ describe('flapping sources (issue 6)', function () {
       const b = back ? performance.timeOrigin + back.at : Date.now();
       const inits = (await requestLog(a, 'primary')).filter((e) => e.kind === 'init' && e.t <= b);
       const segments = (await requestLog(a, 'primary')).filter((e) => e.kind === 'segment' && e.t <= b);
-      const diag = { initRequests: inits.map((e) => Number(((e.t - t0) / 1000).toFixed(1))), segmentRequests: segments.length, heldSegments: segments.filter((e) => e.status === 0).length };
+      const diag = {
+        initRequests: inits.map((e) => Number(((e.t - t0) / 1000).toFixed(1))),
+        segmentRequests: segments.length,
+        heldSegments: segments.filter((e) => e.status === 0).length,
+      };
       console.log(`[flapping] primary engines while on the fallback (until the return): ${JSON.stringify(diag)}`);
       await recordFigure({ test: 'flapping', case: 'hls-primary-prefer-hidden-faults', ...diag });
     }
@@ -483,12 +503,15 @@ describe('flapping sources (issue 6)', function () {
     expect(inPhase1.filter((c) => c.state === 'primary').length, 'the dead primary is never played after the start').to.equal(1);
     // Every switch here is forced (checked in judge): the picture follows the working source.
     expect(switches.length, 'source switches').to.be.at.least(1);
-    expect(settled, `a source on screen once both are healthy (both up at ${Math.round((bothUpAt - t0) / 1000)} s)`).to.be.oneOf(['primary', 'fallback']);
+    expect(settled, `a source on screen once both are healthy (both up at ${Math.round((bothUpAt - t0) / 1000)} s)`).to.be.oneOf([
+      'primary',
+      'fallback',
+    ]);
     expect(changes.at(-1)?.state, 'steady once both are healthy').to.equal(settled);
     expect(await seen()).to.equal(COLOUR[settled as Role]);
   });
 
-  it('WHEP primary flapping (publisher gone between the watcher\'s probes) with an HLS fallback, prefer-primary: one switch, no return while flapping', async () => {
+  it("WHEP primary flapping (publisher gone between the watcher's probes) with an HLS fallback, prefer-primary: one switch, no return while flapping", async () => {
     const { streams: hls } = await origin();
     const { streams: rtc } = await whep();
     const { player, t0 } = await start({ primary: rtc.primary, fallback: hls.fallback, 'prefer-primary': true });

@@ -208,7 +208,11 @@ export function nextFailover(player: LivePlayer): Promise<FailoverDetail> {
 export async function waitForSeen(expected: Seen, timeoutMs = 30000, selector = 'live-player'): Promise<number> {
   const start = performance.now();
   let last: Seen = 'none';
-  await until(async () => (last = await seen(selector)) === expected, () => `to see ${expected}; last saw ${last}`, timeoutMs);
+  await until(
+    async () => (last = await seen(selector)) === expected,
+    () => `to see ${expected}; last saw ${last}`,
+    timeoutMs,
+  );
   return performance.now() - start;
 }
 

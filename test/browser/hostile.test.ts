@@ -117,7 +117,11 @@ describe('hostile input', function () {
       for (const payload of [...MARKUP, ...BAD_URLS.slice(0, 2)]) {
         // fallback-type applies only with a fallback, primary-status only with a primary.
         const base: Record<string, string> =
-          attribute === 'primary' ? {} : attribute === 'fallback-type' ? { primary: streams.primary, fallback: streams.fallback } : { primary: streams.primary };
+          attribute === 'primary'
+            ? {}
+            : attribute === 'fallback-type'
+              ? { primary: streams.primary, fallback: streams.fallback }
+              : { primary: streams.primary };
         const { player, error } = await mountWith({ ...base, [attribute]: payload });
         const what = `${attribute}=${JSON.stringify(payload)}`;
         expect(injectedInto(player.shadowRoot!), what).to.deep.equal([]);
@@ -317,7 +321,10 @@ describe('the same URL as primary and fallback', function () {
     await sleep(4000);
     const segments = (await requestLog(since, 'primary')).filter((entry) => entry.kind === 'segment').map((entry) => entry.path);
     expect(segments.length, 'segments were loaded').to.be.greaterThan(1);
-    expect(segments.filter((path, i) => segments.indexOf(path) !== i), 'a segment loaded twice: two engines').to.deep.equal([]);
+    expect(
+      segments.filter((path, i) => segments.indexOf(path) !== i),
+      'a segment loaded twice: two engines',
+    ).to.deep.equal([]);
     // Each endpoint gets a video of its own: an ignored fallback gets none.
     expect(player.shadowRoot!.querySelectorAll('video[data-role="fallback"]'), 'no video for the ignored fallback').to.have.length(0);
     expect(player.shadowRoot!.querySelectorAll('video')).to.have.length(1);
@@ -350,7 +357,10 @@ describe('the same URL as primary and fallback', function () {
     for (const fallback of variants) {
       warnings.length = 0;
       const player = await mountPlayer({ primary: streams.primary, fallback, muted: true });
-      expect(warnings.filter((warning) => /same URL/.test(warning)), fallback).to.have.length(1);
+      expect(
+        warnings.filter((warning) => /same URL/.test(warning)),
+        fallback,
+      ).to.have.length(1);
       expect(player.state, fallback).to.not.equal('error');
       player.remove();
     }
@@ -370,10 +380,14 @@ async function mountCspFrame(page: string, query: Record<string, string>): Promi
   frame.style.cssText = 'width: 480px; height: 270px; border: 0; display: block';
   frame.src = `/test/browser/csp/${page}?${new URLSearchParams(query)}`;
   document.body.append(frame);
-  const report = await until(() => {
-    const report = (frame.contentWindow as unknown as { __csp?: CspReport } | null)?.__csp;
-    return report && (report.loaded || report.loadError) ? report : null;
-  }, `${page}: its script reporting (CSP blocked it?)`, 15000);
+  const report = await until(
+    () => {
+      const report = (frame.contentWindow as unknown as { __csp?: CspReport } | null)?.__csp;
+      return report && (report.loaded || report.loadError) ? report : null;
+    },
+    `${page}: its script reporting (CSP blocked it?)`,
+    15000,
+  );
   return { frame, report };
 }
 
@@ -426,13 +440,17 @@ describe('a page under a strict Content-Security-Policy with Trusted Types', fun
     expect(report.errors, 'uncaught in the frame').to.deep.equal([]);
   });
 
-  it('needs the `lit-html` Trusted Types policy name: under `trusted-types \'none\'` it cannot load', async () => {
+  it("needs the `lit-html` Trusted Types policy name: under `trusted-types 'none'` it cannot load", async () => {
     const { streams } = await origin();
     const { report } = await mountCspFrame('no-lit-policy.html', { primary: streams.primary });
     expect(report.loaded).to.equal(false);
     expect(report.loadError).to.match(/lit-html/);
     // The violation is reported in a task of its own, after the failed load: wait for it.
-    await until(() => report.violations.some((line) => line.split(' ')[0] === 'trusted-types'), 'a trusted-types violation report', 5000);
+    await until(
+      () => report.violations.some((line) => line.split(' ')[0] === 'trusted-types'),
+      'a trusted-types violation report',
+      5000,
+    );
   });
 });
 

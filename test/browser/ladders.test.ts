@@ -74,13 +74,19 @@ describe('ladders (several endpoints per stream)', function () {
     expect(recordStates(player).map((change) => change.state)).to.deep.equal(['prelive', 'primary']);
     expect(player.source).to.deep.include({ stream: 'primary', index: 1, type: 'hls', url: hls.primary });
     const posts = (await whepLog(since, 'primary')).filter((entry) => entry.method === 'POST');
-    expect(posts.map((entry) => entry.status), 'the WebRTC endpoint was tried first and answered').to.include(201);
+    expect(
+      posts.map((entry) => entry.status),
+      'the WebRTC endpoint was tried first and answered',
+    ).to.include(201);
 
     // 2. The primary's HLS dies too: the fallback's WebRTC (the primary's WebRTC, whose path just
     //    failed, is left alone), no black frame on the way.
     await setFault('primary', '404');
     const toBlue = await screenUntil('blue', 40000);
-    expect(toBlue.filter((sample) => sample === 'black'), 'no black frame').to.deep.equal([]);
+    expect(
+      toBlue.filter((sample) => sample === 'black'),
+      'no black frame',
+    ).to.deep.equal([]);
     await waitForSource(player, 'fallback', 0);
     expect(player.state).to.equal('fallback');
     expect(switches.at(-1)).to.deep.include({ from: 'primary', to: 'fallback' });
@@ -95,7 +101,10 @@ describe('ladders (several endpoints per stream)', function () {
     await waitForSource(player, 'fallback', 1, 40000);
     const samples: Seen[] = [];
     for (let i = 0; i < 6; i += 1) samples.push(await seen());
-    expect(samples.every((sample) => sample === 'blue'), samples.join(',')).to.equal(true);
+    expect(
+      samples.every((sample) => sample === 'blue'),
+      samples.join(','),
+    ).to.equal(true);
     expect(recordStates(player).slice(statesBefore), 'no state change within the fallback stream').to.deep.equal([]);
     expect(switches.at(-1)!.fromSource).to.deep.include({ stream: 'fallback', index: 0 });
     expect(switches.at(-1)!.toSource).to.deep.include({ stream: 'fallback', index: 1, type: 'hls' });
@@ -111,9 +120,12 @@ describe('ladders (several endpoints per stream)', function () {
   it('prefer-primary returns from the HLS endpoint to the WebRTC endpoint once it stays healthy, within the primary', async () => {
     const [{ streams: rtc }, { streams: hls }] = await Promise.all([whep(), origin()]);
     await setWhepFault('primary', 'post-503', { retryAfter: 1 });
-    const player = await mountPlayer({ primary: [rtc.primary, hls.primary].join(' '), 'prefer-primary': true, muted: true }, {
-      thresholds: { preferPrimaryAfterMs: 4000 },
-    });
+    const player = await mountPlayer(
+      { primary: [rtc.primary, hls.primary].join(' '), 'prefer-primary': true, muted: true },
+      {
+        thresholds: { preferPrimaryAfterMs: 4000 },
+      },
+    );
     await waitForSource(player, 'primary', 1, 30000);
     await waitForSeen('red', 20000);
     const fromHls = Date.now();
@@ -170,9 +182,15 @@ describe('ladders: one stream on two CDNs', function () {
     await waitForSeen('blue', 10000);
     expect(recordStates(player).at(-1)?.cause).to.match(/playlist/);
     const onB = await requestLog(faultAt, 'primary', 'b');
-    expect(onB.filter((entry) => entry.kind !== 'playlist'), 'no segment or init request: CDN B was not played').to.deep.equal([]);
+    expect(
+      onB.filter((entry) => entry.kind !== 'playlist'),
+      'no segment or init request: CDN B was not played',
+    ).to.deep.equal([]);
     // CDN B's playlist is only looked at by the watcher of the primary, once the fallback plays.
-    expect(onB.filter((entry) => entry.t < switchedAt - 1000), 'not asked before the switch').to.deep.equal([]);
+    expect(
+      onB.filter((entry) => entry.t < switchedAt - 1000),
+      'not asked before the switch',
+    ).to.deep.equal([]);
   });
 });
 

@@ -33,7 +33,6 @@ import {
 
 const uncaught = recordUncaught();
 
-
 /** Counts `failover` events (the new source's first frame on screen). */
 function countFailovers(player: LivePlayer): { count: number } {
   const counter = { count: 0 };
@@ -86,7 +85,10 @@ async function expectNoHlsRequests(what: string, streams?: StreamName[], quietMs
   await sleep(quietMs);
   const log = await requestLog(from);
   const relevant = streams ? log.filter((entry) => streams.includes(entry.stream as StreamName)) : log;
-  expect(relevant.map((entry) => `${entry.stream} ${entry.path}`), what).to.deep.equal([]);
+  expect(
+    relevant.map((entry) => `${entry.stream} ${entry.path}`),
+    what,
+  ).to.deep.equal([]);
 }
 
 /** No WHEP session stays open, and for `quietMs` no new request reaches the WHEP server. */
@@ -94,7 +96,10 @@ async function expectNoWhepActivity(what: string, quietMs = 2000): Promise<void>
   await waitForNoWhepSessions(5000);
   const from = Date.now();
   await sleep(quietMs);
-  expect((await whepLog(from)).map((entry) => `${entry.method} ${entry.path}`), what).to.deep.equal([]);
+  expect(
+    (await whepLog(from)).map((entry) => `${entry.method} ${entry.path}`),
+    what,
+  ).to.deep.equal([]);
   expect(await openWhepSessions(), what).to.equal(0);
 }
 
@@ -166,7 +171,12 @@ describe('lifecycle under stress', function () {
 
     // WHEP primary, HLS fallback: the HLS side must go quiet too.
     await resetWhep();
-    ({ player, failovers } = await killMidSwitch({ primary: webrtc.primary, fallback: hls.fallback }, () => setWhepFault('primary', 'publisher-gone'), 'hls', true));
+    ({ player, failovers } = await killMidSwitch(
+      { primary: webrtc.primary, fallback: hls.fallback },
+      () => setWhepFault('primary', 'publisher-gone'),
+      'hls',
+      true,
+    ));
     expect(failovers.count, 'still mid-switch').to.equal(0);
     player.remove();
     await Promise.all([expectNoWhepActivity('WHEP → HLS removed mid-switch'), expectNoHlsRequests('WHEP → HLS removed mid-switch')]);

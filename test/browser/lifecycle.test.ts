@@ -29,9 +29,7 @@ describe('lifecycle', function () {
     await waitForSeen('green', 20000);
     await expectSteady('green');
     const changes = recordStates(player);
-    expect(changes.map((change) => `${change.state}:${change.reason}`)).to.include.members([
-      'prelive:config-changed',
-    ]);
+    expect(changes.map((change) => `${change.state}:${change.reason}`)).to.include.members(['prelive:config-changed']);
     expect(player.state).to.equal('primary');
 
     // Nothing is asked of the old primary any more.

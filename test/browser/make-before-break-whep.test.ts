@@ -29,7 +29,10 @@ describe('make before break, WebRTC', function () {
     const failover = nextFailover(player);
     await setWhepFault('primary', 'publisher-gone');
     const samples = await screenUntil('blue', 20000);
-    expect(samples.filter((sample) => sample !== 'red' && sample !== 'blue'), 'no black frame').to.deep.equal([]);
+    expect(
+      samples.filter((sample) => sample !== 'red' && sample !== 'blue'),
+      'no black frame',
+    ).to.deep.equal([]);
     const detail = await failover;
     expect(detail).to.include({ from: 'primary', to: 'fallback', reason: 'primary-failed' });
     expectSaneTimeline(detail);

@@ -34,7 +34,10 @@ describe('make before break', function () {
       const failover = nextFailover(player);
       await setFault('primary', kind);
       const samples = await screenUntil('blue', 40000);
-      expect(samples.filter((sample) => sample !== 'red' && sample !== 'blue'), 'nothing but the two streams').to.deep.equal([]);
+      expect(
+        samples.filter((sample) => sample !== 'red' && sample !== 'blue'),
+        'nothing but the two streams',
+      ).to.deep.equal([]);
       expect(samples.length, 'the switch was watched, not jumped over').to.be.greaterThan(3);
 
       const detail = await failover;

@@ -37,7 +37,10 @@ describe('no server answers (the network as the page sees it)', function () {
     await Promise.all([setFault('primary', 'none'), setFault('fallback', 'none')]);
     await until(() => !player.hasAttribute('data-offline'), 'the hold ends', 40000);
     const samples = await screenUntil('red', 10000);
-    expect(samples.filter((sample) => sample !== 'red'), 'no black, no poster on the way back').to.deep.equal([]);
+    expect(
+      samples.filter((sample) => sample !== 'red'),
+      'no black, no poster on the way back',
+    ).to.deep.equal([]);
     expect(recordStates(player).slice(before), 'no state change at all').to.deep.equal([]);
     expect(performance.now() - backAt, 'back on the backoff (its first steps are short)').to.be.below(40000);
   });

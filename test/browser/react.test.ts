@@ -123,7 +123,12 @@ describe('live-player/react', function () {
   it('calls onWarning when the fallback is the primary, and plays the primary alone', async () => {
     const { streams } = await origin();
     const warnings: PlayerWarningDetail[] = [];
-    const element = render({ primary: streams.primary, fallback: streams.primary, muted: true, onWarning: (event) => warnings.push(event.detail) });
+    const element = render({
+      primary: streams.primary,
+      fallback: streams.primary,
+      muted: true,
+      onWarning: (event) => warnings.push(event.detail),
+    });
     await waitForState(element, 'primary', 20000);
     await waitForSeen('red', 20000);
     expect(warnings).to.deep.equal([

@@ -24,7 +24,12 @@ function messageText(player: Element): string {
 }
 
 function waitForMessage(player: Element, text: string, timeoutMs = 15000) {
-  return until(() => messageText(player) === text, () => `message "${text}" shown; shows "${messageText(player)}"`, timeoutMs, 100);
+  return until(
+    () => messageText(player) === text,
+    () => `message "${text}" shown; shows "${messageText(player)}"`,
+    timeoutMs,
+    100,
+  );
 }
 
 describe('the failover story', function () {

@@ -24,7 +24,13 @@ describe('the player UI', function () {
     const { streams, posterUrl } = await origin();
     await setFault('primary', '404');
     await setFault('fallback', '404');
-    const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, poster: posterUrl, controls: true, muted: true });
+    const player = await mountPlayer({
+      primary: streams.primary,
+      fallback: streams.fallback,
+      poster: posterUrl,
+      controls: true,
+      muted: true,
+    });
     await waitForState(player, 'prelive');
     await until(() => shownMessage(player) !== '', 'the prelive message', 20000);
     await expect(player).to.be.accessible();

@@ -141,7 +141,8 @@ async function undisturbed(
 const oldSessionClosed = (before: ServerSession) =>
   until(async () => (await serverSessions('primary')).some((s) => s.id === before.id && s.closedAt), 'the old session DELETEd', 8000);
 
-const playing = (attributes: Record<string, string | boolean>, properties = {}) => mountPlaying(attributes, properties, { steady: true });
+const playing = (attributes: Record<string, string | boolean>, properties = {}) =>
+  mountPlaying(attributes, properties, { steady: true });
 
 describe('WebRTC (WHEP) when the network changes', function () {
   this.timeout(120000);
@@ -157,7 +158,11 @@ describe('WebRTC (WHEP) when the network changes', function () {
       player,
       async () => {
         await setWhepFault('primary', 'move');
-        await until(async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0), 'an ICE restart on the server', 5000);
+        await until(
+          async () => (await serverSessions('primary')).some((s) => s.iceRestarts > 0),
+          'an ICE restart on the server',
+          5000,
+        );
         await sleep(2500);
       },
       'the screen stays red (at most a freeze)',

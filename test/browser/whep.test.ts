@@ -102,7 +102,11 @@ describe('WebRTC (WHEP) sources', function () {
 
   it('with a status endpoint, a stop the WHEP server does not announce still ends in stopped', async () => {
     const { streams, controlUrl } = await whep();
-    const player = await mountPlaying({ primary: streams.primary, fallback: streams.fallback, 'primary-status': `${controlUrl}/status/primary` });
+    const player = await mountPlaying({
+      primary: streams.primary,
+      fallback: streams.fallback,
+      'primary-status': `${controlUrl}/status/primary`,
+    });
 
     await setWhepFault('primary', 'stop', { quiet: 1 });
     await waitForState(player, 'stopped', 20000);

@@ -55,7 +55,13 @@ const origin = await startOrigin();
 const page = await startPageServer();
 const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--disable-background-networking', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--autoplay-policy=no-user-gesture-required',
+    '--disable-background-networking',
+    '--no-first-run',
+  ],
 });
 /** @type {boolean} */
 let ok;
@@ -79,7 +85,9 @@ try {
   const started = times.findIndex((t) => t > 0);
   const steps = times.slice(started + 1).map((t, i) => t - times[started + i]);
   const waitingAfterStart = state.waiting.filter((w) => state.firstFrameAt != null && w.t > state.firstFrameAt);
-  console.log(`first frame after ${firstFrame} ms; per-second advance min ${Math.min(...steps).toFixed(3)} max ${Math.max(...steps).toFixed(3)}`);
+  console.log(
+    `first frame after ${firstFrame} ms; per-second advance min ${Math.min(...steps).toFixed(3)} max ${Math.max(...steps).toFixed(3)}`,
+  );
   console.log(`waiting after start: ${waitingAfterStart.length}; hls.js errors: ${JSON.stringify(state.errors)}`);
   ok = started >= 0 && waitingAfterStart.length === 0 && steps.every((s) => s > 0.8 && s < 1.2) && !state.errors.some((e) => e.fatal);
 } finally {

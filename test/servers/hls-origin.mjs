@@ -578,7 +578,10 @@ function createStream(name, colour, loop, edgeNames, ctx) {
         }
       }
       const done = queue.then(() => apply(next, edge)).then(() => faultOf(edge));
-      queue = done.then(() => undefined, () => undefined);
+      queue = done.then(
+        () => undefined,
+        () => undefined,
+      );
       return done;
     },
     /** Cuts everything on every edge: held and delayed requests, open connections, listeners. */

@@ -139,9 +139,7 @@ function readUint(buf, offset, wide) {
 export function parseInit(init) {
   const boxes = readBoxes(init);
   /** @type {Map<number, number>} */
-  const trexDefaults = new Map(
-    findBoxes(boxes, 'trex').map((b) => [init.readUInt32BE(b.body + 4), init.readUInt32BE(b.body + 12)]),
-  );
+  const trexDefaults = new Map(findBoxes(boxes, 'trex').map((b) => [init.readUInt32BE(b.body + 4), init.readUInt32BE(b.body + 12)]));
   const tracks = findBoxes(boxes, 'trak').map((trak) => {
     const [tkhd] = findBoxes([trak], 'tkhd');
     const [mdhd] = findBoxes([trak], 'mdhd');
@@ -264,19 +262,70 @@ function hlsArgs(colour, dir) {
   const seconds = SEGMENT_COUNT * SEGMENT_SECONDS;
   const label = `drawtext=fontfile=${FONT}:text='${colour} %{eif\\:t\\:d}':fontsize=14:fontcolor=white:x=6:y=h-th-6`;
   return [
-    '-f', 'lavfi', '-i', `color=c=${COLOURS[colour]}:s=${WIDTH}x${HEIGHT}:r=${FPS}:d=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${SAMPLE_RATE}:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=${COLOURS[colour]}:s=${WIDTH}x${HEIGHT}:r=${FPS}:d=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=${SAMPLE_RATE}:duration=${seconds}`,
     '-filter_complex',
     `[0:v]${label},${BT709}[v];[1:a]atrim=end_sample=${seconds * SAMPLE_RATE - AAC_FRAME},aformat=channel_layouts=mono[a]`,
-    '-map', '[v]', '-map', '[a]',
-    '-c:v', 'libx264', '-profile:v', 'baseline', '-level', '3.0', '-pix_fmt', 'yuv420p', '-crf', '23',
-    '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
-    '-g', String(FPS * SEGMENT_SECONDS), '-keyint_min', String(FPS * SEGMENT_SECONDS),
-    '-sc_threshold', '0', '-x264-params', 'scenecut=0',
-    '-c:a', 'aac', '-b:a', '32k', '-ar', String(SAMPLE_RATE), '-ac', '1',
-    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_segment_type', 'fmp4',
-    '-hls_playlist_type', 'vod', '-hls_list_size', '0', '-hls_flags', 'independent_segments',
-    '-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', join(dir, 'seg-%d.m4s'),
+    '-map',
+    '[v]',
+    '-map',
+    '[a]',
+    '-c:v',
+    'libx264',
+    '-profile:v',
+    'baseline',
+    '-level',
+    '3.0',
+    '-pix_fmt',
+    'yuv420p',
+    '-crf',
+    '23',
+    '-colorspace',
+    'bt709',
+    '-color_primaries',
+    'bt709',
+    '-color_trc',
+    'bt709',
+    '-color_range',
+    'tv',
+    '-g',
+    String(FPS * SEGMENT_SECONDS),
+    '-keyint_min',
+    String(FPS * SEGMENT_SECONDS),
+    '-sc_threshold',
+    '0',
+    '-x264-params',
+    'scenecut=0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '32k',
+    '-ar',
+    String(SAMPLE_RATE),
+    '-ac',
+    '1',
+    '-f',
+    'hls',
+    '-hls_time',
+    String(SEGMENT_SECONDS),
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_playlist_type',
+    'vod',
+    '-hls_list_size',
+    '0',
+    '-hls_flags',
+    'independent_segments',
+    '-hls_fmp4_init_filename',
+    'init.mp4',
+    '-hls_segment_filename',
+    join(dir, 'seg-%d.m4s'),
     join(dir, 'source.m3u8'),
   ];
 }
@@ -316,10 +365,19 @@ async function describe(colour, dir) {
     return { id, type, timescale, loopDuration };
   });
   return {
-    colour, rgb: COLOURS[colour], width: WIDTH, height: HEIGHT, fps: FPS, codecs,
+    colour,
+    rgb: COLOURS[colour],
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
+    codecs,
     audio: tracks.some((t) => t.type === 'audio'),
-    segmentCount: SEGMENT_COUNT, segmentDuration: SEGMENT_SECONDS, loopDuration: SEGMENT_COUNT * SEGMENT_SECONDS,
-    init: 'init.mp4', tracks: trackMeta, segments,
+    segmentCount: SEGMENT_COUNT,
+    segmentDuration: SEGMENT_SECONDS,
+    loopDuration: SEGMENT_COUNT * SEGMENT_SECONDS,
+    init: 'init.mp4',
+    tracks: trackMeta,
+    segments,
   };
 }
 
@@ -349,9 +407,17 @@ async function makeStream(colour) {
 async function makePoster() {
   const out = join(MEDIA_DIR, 'poster.png');
   await ffmpeg([
-    '-f', 'lavfi', '-i', `color=c=0x808080:s=${WIDTH}x${HEIGHT}`,
-    '-vf', `drawtext=fontfile=${FONT}:text='POSTER':fontsize=14:fontcolor=white:x=6:y=h-th-6`,
-    '-frames:v', '1', '-pix_fmt', 'rgb24', out,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x808080:s=${WIDTH}x${HEIGHT}`,
+    '-vf',
+    `drawtext=fontfile=${FONT}:text='POSTER':fontsize=14:fontcolor=white:x=6:y=h-th-6`,
+    '-frames:v',
+    '1',
+    '-pix_fmt',
+    'rgb24',
+    out,
   ]);
 }
 

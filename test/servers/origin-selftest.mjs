@@ -63,7 +63,13 @@ function expectFailureLater(promise) {
  */
 async function settledWithin(promise, ms) {
   promise.catch(() => {});
-  return Promise.race([promise.then(() => 'settled', () => 'settled'), sleep(ms).then(() => 'pending')]);
+  return Promise.race([
+    promise.then(
+      () => 'settled',
+      () => 'settled',
+    ),
+    sleep(ms).then(() => 'pending'),
+  ]);
 }
 
 /**
@@ -142,10 +148,16 @@ describe('live playlist', () => {
     }
     assert.ok(!text.includes('#EXT-X-ENDLIST'));
     const seq = mediaSequence(text);
-    assert.deepEqual(segmentNames(text), [0, 1, 2, 3].map((i) => `seg-${seq + i}.m4s`));
+    assert.deepEqual(
+      segmentNames(text),
+      [0, 1, 2, 3].map((i) => `seg-${seq + i}.m4s`),
+    );
     assert.equal(text.match(/#EXTINF:1\.000,/g)?.length, 4);
     const pdts = [...text.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(.+)/g)].map((m) => Date.parse(m[1]));
-    assert.deepEqual(pdts.map((t) => t - pdts[0]), [0, 1000, 2000, 3000]);
+    assert.deepEqual(
+      pdts.map((t) => t - pdts[0]),
+      [0, 1000, 2000, 3000],
+    );
   });
 
   test('advances with wall-clock time, one segment per second', async () => {
@@ -254,7 +266,10 @@ describe('faults', () => {
     const pending = expectFailureLater(request(origin.streams.primary.url));
     assert.equal(await settledWithin(pending, 600), 'pending');
     const log = origin.log({ stream: 'primary', since });
-    assert.deepEqual(log.map((e) => [e.kind, e.status]), [['playlist', 0]]);
+    assert.deepEqual(
+      log.map((e) => [e.kind, e.status]),
+      [['playlist', 0]],
+    );
     await control('primary', { kind: 'none' });
     await assert.rejects(pending, (/** @type {any} */ err) => err.code === 'ECONNRESET' || /hang up/.test(err.message));
     assert.equal((await request(origin.streams.primary.url)).status, 200);
@@ -266,7 +281,13 @@ describe('faults', () => {
     const seq = mediaSequence(text);
     const seg = expectFailureLater(request(`${base()}seg-${seq + 3}.m4s`));
     const init = expectFailureLater(request(`${base()}init.mp4`));
-    assert.equal(await settledWithin(Promise.all([seg, init]).catch(() => {}), 500), 'pending');
+    assert.equal(
+      await settledWithin(
+        Promise.all([seg, init]).catch(() => {}),
+        500,
+      ),
+      'pending',
+    );
     assert.equal(await settledWithin(seg, 0), 'pending');
     assert.equal(await settledWithin(init, 0), 'pending');
     await waitForSequenceAbove(seq);
@@ -297,7 +318,14 @@ describe('faults', () => {
     assert.equal((await request(`${base()}init.mp4`)).status, 200);
     assert.equal((await request(`${base()}seg-${seq + 3}.m4s`)).status, 200);
     const log = origin.log({ stream: 'primary', since });
-    assert.deepEqual(log.map((e) => [e.kind, e.status]), [['playlist', 0], ['init', 200], ['segment', 200]]);
+    assert.deepEqual(
+      log.map((e) => [e.kind, e.status]),
+      [
+        ['playlist', 0],
+        ['init', 200],
+        ['segment', 200],
+      ],
+    );
     await control('primary', { kind: 'none' });
     await assert.rejects(pending, (/** @type {any} */ err) => err.code === 'ECONNRESET' || /hang up/.test(err.message));
   });
@@ -418,7 +446,7 @@ describe('edges', () => {
     }
   }
 
-  test('two edges a and b per stream, each on its own port; edge a is the stream\'s own URL', async () => {
+  test("two edges a and b per stream, each on its own port; edge a is the stream's own URL", async () => {
     assert.deepEqual(origin.edges, ['a', 'b']);
     const ports = new Set();
     for (const info of Object.values(origin.streams)) {
@@ -472,7 +500,11 @@ describe('edges', () => {
       ['mixed', 'none', 'none', '404', origin.streams.primary.edges.b.port],
     );
     const list = JSON.parse((await request(`${origin.controlUrl}/control`)).body.toString());
-    assert.equal(list.find((/** @type {any} */ s) => s.stream === 'primary').edges.b.kind, '404', 'GET /control lists faults per edge');
+    assert.equal(
+      list.find((/** @type {any} */ s) => s.stream === 'primary').edges.b.kind,
+      '404',
+      'GET /control lists faults per edge',
+    );
     await control('primary', { kind: 'none', edge: 'b' });
     assert.equal((await request(playlistUrl('primary', 'b'))).status, 200);
     assert.equal(origin.getFault('primary').kind, 'none');
@@ -551,13 +583,23 @@ describe('edges', () => {
     await request(playlistUrl('fallback', 'b'));
     assert.deepEqual(
       origin.log({ since }).map((e) => [e.stream, e.edge, e.kind]),
-      [['primary', 'a', 'playlist'], ['primary', 'b', 'init'], ['fallback', 'b', 'playlist']],
+      [
+        ['primary', 'a', 'playlist'],
+        ['primary', 'b', 'init'],
+        ['fallback', 'b', 'playlist'],
+      ],
     );
     const onB = JSON.parse((await request(`${origin.controlUrl}/log?since=${since}&stream=primary&edge=b`)).body.toString());
-    assert.deepEqual(onB.map((/** @type {any} */ e) => [e.stream, e.edge, e.path]), [['primary', 'b', '/live/init.mp4']]);
+    assert.deepEqual(
+      onB.map((/** @type {any} */ e) => [e.stream, e.edge, e.path]),
+      [['primary', 'b', '/live/init.mp4']],
+    );
     const allB = JSON.parse((await request(`${origin.controlUrl}/log?since=${since}&edge=b`)).body.toString());
     assert.equal(allB.length, 2);
-    assert.deepEqual(origin.log({ since, edge: 'a' }).map((e) => e.path), ['/live/index.m3u8']);
+    assert.deepEqual(
+      origin.log({ since, edge: 'a' }).map((e) => e.path),
+      ['/live/index.m3u8'],
+    );
   });
 
   test('refuse on edge b closes only its listener and cuts its open requests; none on b re-listens on the same port', async () => {
@@ -595,7 +637,10 @@ describe('edges', () => {
       await one.setFault('only', '404', { edge: 'z' });
       assert.equal((await request(one.streams.only.edges.z.url)).status, 404);
       assert.equal((await request(one.streams.only.edges.cdn_y.url)).status, 200);
-      assert.deepEqual(one.log().map((e) => e.edge), ['z', 'cdn_y']);
+      assert.deepEqual(
+        one.log().map((e) => e.edge),
+        ['z', 'cdn_y'],
+      );
     } finally {
       await one.close();
     }
@@ -640,7 +685,10 @@ describe('control server', () => {
       { kind: 'none', port: origin.streams.spare.port, colour: 'green' },
     );
     const list = JSON.parse((await request(`${origin.controlUrl}/control`)).body.toString());
-    assert.deepEqual(list.map((/** @type {any} */ s) => s.stream), ['primary', 'fallback', 'spare']);
+    assert.deepEqual(
+      list.map((/** @type {any} */ s) => s.stream),
+      ['primary', 'fallback', 'spare'],
+    );
     assert.equal((await request(`${origin.controlUrl}/health`)).status, 200);
     const poster = await request(origin.posterUrl);
     assert.equal(poster.status, 200);

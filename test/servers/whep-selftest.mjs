@@ -20,8 +20,13 @@ import { SSE_REL, startWhepServer } from './whep-server.mjs';
 
 const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const CHROME_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--disable-background-networking',
-  '--no-first-run', '--disable-features=WebRtcHideLocalIpsWithMdns', '--allow-loopback-in-peer-connection',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking',
+  '--no-first-run',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
 ];
 
 /** @param {string} label @param {number} ms */
@@ -236,7 +241,10 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.equal(whep.sessions()[0].closedBy, 'delete');
     assert.equal((await fetch(/** @type {string} */ (c.location), { method: 'DELETE' })).status, 404);
     const log = whep.log({ stream: 'primary' });
-    assert.deepEqual(log.map((e) => [e.method, e.status]).slice(0, 2), [['POST', 201], ['DELETE', 200]]);
+    assert.deepEqual(log.map((e) => [e.method, e.status]).slice(0, 2), [
+      ['POST', 201],
+      ['DELETE', 200],
+    ]);
     const counts = await (await fetch(`${whep.url}/sessions`)).json();
     assert.equal(counts.total, 0);
   });
@@ -303,8 +311,16 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.equal(ok.res.status, 201);
     await ok.close();
     const log = whep.log({ stream: 'primary' });
-    assert.deepEqual(log.map((e) => [e.status, e.token]).slice(0, 3), [[401, false], [401, true], [201, true]]);
-    const everything = JSON.stringify([log, await (await fetch(`${whep.url}/log`)).text(), await (await fetch(`${whep.url}/control`)).text()]);
+    assert.deepEqual(log.map((e) => [e.status, e.token]).slice(0, 3), [
+      [401, false],
+      [401, true],
+      [201, true],
+    ]);
+    const everything = JSON.stringify([
+      log,
+      await (await fetch(`${whep.url}/log`)).text(),
+      await (await fetch(`${whep.url}/control`)).text(),
+    ]);
     assert.ok(!everything.includes('s3cret'), 'token leaked');
   });
 
@@ -369,7 +385,8 @@ describe('whep-server', { timeout: 90_000 }, () => {
     const pwd = /a=ice-pwd:(\S+)/.exec(offer)?.[1];
     const trickle = await patch(`a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n`);
     assert.equal(trickle.status, 204);
-    const restartFrag = 'a=ice-options:trickle\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=ice-ufrag:new1\r\na=ice-pwd:aaaaaaaaaaaaaaaaaaaaaaaa\r\na=end-of-candidates\r\n';
+    const restartFrag =
+      'a=ice-options:trickle\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=ice-ufrag:new1\r\na=ice-pwd:aaaaaaaaaaaaaaaaaaaaaaaa\r\na=end-of-candidates\r\n';
     assert.equal((await patch(restartFrag)).status, 428, 'a restart without If-Match');
     assert.equal((await patch(restartFrag, { 'If-Match': '"nope"' })).status, 412, 'a restart with an entity-tag');
     await whep.setFault('primary', 'no-patch');
@@ -390,13 +407,13 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.match(frag, /^a=ice-ufrag:\S+$/m);
     assert.match(frag, /^a=ice-pwd:\S+$/m);
     assert.match(frag, /^a=candidate:.* typ host/m);
-    assert.notEqual(/a=ice-ufrag:(\S+)/.exec(frag)?.[1], /a=ice-ufrag:(\S+)/.exec(await c.pc.remoteDescription?.sdp ?? '')?.[1]);
+    assert.notEqual(/a=ice-ufrag:(\S+)/.exec(frag)?.[1], /a=ice-ufrag:(\S+)/.exec((await c.pc.remoteDescription?.sdp) ?? '')?.[1]);
     assert.equal(whep.sessions()[0].iceRestarts, 1);
     await c.close();
     assert.equal(whep.openSessions(), 0);
   });
 
-  test('move drops the session\'s client addresses; reconnect sends the SSE event (url optional); the alias endpoint answers', async () => {
+  test("move drops the session's client addresses; reconnect sends the SSE event (url optional); the alias endpoint answers", async () => {
     await whep.reset();
     const c = await nodeClient(whep.streams.primary.url);
     await until(() => c.rx.packets > 5, 'packets', 4000, 25);
@@ -424,7 +441,7 @@ describe('whep-server', { timeout: 90_000 }, () => {
     assert.equal(whep.openSessions(), 0);
   });
 
-  test('offer-406: 406 with the server\'s own offer (application/sdp) and a Location; the session is open until DELETE', async () => {
+  test("offer-406: 406 with the server's own offer (application/sdp) and a Location; the session is open until DELETE", async () => {
     await whep.reset();
     await whep.setFault('fallback', 'offer-406');
     const c = await nodeClient(whep.streams.fallback.url);
@@ -436,7 +453,11 @@ describe('whep-server', { timeout: 90_000 }, () => {
     const [session] = whep.sessions({ stream: 'fallback' });
     assert.equal(session.counterOffer, true);
     assert.equal(session.answered, false);
-    const wrong = await fetch(new URL(/** @type {string} */ (location), whep.url), { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: 'nonsense' });
+    const wrong = await fetch(new URL(/** @type {string} */ (location), whep.url), {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: 'nonsense',
+    });
     assert.equal(wrong.status, 400);
     assert.equal((await fetch(new URL(/** @type {string} */ (location), whep.url), { method: 'DELETE' })).status, 200);
     assert.equal(whep.openSessions(), 0);
@@ -458,23 +479,38 @@ describe('whep-server', { timeout: 90_000 }, () => {
       const red = await play(whep.streams.primary.url);
       assert.equal(red.status, 201);
       assert.ok(red.link.includes(SSE_REL));
-      const s = await until(async () => {
-        const x = await sample(red.id);
-        return x.t.frame && x.rgb ? x : null;
-      }, 'first decoded frame in Chromium', 8000, 25);
+      const s = await until(
+        async () => {
+          const x = await sample(red.id);
+          return x.t.frame && x.rgb ? x : null;
+        },
+        'first decoded frame in Chromium',
+        8000,
+        25,
+      );
       figure('Chromium POST -> 201', s.t.answered - s.t.post);
       figure('Chromium POST -> first decoded frame', s.t.frame - s.t.post);
-      const redPixel = await until(async () => {
-        const x = await sample(red.id);
-        return looksLike(x.rgb, 'red') ? x.rgb : null;
-      }, 'a red centre pixel', 3000, 25);
+      const redPixel = await until(
+        async () => {
+          const x = await sample(red.id);
+          return looksLike(x.rgb, 'red') ? x.rgb : null;
+        },
+        'a red centre pixel',
+        3000,
+        25,
+      );
       console.log(`# figure  primary centre pixel rgb(${redPixel})`);
 
       const blue = await play(whep.streams.fallback.url);
-      const bluePixel = await until(async () => {
-        const x = await sample(blue.id);
-        return looksLike(x.rgb, 'blue') ? x.rgb : null;
-      }, 'a blue centre pixel', 8000, 25);
+      const bluePixel = await until(
+        async () => {
+          const x = await sample(blue.id);
+          return looksLike(x.rgb, 'blue') ? x.rgb : null;
+        },
+        'a blue centre pixel',
+        8000,
+        25,
+      );
       console.log(`# figure  fallback centre pixel rgb(${bluePixel})`);
       assert.equal(whep.openSessions(), 2);
 
@@ -495,9 +531,12 @@ describe('whep-server', { timeout: 90_000 }, () => {
       await until(async () => (await sample(blue.id)).connectionState === 'disconnected', 'disconnected after cut', 12000, 25);
       figure('Chromium: cut -> connectionState disconnected', performance.now() - t1);
 
-      await tab.evaluate(async (ids) => {
-        for (const id of ids) await /** @type {any} */ (window).stop(id);
-      }, [red.id, blue.id]);
+      await tab.evaluate(
+        async (ids) => {
+          for (const id of ids) await /** @type {any} */ (window).stop(id);
+        },
+        [red.id, blue.id],
+      );
       await until(() => whep.openSessions() === 0, 'sessions DELETEd by the page', 2000, 25);
     } finally {
       await browser.close();

@@ -105,8 +105,20 @@ import { startPublisher } from './rtp-publisher.mjs';
 
 /** @type {readonly FaultKind[]} */
 export const FAULT_KINDS = [
-  'none', 'publisher-gone', 'post-404', 'post-503', 'post-409', 'ice-fail', 'cut', 'stop', 'hang', 'require-token',
-  'no-patch', 'move', 'reconnect', 'offer-406',
+  'none',
+  'publisher-gone',
+  'post-404',
+  'post-503',
+  'post-409',
+  'ice-fail',
+  'cut',
+  'stop',
+  'hang',
+  'require-token',
+  'no-patch',
+  'move',
+  'reconnect',
+  'offer-406',
 ];
 export const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 const DEFAULT_STREAMS = { primary: 'red', fallback: 'blue' };
@@ -271,7 +283,10 @@ function silence(pc) {
  */
 async function closePeer(pc) {
   const transports = [...(pc.dtlsTransports ?? [])]; // werift forgets them on close
-  await withTimeout(pc.close().catch(() => {}), PC_CLOSE_TIMEOUT_MS);
+  await withTimeout(
+    pc.close().catch(() => {}),
+    PC_CLOSE_TIMEOUT_MS,
+  );
   for (const transport of transports) {
     const socket = /** @type {any} */ (transport).dtls;
     if (!socket) continue;
@@ -680,7 +695,8 @@ function createStream(name, colour, ctx) {
     publisher = p;
     p.exited.then((exit) => onPublisherExit(p, exit));
     const outcome = await Promise.race([first.then((ok) => (ok ? 'packet' : 'timeout')), p.exited]);
-    if (outcome === 'timeout' && publisher === p) console.warn(`[whep] ${name}: no RTP from the publisher within ${FIRST_PACKET_TIMEOUT_MS} ms`);
+    if (outcome === 'timeout' && publisher === p)
+      console.warn(`[whep] ${name}: no RTP from the publisher within ${FIRST_PACKET_TIMEOUT_MS} ms`);
     if (typeof outcome === 'object' && !closed && publisherWanted()) {
       throw new Error(`[whep] ${name}: publisher exited at start (${outcome.code ?? outcome.signal}): ${outcome.stderr.trim()}`);
     }
@@ -931,7 +947,10 @@ function createStream(name, colour, ctx) {
     /** @param {Fault} next @returns {Promise<Fault>} */
     setFault(next) {
       const done = queue.then(() => apply(next)).then(() => ({ ...fault }));
-      queue = done.then(() => undefined, () => undefined);
+      queue = done.then(
+        () => undefined,
+        () => undefined,
+      );
       return done;
     },
     /** Forgets closed sessions (open ones stay). */
@@ -1013,7 +1032,12 @@ async function postOffer(req, res, stream) {
     // valid 30 s (no valid-until parameter).
     const { session, offer: counter } = await stream.createCounterOfferSession();
     const location = locationOf(session);
-    return { status: 406, type: 'application/sdp', body: counter, headers: { Location: location, ETag: session.etag, Link: sseLink(location) } };
+    return {
+      status: 406,
+      type: 'application/sdp',
+      body: counter,
+      headers: { Location: location, ETag: session.etag, Link: sseLink(location) },
+    };
   }
   const { session, answer } = await stream.createSession(offer);
   const location = locationOf(session);
@@ -1089,7 +1113,10 @@ async function patchSession(req, stream, session) {
  * @param {Session} session
  */
 function currentRemoteIce(session) {
-  return { ufrag: /a=ice-ufrag:(\S+)/.exec(session.remoteSdp)?.[1] ?? null, pwd: /a=ice-pwd:(\S+)/.exec(session.remoteSdp)?.[1] ?? null };
+  return {
+    ufrag: /a=ice-ufrag:(\S+)/.exec(session.remoteSdp)?.[1] ?? null,
+    pwd: /a=ice-pwd:(\S+)/.exec(session.remoteSdp)?.[1] ?? null,
+  };
 }
 
 /**
@@ -1149,7 +1176,14 @@ function streamStatus(fault) {
 
 /** @param {Stream} s @param {WhepServer} api */
 function describeStream(s, api) {
-  return { stream: s.name, colour: s.colour, url: api.streams[s.name].url, ...publicFault(s.fault), ...s.stats(), open: s.openCount() };
+  return {
+    stream: s.name,
+    colour: s.colour,
+    url: api.streams[s.name].url,
+    ...publicFault(s.fault),
+    ...s.stats(),
+    open: s.openCount(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1182,7 +1216,8 @@ export async function startWhepServer(options = {}) {
   const sockets = kit.trackSockets(server);
   // SSE comments keep idle event streams (and proxies in front of them) alive.
   const keepalive = setInterval(() => {
-    for (const s of streams.values()) for (const session of s.sessions.values()) for (const res of session.sse) res.write(': keepalive\n\n');
+    for (const s of streams.values())
+      for (const session of s.sessions.values()) for (const res of session.sse) res.write(': keepalive\n\n');
   }, SSE_KEEPALIVE_MS);
   keepalive.unref();
 
@@ -1253,7 +1288,9 @@ export async function startWhepServer(options = {}) {
     openSessions: (name) =>
       name == null ? [...streams.values()].reduce((n, s) => n + s.openCount(), 0) : streamNamed(name).openCount(),
     sessions: ({ stream } = {}) =>
-      [...streams.values()].filter((s) => stream == null || s.name === stream).flatMap((s) => [...s.sessions.values()].map(describeSession)),
+      [...streams.values()]
+        .filter((s) => stream == null || s.name === stream)
+        .flatMap((s) => [...s.sessions.values()].map(describeSession)),
     stats: (name) => streamNamed(name).stats(),
     log: ({ stream, since } = {}) => requests.read({ stream, since }),
     close: () => (closing ??= closeAll()),

@@ -29,7 +29,11 @@ const pendingTimers = new Map<number, string>();
 function site(): string {
   const frames = (new Error().stack ?? '').split('\n').slice(1);
   const frame = frames.find((f) => !f.includes('instrument.ts')) ?? '?';
-  return frame.trim().replace(/^at /, '').replace(/https?:\/\/[^/]+\//, '').replace(/\?[^:)]*/, '');
+  return frame
+    .trim()
+    .replace(/^at /, '')
+    .replace(/https?:\/\/[^/]+\//, '')
+    .replace(/\?[^:)]*/, '');
 }
 
 /** The page's own timer functions, untouched: the soak's own waiting is not counted. */

@@ -82,7 +82,17 @@ import {
   whepLog,
 } from '../browser/helpers.js';
 import { FaultTimeline } from '../support/timeline.js';
-import { checkPicture, fmt, isPicture, setEpoch, type GapFigures, type PlayerSpec, type Sample, type StreamId, type Violation } from './analysis.js';
+import {
+  checkPicture,
+  fmt,
+  isPicture,
+  setEpoch,
+  type GapFigures,
+  type PlayerSpec,
+  type Sample,
+  type StreamId,
+  type Violation,
+} from './analysis.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => raw.setTimeout(resolve, ms));
 
@@ -398,14 +408,20 @@ class SoakRun {
           return [p.id, video ? `${video.currentTime.toFixed(3)}/${video.getVideoPlaybackQuality().totalVideoFrames}` : undefined];
         }),
       );
-      const colours = await executeServerCommand<({ r: number; g: number; b: number } | null)[], { selectors: string[] }>('soak-sample', {
-        selectors: players.map((p) => p.selector),
-      });
+      const colours = await executeServerCommand<({ r: number; g: number; b: number } | null)[], { selectors: string[] }>(
+        'soak-sample',
+        {
+          selectors: players.map((p) => p.selector),
+        },
+      );
       const at = Math.round((t + Date.now()) / 2);
       this.samples.push({
         t: at,
         players: Object.fromEntries(
-          players.map((p, i) => [p.id, { state: states[p.id], seen: colours[i] ? classify(colours[i]!) : 'none', frame: frames[p.id] }]),
+          players.map((p, i) => [
+            p.id,
+            { state: states[p.id], seen: colours[i] ? classify(colours[i]!) : 'none', frame: frames[p.id] },
+          ]),
         ),
       });
       await sleep(Math.max(0, SAMPLE_EVERY_MS - (Date.now() - t)));
@@ -419,7 +435,8 @@ class SoakRun {
     const { random, players } = this;
     await this.quietPoint('start');
     // The hls.js counter really counts the element's instances: A plays HLS (1) … (0 after removal, at the end).
-    if (this.quiet[0].counts.hlsInstances !== 1) this.violate('instrument: the hls.js counter sees the instance of A', brief(this.quiet[0].counts));
+    if (this.quiet[0].counts.hlsInstances !== 1)
+      this.violate('instrument: the hls.js counter sees the instance of A', brief(this.quiet[0].counts));
     while (Date.now() + CHAOS_PHASE_MS + QUIET_BUDGET_MS < this.endAt || this.cycles === 0) {
       this.cycles += 1;
       const stopsAt = new Map<Player, number>();
@@ -492,12 +509,16 @@ class SoakRun {
   private async quietPoint(label: string): Promise<void> {
     const { players } = this;
     for (const p of players) {
-      for (const stream of [p.primary, p.fallback]) if (this.current(stream).kind !== 'none') await this.change(stream, healthy(stream));
+      for (const stream of [p.primary, p.fallback])
+        if (this.current(stream).kind !== 'none') await this.change(stream, healthy(stream));
     }
     await sleep(1000);
     for (const p of players) p.element.reload();
     if (!(await this.settledOnPrimaries(20000))) {
-      this.violate('quiet point: both players back on their primaries within 20 s', players.map((p) => `${p.id}: ${p.element.state}, seen ${this.lastSeen(p)?.seen}`).join('; '));
+      this.violate(
+        'quiet point: both players back on their primaries within 20 s',
+        players.map((p) => `${p.id}: ${p.element.state}, seen ${this.lastSeen(p)?.seen}`).join('; '),
+      );
     }
     await sleep(2000);
     // The WHEP server's own count: B holds its primary's session, A (HLS, cold standby) none.
@@ -512,14 +533,18 @@ class SoakRun {
       sleep,
     );
     if (open.primary !== 1 || open.fallback !== 0) {
-      this.violate('WHEP sessions at a quiet point = what the players hold (primary 1, fallback 0)', `server counts primary ${open.primary}, fallback ${open.fallback}`);
+      this.violate(
+        'WHEP sessions at a quiet point = what the players hold (primary 1, fallback 0)',
+        `server counts primary ${open.primary}, fallback ${open.fallback}`,
+      );
     }
     const reading = await restingCounts();
     this.quiet.push({ at: Date.now(), label, counts: reading });
     console.log(`[soak] ${fmt(Date.now())} quiet point ${label}: ${brief(reading)}; timers set at: ${reading.timerSites.join(', ')}`);
     const expected = { mediaSources: 1, hlsInstances: 1, peerConnections: 1 };
     for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
-      if (reading[key] !== expected[key]) this.violate(`no growth: ${key} at a quiet point = ${expected[key]}`, `${label}: ${brief(reading)}`);
+      if (reading[key] !== expected[key])
+        this.violate(`no growth: ${key} at a quiet point = ${expected[key]}`, `${label}: ${brief(reading)}`);
     }
   }
 
@@ -535,7 +560,12 @@ class SoakRun {
     console.log(`[soak] ${fmt(signalledAt)} stop ${p.id}'s primary (state ${p.element.state})`);
     if (p.primary === 'hls:primary') await this.change(p.primary, hlsFault(p.primary, 'endlist'));
     else await this.change(p.primary, whepFault(p.primary, [{ kind: 'stop' }]));
-    const stoppedAt = await poll(() => (p.element.state === 'stopped' ? Date.now() : null), limit - (Date.now() - signalledAt), 50, sleep);
+    const stoppedAt = await poll(
+      () => (p.element.state === 'stopped' ? Date.now() : null),
+      limit - (Date.now() - signalledAt),
+      50,
+      sleep,
+    );
     p.stops.push({ signalledAt, stoppedAt, detectMs: stoppedAt && stoppedAt - signalledAt });
     if (stoppedAt === null) {
       this.violate(`stop: state stopped within ${limit} ms`, `still ${p.element.state} (seen ${this.lastSeen(p)?.seen})`, p.id);
@@ -546,7 +576,9 @@ class SoakRun {
     await this.change(p.primary, healthy(p.primary));
     p.element.reload();
     this.excluded[p.id].at(-1)!.to = Date.now();
-    console.log(`[soak] ${fmt(Date.now())} ${p.id} restarted after its stop (${stoppedAt ? `stopped in ${stoppedAt - signalledAt} ms` : 'never stopped'})`);
+    console.log(
+      `[soak] ${fmt(Date.now())} ${p.id} restarted after its stop (${stoppedAt ? `stopped in ${stoppedAt - signalledAt} ms` : 'never stopped'})`,
+    );
     p.busy = false;
   }
 
@@ -557,11 +589,27 @@ class SoakRun {
     const now = Date.now();
     const shown = this.samples.filter((s) => s.t >= stoppedAt + 500 && s.t < now).map((s) => s.players[p.id]!);
     const wrong = shown.filter((s) => isPicture(s.seen) || s.state !== 'stopped');
-    if (wrong.length) this.violate('stop: no picture, state stays stopped', `${wrong.length}/${shown.length} samples after stopped: ${wrong.slice(0, 3).map((s) => `${s.state}/${s.seen}`).join(', ')}`, p.id);
+    if (wrong.length)
+      this.violate(
+        'stop: no picture, state stays stopped',
+        `${wrong.length}/${shown.length} samples after stopped: ${wrong
+          .slice(0, 3)
+          .map((s) => `${s.state}/${s.seen}`)
+          .join(', ')}`,
+        p.id,
+      );
     await this.logs.pull();
     for (const stream of [p.primary, p.fallback]) {
       const late = this.logs.between(stream, quietFrom, now);
-      if (late.length) this.violate('stop: no request after stopped', `${stream}: ${late.length} request(s) from ${fmt(late[0].t)}: ${late.slice(0, 3).map((e) => e.what).join(', ')}`, p.id);
+      if (late.length)
+        this.violate(
+          'stop: no request after stopped',
+          `${stream}: ${late.length} request(s) from ${fmt(late[0].t)}: ${late
+            .slice(0, 3)
+            .map((e) => e.what)
+            .join(', ')}`,
+          p.id,
+        );
     }
     const whepStream = (p.primary.startsWith('whep:') ? p.primary : p.fallback).slice(5) as 'primary' | 'fallback';
     const open = await whepSessionsOn(whepStream);
@@ -593,7 +641,14 @@ class SoakRun {
     await this.logs.pull();
     for (const stream of ['hls:primary', 'hls:fallback', 'whep:primary', 'whep:fallback'] as StreamId[]) {
       const late = this.logs.between(stream, silentFrom, Date.now());
-      if (late.length) this.violate('no request after the players are removed', `${stream}: ${late.map((e) => e.what).slice(0, 3).join(', ')}`);
+      if (late.length)
+        this.violate(
+          'no request after the players are removed',
+          `${stream}: ${late
+            .map((e) => e.what)
+            .slice(0, 3)
+            .join(', ')}`,
+        );
     }
     // What the players went through, then no more references to them from here: what stays
     // alive after a GC is what the page itself retains.
@@ -605,18 +660,32 @@ class SoakRun {
     for (const key of ['mediaSources', 'hlsInstances', 'peerConnections'] as const) {
       if (final[key] !== 0) this.violate(`no growth: ${key} 0 after removal`, brief(final));
     }
-    if (final.timers > baseline.timers + TIMER_SLACK) this.violate('no growth: timers back to the baseline after removal', `baseline ${baseline.timers}, now ${final.timers}; set at: ${final.timerSites.join(', ')}`);
+    if (final.timers > baseline.timers + TIMER_SLACK)
+      this.violate(
+        'no growth: timers back to the baseline after removal',
+        `baseline ${baseline.timers}, now ${final.timers}; set at: ${final.timerSites.join(', ')}`,
+      );
     if (final.listeners.total > baseline.listeners.total + LISTENER_SLACK) {
-      this.violate('no growth: listeners back to the baseline after removal', `baseline ${brief(baseline)}; now ${brief(final)}; commonest now: ${final.listeners.top.join(', ')}`);
+      this.violate(
+        'no growth: listeners back to the baseline after removal',
+        `baseline ${brief(baseline)}; now ${brief(final)}; commonest now: ${final.listeners.top.join(', ')}`,
+      );
     }
     // Trend over the quiet points: the last two not above the first (+ slack).
     const { quiet } = this;
     if (quiet.length >= 2) {
       const first = quiet[0].counts;
       for (const q of quiet.slice(-2)) {
-        if (q.counts.timers > first.timers + TIMER_SLACK) this.violate('no growth: pending timers over the quiet points', `${quiet[0].label}: ${first.timers}; ${q.label}: ${q.counts.timers}; set at: ${q.counts.timerSites.join(', ')}`);
+        if (q.counts.timers > first.timers + TIMER_SLACK)
+          this.violate(
+            'no growth: pending timers over the quiet points',
+            `${quiet[0].label}: ${first.timers}; ${q.label}: ${q.counts.timers}; set at: ${q.counts.timerSites.join(', ')}`,
+          );
         if (q.counts.listeners.total > first.listeners.total + LISTENER_SLACK) {
-          this.violate('no growth: event listeners over the quiet points', `${quiet[0].label}: ${brief(first)}; ${q.label}: ${brief(q.counts)}; commonest: ${q.counts.listeners.top.join(', ')}`);
+          this.violate(
+            'no growth: event listeners over the quiet points',
+            `${quiet[0].label}: ${brief(first)}; ${q.label}: ${brief(q.counts)}; commonest: ${q.counts.listeners.top.join(', ')}`,
+          );
         }
       }
     }
@@ -681,7 +750,9 @@ class SoakRun {
           {
             sources: `${p.primary} → ${p.fallback}`,
             stateChanges: changesOf(p).length,
-            switches: changesOf(p).filter((c) => (c.state === 'primary' || c.state === 'fallback') && (c.previous === 'primary' || c.previous === 'fallback')).length,
+            switches: changesOf(p).filter(
+              (c) => (c.state === 'primary' || c.state === 'fallback') && (c.previous === 'primary' || c.previous === 'fallback'),
+            ).length,
             toPrelive: changesOf(p).filter((c) => c.state === 'prelive').length,
             stops: p.stops,
             ...gapFigures[p.id],
@@ -696,10 +767,15 @@ class SoakRun {
         states: Object.fromEntries(
           players.map((p) => [
             p.id,
-            changesOf(p).map((c) => `${fmt(Date.now() - (performance.now() - c.at))} ${c.previous}→${c.state} ${c.reason}${c.cause ? `: ${c.cause}` : ''}`),
+            changesOf(p).map(
+              (c) =>
+                `${fmt(Date.now() - (performance.now() - c.at))} ${c.previous}→${c.state} ${c.reason}${c.cause ? `: ${c.cause}` : ''}`,
+            ),
           ]),
         ),
-        requests: Object.fromEntries([...this.logs.byStream.entries()].map(([stream, list]) => [stream, list.map((e) => `${fmt(e.t)} ${e.what}`)])),
+        requests: Object.fromEntries(
+          [...this.logs.byStream.entries()].map(([stream, list]) => [stream, list.map((e) => `${fmt(e.t)} ${e.what}`)]),
+        ),
       },
     };
     await executeServerCommand('soak-report', figures);
@@ -711,7 +787,9 @@ class SoakRun {
       violations: this.violations.length,
       longestOwedMs: Math.max(...players.map((p) => gapFigures[p.id].longestOwedMs)),
     });
-    console.log(`[soak] ${figures.faultsInjected} faults, ${this.recoveries} recoveries, ${this.violations.length} violation(s); seed ${seed}`);
+    console.log(
+      `[soak] ${figures.faultsInjected} faults, ${this.recoveries} recoveries, ${this.violations.length} violation(s); seed ${seed}`,
+    );
   }
 }
 

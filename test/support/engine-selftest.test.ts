@@ -19,7 +19,10 @@ describe('the test infrastructure in this engine', function () {
       ['selftest-green', 'left:640px;top:500px;width:100px;height:60px', '#10d010'],
     ];
     for (const [id, place, colour] of boxes) {
-      document.body.insertAdjacentHTML('beforeend', `<div id="${id}" class="selftest-box" style="position:absolute;${place};background:${colour}"></div>`);
+      document.body.insertAdjacentHTML(
+        'beforeend',
+        `<div id="${id}" class="selftest-box" style="position:absolute;${place};background:${colour}"></div>`,
+      );
     }
     expect(await seen('#selftest-red')).to.equal('red');
     expect(await seen('#selftest-blue')).to.equal('blue');

@@ -36,8 +36,13 @@ export function reactPlugin() {
         {
           name: 'entries',
           setup(build) {
-            build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'entry-point' ? { path: args.path, namespace: 'entry' } : undefined));
-            build.onLoad({ filter: /.*/, namespace: 'entry' }, (args) => ({ contents: entries[args.path], resolveDir: process.cwd() }));
+            build.onResolve({ filter: /.*/ }, (args) =>
+              args.kind === 'entry-point' ? { path: args.path, namespace: 'entry' } : undefined,
+            );
+            build.onLoad({ filter: /.*/, namespace: 'entry' }, (args) => ({
+              contents: entries[args.path],
+              resolveDir: process.cwd(),
+            }));
           },
         },
       ],

@@ -24,7 +24,8 @@ export function soakMinutes(raw = process.env.SOAK_MINUTES) {
 function soakSeed(raw = process.env.SOAK_SEED) {
   if (raw == null || raw === '') return Math.floor(Math.random() * 2 ** 32);
   const seed = Number(raw);
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`SOAK_SEED must be an integer in [0, 2^32), got '${raw}'`);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw new Error(`SOAK_SEED must be an integer in [0, 2^32), got '${raw}'`);
   return seed;
 }
 
@@ -39,15 +40,19 @@ export function soakPlugin() {
         // One screenshot of the viewport, sampled at every element: both players at one instant.
         const page = session.browser.getPage(session.id);
         // Boxes read at once, never waited for (a removed player has none).
-        const boxes = await page.evaluate((selectors) =>
-          selectors.map((s) => {
-            const r = document.querySelector(s)?.getBoundingClientRect();
-            return r ? { x: r.x, y: r.y, width: r.width, height: r.height } : null;
-          }),
-        payload.selectors);
+        const boxes = await page.evaluate(
+          (selectors) =>
+            selectors.map((s) => {
+              const r = document.querySelector(s)?.getBoundingClientRect();
+              return r ? { x: r.x, y: r.y, width: r.width, height: r.height } : null;
+            }),
+          payload.selectors,
+        );
         const png = PNG.sync.read(await page.screenshot({ type: 'png', animations: 'allow' }));
         // The centre of each box, every other pixel, as the screen plugin reads one element.
-        return boxes.map((box) => (box && box.width >= 4 && box.height >= 4 ? meanColour(png.data, png.width, png.height, centreOf(box), 2) : null));
+        return boxes.map((box) =>
+          box && box.width >= 4 && box.height >= 4 ? meanColour(png.data, png.width, png.height, centreOf(box), 2) : null,
+        );
       }
       if (command === 'soak-gc') {
         const page = session.browser.getPage(session.id);

@@ -46,7 +46,12 @@ export class FaultTimeline<S extends string = string> {
   }
 
   /** Makes a change by `apply` (the control call), timed around it. */
-  async change(stream: S, kind: string, apply: () => Promise<unknown>, { live = kind === 'none', dueMs = 0 } = {}): Promise<FaultChange<S>> {
+  async change(
+    stream: S,
+    kind: string,
+    apply: () => Promise<unknown>,
+    { live = kind === 'none', dueMs = 0 } = {},
+  ): Promise<FaultChange<S>> {
     const startedAt = Date.now();
     await apply();
     return this.record({ stream, kind, live, startedAt, appliedAt: Date.now(), dueMs });
@@ -93,7 +98,9 @@ export class FaultTimeline<S extends string = string> {
 
   /** The last outage that began at least `latencyMs` before `t`, if any (over or not). */
   lastOutage(stream: S, t: number, latencyMs = 0): Span<S> | undefined {
-    return this.outages(stream).filter((o) => o.from <= t - latencyMs).at(-1);
+    return this.outages(stream)
+      .filter((o) => o.from <= t - latencyMs)
+      .at(-1);
   }
 
   /**

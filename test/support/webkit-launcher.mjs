@@ -119,11 +119,14 @@ export class WebKitGtkLauncher {
       text = await response.text();
     } catch (error) {
       if (error.name === 'TimeoutError') {
-        throw new Error(`WebKitWebDriver ${method} ${path}: no answer within ${timeoutMs} ms (is the page's main thread blocked?)`, { cause: error });
+        throw new Error(`WebKitWebDriver ${method} ${path}: no answer within ${timeoutMs} ms (is the page's main thread blocked?)`, {
+          cause: error,
+        });
       }
       throw error;
     }
-    if (process.env.WEBKIT_WD_DEBUG) process.stderr.write(`[webkit] ${method} ${path} ${response.status} in ${Date.now() - started} ms\n`);
+    if (process.env.WEBKIT_WD_DEBUG)
+      process.stderr.write(`[webkit] ${method} ${path} ${response.status} in ${Date.now() - started} ms\n`);
     const json = text ? JSON.parse(text) : {};
     if (!response.ok) {
       const { error, message } = json.value ?? {};
@@ -178,8 +181,10 @@ export class WebKitGtkLauncher {
         await Promise.race([this.wd('GET', '/status'), spawnError]);
         break;
       } catch (error) {
-        if (error.code === 'ENOENT') throw new Error(`cannot start ${this.driverBinary} (apt-get install webkit2gtk-driver)`, { cause: error });
-        if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer within 15 s: ${driverErr.trim()}`, { cause: error });
+        if (error.code === 'ENOENT')
+          throw new Error(`cannot start ${this.driverBinary} (apt-get install webkit2gtk-driver)`, { cause: error });
+        if (Date.now() > deadline)
+          throw new Error(`WebKitWebDriver did not answer within 15 s: ${driverErr.trim()}`, { cause: error });
         await sleep(100);
       }
     }
@@ -226,8 +231,17 @@ export class WebKitGtkLauncher {
     const wasHung = this.hung.delete(sessionId);
     this.urls.delete(sessionId);
     // An empty page stops the test page's timers, media and connections.
-    if (!wasHung) await this.session('POST', '/url', { url: 'about:blank' }, 20000).catch(() => this.restart('the test page did not leave'));
-    return wasHung ? { errors: [{ message: `WebKit's web process hung (its main thread answered no script for ${this.hangMs / 1000} s); the browser was ended` }] } : {};
+    if (!wasHung)
+      await this.session('POST', '/url', { url: 'about:blank' }, 20000).catch(() => this.restart('the test page did not leave'));
+    return wasHung
+      ? {
+          errors: [
+            {
+              message: `WebKit's web process hung (its main thread answered no script for ${this.hangMs / 1000} s); the browser was ended`,
+            },
+          ],
+        }
+      : {};
   }
 
   /** Asks the page for a trivial script every few seconds; a page silent for hangMs is hung. */

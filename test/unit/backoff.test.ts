@@ -43,17 +43,46 @@ describe('backoffDelay', () => {
       const attempt = i % 6;
       const w = Math.min(10000, 1000 * 2 ** attempt);
       const d = backoffDelay(attempt, policy(random));
-      expect(d).to.be.at.least(w * 0.4).and.below(w);
+      expect(d)
+        .to.be.at.least(w * 0.4)
+        .and.below(w);
       expect(Number.isInteger(d)).to.equal(true);
     }
   });
 
   it('tolerates a random source outside [0, 1) and odd attempts', () => {
-    expect(backoffDelay(0, policy(() => 1))).to.be.below(1000).and.at.least(400);
-    expect(backoffDelay(0, policy(() => -3))).to.equal(400);
-    expect(backoffDelay(0, policy(() => Number.NaN))).to.equal(400);
-    expect(backoffDelay(-1, policy(() => 0))).to.equal(400);
-    expect(backoffDelay(Number.NaN, policy(() => 0))).to.equal(400);
+    expect(
+      backoffDelay(
+        0,
+        policy(() => 1),
+      ),
+    )
+      .to.be.below(1000)
+      .and.at.least(400);
+    expect(
+      backoffDelay(
+        0,
+        policy(() => -3),
+      ),
+    ).to.equal(400);
+    expect(
+      backoffDelay(
+        0,
+        policy(() => Number.NaN),
+      ),
+    ).to.equal(400);
+    expect(
+      backoffDelay(
+        -1,
+        policy(() => 0),
+      ),
+    ).to.equal(400);
+    expect(
+      backoffDelay(
+        Number.NaN,
+        policy(() => 0),
+      ),
+    ).to.equal(400);
   });
 
   it('uses the Retry-After as a floor, and only as a floor', () => {
@@ -71,11 +100,21 @@ describe('backoffDelay', () => {
     const delays: number[] = [];
     for (let i = 0; i < 2000; i += 1) delays.push(backoffDelay(0, policy(random), 6000));
     expect(Math.min(...delays), 'never before the Retry-After').to.be.at.least(6000);
-    expect(Math.max(...delays)).to.be.below(12000).and.above(11500);
+    expect(Math.max(...delays))
+      .to.be.below(12000)
+      .and.above(11500);
     const inFirstSecond = delays.filter((d) => d < 7000).length;
     expect(inFirstSecond, 'a crowd told "6 s" does not come back in one second').to.be.below(2000 * 0.25);
     // Beyond the cap, the spread is the cap (10 s here), not the whole Retry-After.
-    expect(backoffDelay(0, policy(() => 1 - Number.EPSILON), 60000)).to.be.at.least(69999).and.below(70000);
+    expect(
+      backoffDelay(
+        0,
+        policy(() => 1 - Number.EPSILON),
+        60000,
+      ),
+    )
+      .to.be.at.least(69999)
+      .and.below(70000);
   });
 
   it('spreads 1000 players at the capped attempt: no 1 s window holds over 25% of them', () => {

@@ -179,13 +179,19 @@ describe('resolveConfig', () => {
 
 describe('resolveConfig: primary-status', () => {
   it('resolves the status endpoint against the page and attaches it to the primary only', () => {
-    const result = resolved({ primary: 'https://origin.example.com/whep/main', fallback: 'https://b.example.com/x.m3u8', primaryStatus: '/status/main' });
+    const result = resolved({
+      primary: 'https://origin.example.com/whep/main',
+      fallback: 'https://b.example.com/x.m3u8',
+      primaryStatus: '/status/main',
+    });
     expect(result.primary[0]!.statusUrl).to.equal('https://player.example.com/status/main');
     expect(result.fallback[0]?.statusUrl).to.equal(undefined);
   });
 
   it('is left out when empty', () => {
-    expect(resolved({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: '  ' }).primary[0]).to.not.have.property('statusUrl');
+    expect(
+      resolved({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: '  ' }).primary[0],
+    ).to.not.have.property('statusUrl');
   });
 
   it('refuses a status endpoint that is not http(s)', () => {
@@ -196,7 +202,9 @@ describe('resolveConfig: primary-status', () => {
   });
 
   it('refuses an unparsable status endpoint', () => {
-    expect(failed({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: 'https://[nope' }).code).to.equal(ErrorCodes.INVALID_URL);
+    expect(failed({ primary: 'https://origin.example.com/whep/main', fallback: null, primaryStatus: 'https://[nope' }).code).to.equal(
+      ErrorCodes.INVALID_URL,
+    );
   });
 });
 
@@ -221,11 +229,19 @@ describe('resolveConfig: ladders', () => {
   });
 
   it('takes one type for every endpoint, or one per endpoint (`auto`: from the URL)', () => {
-    expect(resolved({ primary: 'https://a.test/x https://b.test/y', primaryType: 'hls', fallback: null }).primary.map((e) => e.kind)).to.deep.equal(['hls', 'hls']);
     expect(
-      resolved({ primary: 'https://a.test/x https://b.test/y.m3u8 https://c.test/z', primaryType: 'whep auto hls', fallback: null }).primary.map((e) => e.kind),
+      resolved({ primary: 'https://a.test/x https://b.test/y', primaryType: 'hls', fallback: null }).primary.map((e) => e.kind),
+    ).to.deep.equal(['hls', 'hls']);
+    expect(
+      resolved({
+        primary: 'https://a.test/x https://b.test/y.m3u8 https://c.test/z',
+        primaryType: 'whep auto hls',
+        fallback: null,
+      }).primary.map((e) => e.kind),
     ).to.deep.equal(['whep', 'hls', 'hls']);
-    expect(resolved({ primary: [WHEP, CDN_A], primaryType: ['auto', 'whep'], fallback: null }).primary.map((e) => e.kind)).to.deep.equal(['whep', 'whep']);
+    expect(
+      resolved({ primary: [WHEP, CDN_A], primaryType: ['auto', 'whep'], fallback: null }).primary.map((e) => e.kind),
+    ).to.deep.equal(['whep', 'whep']);
   });
 
   it('refuses a type list that does not match the endpoints, naming the attribute', () => {

@@ -20,7 +20,11 @@ function harness(role: SourceRole, count: number) {
       decided = verdict;
     },
   });
-  const headStart = () => timers.filter((t) => !t.cancelled).at(-1)?.fn();
+  const headStart = () =>
+    timers
+      .filter((t) => !t.cancelled)
+      .at(-1)
+      ?.fn();
   return { ladder, asked, headStart, decided: () => decided };
 }
 
@@ -58,7 +62,12 @@ describe('probeLadder', () => {
     const h = harness('fallback', 2);
     h.ladder.answer(0, { status: 'not-live', cause: 'WHEP POST: unreachable', network: true });
     h.ladder.answer(1, { status: 'not-live', cause: 'playlist HTTP 503', retryAfterMs: 4000 });
-    expect(h.decided()).to.deep.equal({ status: 'not-live', cause: 'WHEP POST: unreachable; playlist HTTP 503', index: 0, retryAfterMs: 4000 });
+    expect(h.decided()).to.deep.equal({
+      status: 'not-live',
+      cause: 'WHEP POST: unreachable; playlist HTTP 503',
+      index: 0,
+      retryAfterMs: 4000,
+    });
   });
 
   it('a stop of any primary endpoint is a stop; a fallback endpoint that stopped is only not live', () => {

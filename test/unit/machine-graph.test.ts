@@ -50,7 +50,11 @@ function eventsFor(input: MachineInput): EventFromLogic<typeof playerMachine>[] 
     ]),
     ...probeIds.flatMap((id) => [
       ...verdicts.flatMap((verdict) =>
-        Array.from({ length: longest }, (_, index) => ({ type: `xstate.done.actor.${id}`, actorId: id, output: { ...verdict, index } })),
+        Array.from({ length: longest }, (_, index) => ({
+          type: `xstate.done.actor.${id}`,
+          actorId: id,
+          output: { ...verdict, index },
+        })),
       ),
       { type: `xstate.error.actor.${id}`, actorId: id, error: new Error('probe threw') },
     ]),
@@ -69,7 +73,10 @@ function eventsFor(input: MachineInput): EventFromLogic<typeof playerMachine>[] 
  */
 function serializeState(snapshot: PlayerSnapshot): string {
   const { value, context, status } = snapshot;
-  const flags = (record: Record<string, boolean>) => Object.keys(record).filter((key) => record[key]).sort();
+  const flags = (record: Record<string, boolean>) =>
+    Object.keys(record)
+      .filter((key) => record[key])
+      .sort();
   return JSON.stringify({
     value,
     status,
@@ -195,7 +202,6 @@ function describeTransition(t: AnyTransitionDefinition): string {
   return `${t.source.id} --${t.eventType || 'eventless'} [${guard}]--> ${targets}`;
 }
 
-
 describe('player machine graph', () => {
   const walks = Object.fromEntries(
     Object.entries(inputs).map(([name, input]) => [name, walk(input, name.startsWith('ladders') ? 6 : Infinity)]),
@@ -215,7 +221,10 @@ describe('player machine graph', () => {
       for (const t of w.taken) reached.add(t.source.id);
     }
     const all = getStateNodes(playerMachine.root).map((n) => n.id);
-    expect(all.filter((id) => !reached.has(id)), 'unreachable state nodes').to.deep.equal([]);
+    expect(
+      all.filter((id) => !reached.has(id)),
+      'unreachable state nodes',
+    ).to.deep.equal([]);
     expect(all.length).to.be.greaterThan(15);
   });
 
@@ -251,7 +260,9 @@ describe('player machine graph', () => {
     const scope = recordingScope(new Set());
     for (const name of ['prelive', 'primary', 'fallback'] as const) {
       // Breadth first from that snapshot, stopping at the first stopped one: its path is a shortest.
-      let frontier: Array<{ snapshot: PlayerSnapshot; path: string[] }> = [{ snapshot: w.snapshots.find((s) => s.matches(name))!, path: [] }];
+      let frontier: Array<{ snapshot: PlayerSnapshot; path: string[] }> = [
+        { snapshot: w.snapshots.find((s) => s.matches(name))!, path: [] },
+      ];
       const seen = new Set(frontier.map(({ snapshot }) => serializeState(snapshot)));
       let found: { snapshot: PlayerSnapshot; path: string[] } | undefined;
       while (!found && frontier.length) {
@@ -295,7 +306,10 @@ describe('player machine graph', () => {
         from.matches('fallback') &&
         to.matches('primary') &&
         !from.matches({ fallback: { health: 'failing' } }) &&
-        !((event.type === 'SOURCE.FAILED' || event.type === 'SOURCE.STOPPED') && sameEndpoint(event as unknown as EndpointRef, from.context.onScreen)),
+        !(
+          (event.type === 'SOURCE.FAILED' || event.type === 'SOURCE.STOPPED') &&
+          sameEndpoint(event as unknown as EndpointRef, from.context.onScreen)
+        ),
     );
     expect(returns.map(([, e]) => e.type)).to.deep.equal([]);
     const prefer = walks['fallback, prefer-primary']!;
@@ -308,7 +322,13 @@ describe('player machine graph', () => {
     for (const w of everything) {
       for (const [from, event, to] of w.steps) {
         const target = to.context.onScreen;
-        if (!target || to.matches('prelive') || to.matches('stopped') || sameEndpoint(from.context.onScreen, target) && topLevel(from) === topLevel(to)) continue;
+        if (
+          !target ||
+          to.matches('prelive') ||
+          to.matches('stopped') ||
+          (sameEndpoint(from.context.onScreen, target) && topLevel(from) === topLevel(to))
+        )
+          continue;
         const wasNext = sameEndpoint(from.context.next, target);
         const passed =
           (event.type.startsWith('xstate.done.actor.') && (event.output as ProbeVerdict).status === 'live') ||

@@ -189,10 +189,7 @@ describe('player machine', () => {
         onScreen: null,
         offline: false,
       });
-      expect(h.probes.map((p) => p.input)).to.deep.equal([
-        probeInput('primary', false),
-        probeInput('fallback', false),
-      ]);
+      expect(h.probes.map((p) => p.input)).to.deep.equal([probeInput('primary', false), probeInput('fallback', false)]);
       expect(h.players).to.have.length(0);
     });
 
@@ -285,10 +282,7 @@ describe('player machine', () => {
       await h.advance(399);
       expect(h.openProbes(), 'not before the delay').to.have.length(0);
       await h.advance(1);
-      expect(h.openProbes().map((p) => p.input)).to.deep.equal([
-        probeInput('primary', true),
-        probeInput('fallback', true),
-      ]);
+      expect(h.openProbes().map((p) => p.input)).to.deep.equal([probeInput('primary', true), probeInput('fallback', true)]);
       expect(h.view().loading, 'only the very first round shows the spinner').to.equal(false);
 
       // Second failed round: the window doubles.
@@ -449,9 +443,7 @@ describe('player machine', () => {
       expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'playlist HTTP 404' });
       expect(h.openProbes()).to.have.length(0);
       await h.advance(500);
-      expect(h.openProbes().map((p) => p.input)).to.deep.equal([
-        probeInput('primary', true),
-      ]);
+      expect(h.openProbes().map((p) => p.input)).to.deep.equal([probeInput('primary', true)]);
     });
 
     it('a primary stop during the failover probe still ends everything', async () => {
@@ -512,7 +504,10 @@ describe('player machine', () => {
         expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.FALLBACK_FAILED, cause: 'ICE failed' });
         expect(h.player('primary').input.targetDurationMs).to.equal(4000);
         expect(fallbackPlayer.stopped).to.equal(true);
-        expect(h.watchers.every((w) => w.stopped || w.input.steps.length === 0), 'nothing watched').to.equal(true);
+        expect(
+          h.watchers.every((w) => w.stopped || w.input.steps.length === 0),
+          'nothing watched',
+        ).to.equal(true);
       });
     }
 
@@ -572,7 +567,11 @@ describe('player machine', () => {
       watcher.send({ type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await flush();
       await h.advance(1);
-      expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_RECOVERED, onScreen: { role: 'primary', index: 0 } });
+      expect(h.view()).to.deep.include({
+        state: 'primary',
+        reason: Reasons.PRIMARY_RECOVERED,
+        onScreen: { role: 'primary', index: 0 },
+      });
       expect(h.view().cause).to.equal(undefined);
       expect(h.player('primary').input).to.deep.equal({ role: 'primary', index: 0, source: PRIMARY, targetDurationMs: undefined });
       expect(watcher.stopped).to.equal(true);
@@ -694,8 +693,14 @@ describe('player machine', () => {
       h.watchers[0]!.send({ type: 'SOURCE.STOPPED', role: 'primary', index: 0, cause: 'inactive: stopped' });
       await flush();
       expect(h.view().state).to.equal('stopped');
-      expect(h.players.every((p) => p.stopped), 'players cleaned up').to.equal(true);
-      expect(h.watchers.every((w) => w.stopped), 'watchers cleaned up').to.equal(true);
+      expect(
+        h.players.every((p) => p.stopped),
+        'players cleaned up',
+      ).to.equal(true);
+      expect(
+        h.watchers.every((w) => w.stopped),
+        'watchers cleaned up',
+      ).to.equal(true);
       expect(recovery.aborted, 'probe aborted').to.equal(true);
       expect(h.snap().status).to.equal('done');
       expect(Object.keys(h.snap().children)).to.have.length(0);
@@ -946,8 +951,16 @@ describe('player machine', () => {
     it('probes every endpoint of both ladders in one round and plays the endpoint the probe chose', async () => {
       const h = harness({ ladders });
       expect(h.probes.map((p) => p.input)).to.deep.equal([
-        { role: 'primary', steps: ladders.primary.map((source, index) => ({ role: 'primary', index, source })), confirmAdvance: false },
-        { role: 'fallback', steps: ladders.fallback.map((source, index) => ({ role: 'fallback', index, source })), confirmAdvance: false },
+        {
+          role: 'primary',
+          steps: ladders.primary.map((source, index) => ({ role: 'primary', index, source })),
+          confirmAdvance: false,
+        },
+        {
+          role: 'fallback',
+          steps: ladders.fallback.map((source, index) => ({ role: 'fallback', index, source })),
+          confirmAdvance: false,
+        },
       ]);
       await h.answer('primary', LIVE, 1);
       expect(h.view()).to.deep.include({ state: 'primary', onScreen: at('primary', 1) });
@@ -965,7 +978,12 @@ describe('player machine', () => {
       expect(h.warming().map((w) => [w.input.role, w.input.index])).to.deep.equal([['primary', 1]]);
       await h.answer('primary', LIVE);
       expect(h.view()).to.deep.include({ state: 'primary', reason: Reasons.PRIMARY_FAILED, onScreen: at('primary', 1) });
-      expect(h.seen.map((snap) => toPublicView(snap).state).filter((state) => state !== 'primary').at(-1)).to.equal('prelive');
+      expect(
+        h.seen
+          .map((snap) => toPublicView(snap).state)
+          .filter((state) => state !== 'primary')
+          .at(-1),
+      ).to.equal('prelive');
       expect(whep.stopped).to.equal(true);
     });
 
@@ -974,7 +992,10 @@ describe('player machine', () => {
       await h.answer('primary', LIVE, 1);
       const cdnA = playerOf(h, 'primary', 1);
       await send(cdnA, { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'playlist not advancing for 6 s', scope: 'stream' });
-      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'CDN B is not tried').to.deep.equal(['fallback/0']);
+      expect(
+        h.warming().map((w) => `${w.input.role}/${w.input.index}`),
+        'CDN B is not tried',
+      ).to.deep.equal(['fallback/0']);
       expect(h.openProbes(), 'a WebRTC candidate is its own probe').to.have.length(0);
       await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
       expect(h.view()).to.deep.include({ state: 'fallback', reason: Reasons.PRIMARY_FAILED, onScreen: at('fallback', 0) });
@@ -991,9 +1012,15 @@ describe('player machine', () => {
         const [warm] = h.warming();
         order.push(`${warm!.input.role}/${warm!.input.index}`);
         if (open) await h.answer(open.input.role, notLive('HTTP 503', i === 3 ? 4000 : undefined));
-        else await send(warm!, { type: 'SOURCE.FAILED', role: warm!.input.role, index: warm!.input.index, cause: 'WHEP POST: HTTP 503' });
+        else
+          await send(warm!, { type: 'SOURCE.FAILED', role: warm!.input.role, index: warm!.input.index, cause: 'WHEP POST: HTTP 503' });
       }
-      expect(order, 'WHEP A and CDN B of the primary, then both fallback endpoints').to.deep.equal(['primary/0', 'primary/2', 'fallback/0', 'fallback/1']);
+      expect(order, 'WHEP A and CDN B of the primary, then both fallback endpoints').to.deep.equal([
+        'primary/0',
+        'primary/2',
+        'fallback/0',
+        'fallback/1',
+      ]);
       expect(h.view()).to.deep.include({ state: 'prelive', reason: Reasons.PRIMARY_FAILED, cause: 'levelLoadError (HTTP 404)' });
       await h.advance(3999);
       expect(h.openProbes(), "the last candidate's Retry-After holds").to.have.length(0);
@@ -1018,9 +1045,18 @@ describe('player machine', () => {
       await send(cdnA, { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'fragLoadError', scope: 'endpoint' });
       expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`)).to.deep.equal(['primary/0']);
       await send(cdnA, { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'playlist stale', scope: 'stream' });
-      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'the encoder looks dead: the fallback warms').to.deep.equal(['fallback/0']);
+      expect(
+        h.warming().map((w) => `${w.input.role}/${w.input.index}`),
+        'the encoder looks dead: the fallback warms',
+      ).to.deep.equal(['fallback/0']);
       await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'fallback', index: 0 });
-      await send(cdnA, { type: 'SOURCE.FAILED', role: 'primary', index: 1, cause: 'buffer exhausted (playlist stale)', scope: 'stream' });
+      await send(cdnA, {
+        type: 'SOURCE.FAILED',
+        role: 'primary',
+        index: 1,
+        cause: 'buffer exhausted (playlist stale)',
+        scope: 'stream',
+      });
       expect(h.view()).to.deep.include({ state: 'fallback', onScreen: at('fallback', 0) });
     });
 
@@ -1034,12 +1070,24 @@ describe('player machine', () => {
       await h.advance(1499);
       expect(h.openProbes()).to.have.length(0);
       await h.advance(1);
-      expect(h.openProbes().map((p) => p.input.steps[0]!.index), 'after 0.5 × 3000 ms').to.deep.equal([1]);
+      expect(
+        h.openProbes().map((p) => p.input.steps[0]!.index),
+        'after 0.5 × 3000 ms',
+      ).to.deep.equal([1]);
 
       const h2 = harness({ ladders, random: () => 0.5 });
       await h2.answer('primary', LIVE, 0);
-      await send(playerOf(h2, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'the server says the publisher is inactive', scope: 'stream' });
-      expect(h2.warming().map((w) => w.input.role), 'a stream failure moves at once').to.deep.equal(['fallback']);
+      await send(playerOf(h2, 'primary', 0), {
+        type: 'SOURCE.FAILED',
+        role: 'primary',
+        index: 0,
+        cause: 'the server says the publisher is inactive',
+        scope: 'stream',
+      });
+      expect(
+        h2.warming().map((w) => w.input.role),
+        'a stream failure moves at once',
+      ).to.deep.equal(['fallback']);
     });
 
     it('does not spread a move to the other stream, even after a WebRTC endpoint failure', async () => {
@@ -1061,7 +1109,10 @@ describe('player machine', () => {
       await h.advance(1499);
       expect(h.warming()).to.have.length(0);
       await h.advance(1);
-      expect(h.warming().map((w) => w.input.index), 'the spread, counted again from the failure').to.deep.equal([1]);
+      expect(
+        h.warming().map((w) => w.input.index),
+        'the spread, counted again from the failure',
+      ).to.deep.equal([1]);
     });
 
     it('a WebRTC candidate is not probed: its own session is the probe, its first frame decides', async () => {
@@ -1086,7 +1137,10 @@ describe('player machine', () => {
       const [warm] = h.warming();
       expect(warm!.input).to.deep.include({ role: 'fallback', index: 0 });
       await send(warm!, { type: 'SOURCE.FAILED', role: 'fallback', index: 0, cause: 'no picture within 5 s' });
-      expect(h.openProbes().map((p) => `${p.input.role}/${p.input.steps[0]!.index}`), 'the next: the fallback HLS, probed').to.deep.equal(['fallback/1']);
+      expect(
+        h.openProbes().map((p) => `${p.input.role}/${p.input.steps[0]!.index}`),
+        'the next: the fallback HLS, probed',
+      ).to.deep.equal(['fallback/1']);
     });
 
     it('lets a warming endpoint go when no new suspicion comes for the hysteresis window', async () => {
@@ -1115,13 +1169,22 @@ describe('player machine', () => {
       const h2 = harness({ ladders, random: () => 0.5 });
       await h2.answer('primary', LIVE, 1);
       await send(playerOf(h2, 'primary', 1), { type: 'SOURCE.SUSPECT', role: 'primary', index: 1, cause: 'fragLoadError' });
-      expect(h2.warming().map((w) => w.input.index), 'HLS: at once').to.deep.equal([0]);
+      expect(
+        h2.warming().map((w) => w.input.index),
+        'HLS: at once',
+      ).to.deep.equal([0]);
     });
 
     it('a path failure (ICE never connected) leaves the endpoint alone for at least the hysteresis window', async () => {
       const h = harness({ ladders });
       await h.answer('primary', LIVE, 0);
-      await send(playerOf(h, 'primary', 0), { type: 'SOURCE.FAILED', role: 'primary', index: 0, cause: 'no picture within 5 s (ICE/DTLS never connected)', scope: 'path' });
+      await send(playerOf(h, 'primary', 0), {
+        type: 'SOURCE.FAILED',
+        role: 'primary',
+        index: 0,
+        cause: 'no picture within 5 s (ICE/DTLS never connected)',
+        scope: 'path',
+      });
       await h.answer('primary', LIVE);
       expect(onScreen(h)).to.deep.equal(at('primary', 1));
       expect(h.snap().context.benched['primary/0']).to.equal(true);
@@ -1139,7 +1202,9 @@ describe('player machine', () => {
       const h = harness({ ladders, preferPrimary: true });
       await h.answer('primary', LIVE, 1);
       const watcher = h.watchers.find((w) => !w.stopped)!;
-      expect(watcher.input.steps, 'the endpoints before the one on screen').to.deep.equal([{ role: 'primary', index: 0, source: WHEP_A }]);
+      expect(watcher.input.steps, 'the endpoints before the one on screen').to.deep.equal([
+        { role: 'primary', index: 0, source: WHEP_A },
+      ]);
       await send(watcher, { type: 'SOURCE.LIVE', role: 'primary', index: 0 });
       await send(h.warming()[0]!, { type: 'SOURCE.READY', role: 'primary', index: 0 });
       await h.advance(14_999);
@@ -1168,9 +1233,17 @@ describe('player machine', () => {
       const h = harness({ ladders });
       await h.answer('primary', notLive());
       await h.answer('fallback', LIVE, 1);
-      await send(playerOf(h, 'fallback', 1), { type: 'SOURCE.STOPPED', role: 'fallback', index: 1, cause: 'playlist has #EXT-X-ENDLIST' });
+      await send(playerOf(h, 'fallback', 1), {
+        type: 'SOURCE.STOPPED',
+        role: 'fallback',
+        index: 1,
+        cause: 'playlist has #EXT-X-ENDLIST',
+      });
       expect(h.view().state).to.equal('fallback');
-      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'to the primary, not to the fallback WHEP').to.deep.equal(['primary/0']);
+      expect(
+        h.warming().map((w) => `${w.input.role}/${w.input.index}`),
+        'to the primary, not to the fallback WHEP',
+      ).to.deep.equal(['primary/0']);
     });
 
     it('a warm standby keeps the next endpoint in line warm: the same stream first', async () => {
@@ -1186,7 +1259,10 @@ describe('player machine', () => {
       const h = harness({ standby: 'warm' });
       await h.answer('primary', notLive());
       await h.answer('fallback', LIVE);
-      expect(h.warming().map((w) => `${w.input.role}/${w.input.index}`), 'the primary, never failed').to.deep.equal(['primary/0']);
+      expect(
+        h.warming().map((w) => `${w.input.role}/${w.input.index}`),
+        'the primary, never failed',
+      ).to.deep.equal(['primary/0']);
 
       const h2 = harness({ standby: 'warm' });
       await toPrimary(h2);

@@ -32,9 +32,26 @@ describe('option table', () => {
   });
 
   it('derives the restart list and the attributes', () => {
-    expect(RESTARTING_OPTIONS).to.deep.equal(['primary', 'fallback', 'primaryType', 'fallbackType', 'primaryStatus', 'preferPrimary', 'standby']);
+    expect(RESTARTING_OPTIONS).to.deep.equal([
+      'primary',
+      'fallback',
+      'primaryType',
+      'fallbackType',
+      'primaryStatus',
+      'preferPrimary',
+      'standby',
+    ]);
     expect(ATTRIBUTE_OPTIONS.map((option) => option.attribute)).to.deep.equal([
-      'primary', 'fallback', 'primary-type', 'fallback-type', 'primary-status', 'poster', 'muted', 'controls', 'prefer-primary', 'standby',
+      'primary',
+      'fallback',
+      'primary-type',
+      'fallback-type',
+      'primary-status',
+      'poster',
+      'muted',
+      'controls',
+      'prefer-primary',
+      'standby',
     ]);
   });
 });

@@ -72,15 +72,11 @@ describe('parsePlaylist', () => {
     });
 
     it('accepts a non-integer target duration (tolerant of sloppy packagers)', () => {
-      expect(media(parsePlaylist(MEDIA.replace('TARGETDURATION:6', 'TARGETDURATION:0.5'), BASE)).targetDurationMs).to.equal(
-        500,
-      );
+      expect(media(parsePlaylist(MEDIA.replace('TARGETDURATION:6', 'TARGETDURATION:0.5'), BASE)).targetDurationMs).to.equal(500);
     });
 
     it('ignores tags it does not need and blank or indented lines', () => {
-      const text = ['#EXTM3U', '', '  #EXT-X-TARGETDURATION:4  ', '#EXT-X-DISCONTINUITY', '#EXTINF:4,', '  a.ts  ', ''].join(
-        '\n',
-      );
+      const text = ['#EXTM3U', '', '  #EXT-X-TARGETDURATION:4  ', '#EXT-X-DISCONTINUITY', '#EXTINF:4,', '  a.ts  ', ''].join('\n');
       const info = media(parsePlaylist(text, BASE));
       expect(info.targetDurationMs).to.equal(4000);
       expect(info.segmentCount).to.equal(1);

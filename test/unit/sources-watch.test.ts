@@ -3,14 +3,7 @@
 import { expect } from '@open-wc/testing';
 import { watchPlaylist, type PlaylistWatchCallbacks } from '../../src/sources/playlist-watch.js';
 import { resolveThresholds } from '../../src/policy/thresholds.js';
-import {
-  installFakeFetch,
-  mediaPlaylist,
-  wait,
-  waitFor,
-  type FakeFetch,
-  type FakeReply,
-} from './sources-fakes.js';
+import { installFakeFetch, mediaPlaylist, wait, waitFor, type FakeFetch, type FakeReply } from './sources-fakes.js';
 
 const URL_ = 'https://origin.test/live/index.m3u8';
 

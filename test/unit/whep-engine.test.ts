@@ -129,9 +129,7 @@ describe('whep-engine', () => {
     expect(failed()!.scope).to.equal('endpoint');
     // The DELETE goes out with the failure; its answer takes a few event-loop turns (more on a busy machine).
     await until(() => server.open().length < 2, 'the new session DELETEd', 500);
-    expect(server.open(), 'the new session DELETEd; the failed one keeps its last frame').to.deep.equal([
-      'https://whep.test/s/0',
-    ]);
+    expect(server.open(), 'the new session DELETEd; the failed one keeps its last frame').to.deep.equal(['https://whep.test/s/0']);
   });
 
   it('a new session the server refuses ends the repair at once', async () => {
