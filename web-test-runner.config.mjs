@@ -13,30 +13,14 @@ import {
   summaryLineReporter,
   whepServerPlugin,
 } from './test/support/wtr-plugins.mjs';
-import { firefox, webkit } from './test/support/engines.mjs';
+import { chromiumAntiThrottlingArgs, chromiumBaseArgs, chromiumPath, firefox, webkit } from './test/support/engines.mjs';
 import { reactPlugin } from './test/support/react-plugin.mjs';
 import { snapshotPlugin } from './test/support/snapshot-plugin.mjs';
 import { soakMinutes, soakPlugin } from './test/support/soak-plugin.mjs';
 
-const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
+const executablePath = chromiumPath;
 
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-dev-shm-usage',
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-  // WebRTC on loopback: real host candidates, not mDNS names, and loopback allowed.
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-];
+export const chromiumArgs = [...chromiumBaseArgs, ...chromiumAntiThrottlingArgs];
 
 function chromium(args) {
   return playwrightLauncher({

@@ -20,23 +20,9 @@ import { ROOT, prepareElement, removeSnapshot, startStatic } from './static.mjs'
 import { SCENARIOS, runOnce } from './scenarios.mjs';
 import { formatReport, summarise } from './report.mjs';
 import { writeTables } from '../scripts/docs-tables.mjs';
+import { chromiumAntiThrottlingArgs, chromiumBaseArgs, chromiumPath } from '../test/support/engines.mjs';
 
-const CHROME_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-dev-shm-usage',
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-];
+const CHROME_ARGS = [...chromiumBaseArgs, ...chromiumAntiThrottlingArgs];
 // A baseline that never switches costs a full cap per run; after this many capped runs the
 // median is the cap whatever the rest do, so the remaining repetitions are skipped.
 const CAPPED_RUNS_ENOUGH = 2;
@@ -112,7 +98,7 @@ async function main() {
   cleanups.push(() => origin.close());
   const whep = await startWhepServer({ host: '127.0.0.1', streams: { primary: 'red', fallback: 'blue' } });
   cleanups.push(() => whep.close());
-  const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', args: CHROME_ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROME_ARGS });
   cleanups.push(() => browser.close());
   log(`Chromium ${browser.version()}, ${cpus().length} cores; ${scenarios.length} scenarios × ${reps} reps; cap ${capMs / 1000} s`);
 

@@ -17,29 +17,13 @@
 // them by default: removed with ignoreDefaultArgs, with --mute-audio, so a page with sound is
 // audible as in a viewer's browser); Firefox without the Remote Agent's recommended prefs,
 // which turn off the process priority manager and the lowering of background main threads.
-import process from 'node:process';
 import puppeteer from 'puppeteer-core';
-import { firefoxPath, firefoxPrefs } from '../support/engines.mjs';
+import { chromiumBaseArgs, chromiumPath, firefoxPath, firefoxPrefs } from '../support/engines.mjs';
 import { until } from '../support/until.mjs';
 import { WebKitGtkLauncher } from '../support/webkit-launcher.mjs';
 
-export const chromiumPath = process.env.CHROME_PATH || '/usr/bin/chromium';
-
-/** Chromium's switches here: the test stack's, minus the three anti-throttling ones. */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-dev-shm-usage',
-  // WebRTC on loopback: real host candidates, not mDNS names.
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-];
+/** Chromium's switches here: the test stack's, minus the anti-throttling ones. */
+const chromiumArgs = chromiumBaseArgs;
 
 /** Puppeteer's default switches that keep a hidden page awake (and --mute-audio: see above). */
 export const chromiumIgnoredDefaults = [

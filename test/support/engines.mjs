@@ -6,6 +6,31 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import puppeteer from 'puppeteer-core';
 import { webkitLauncher } from './webkit-launcher.mjs';
 
+export const chromiumPath = process.env.CHROME_PATH || '/usr/bin/chromium';
+
+/** Chromium's switches in every run here (tests, bench, background check). */
+export const chromiumBaseArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-dev-shm-usage',
+  // WebRTC on loopback: real host candidates, not mDNS names, and loopback allowed.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
+];
+
+/** Keep a hidden or occluded page awake: the tests and the bench, not the background check. */
+export const chromiumAntiThrottlingArgs = [
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
 export const firefoxPath = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 
 /** Prefs for a test run; everything else is puppeteer's defaults for Firefox. */
