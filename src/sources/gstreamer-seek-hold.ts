@@ -6,6 +6,9 @@
  * appended fails the element. So there, every seek during start-up (hls.js's start position,
  * its gap nudges, its live sync) is held until 1.5 s after the first fragment is buffered,
  * then the last one is made: 0 freezes in 25 live starts, for a first picture 1.5 s later.
+ * The held target is moved on by the time it was held (within what is buffered): a live start
+ * position 1.5 s stale put the playhead at the tail of a short sliding window, where hls.js's
+ * jump back to the live edge (a flushing seek, black for a moment in GStreamer) followed.
  * It narrows a race (no page-visible signal says the pipeline is ready), it does not remove
  * it. Nothing changes elsewhere: Chromium, Firefox and Safari (AVFoundation) seek as usual.
  */
@@ -26,6 +29,7 @@ export const GSTREAMER_STARTUP_SEEK_DELAY_MS = 1500;
 export function holdStartupSeeks(video: HTMLVideoElement, delayMs: number) {
   const native = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'currentTime');
   let held: number | null = null;
+  let heldAt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let installed = false;
   const dispose = () => {
@@ -40,6 +44,7 @@ export function holdStartupSeeks(video: HTMLVideoElement, delayMs: number) {
     get: () => held ?? get.call(video),
     set: (time: number) => {
       held = time;
+      heldAt = performance.now();
     },
   });
   installed = true;
@@ -47,7 +52,7 @@ export function holdStartupSeeks(video: HTMLVideoElement, delayMs: number) {
     const target = held;
     held = null;
     dispose();
-    if (target !== null) set.call(video, target);
+    if (target !== null) set.call(video, caughtUp(target, performance.now() - heldAt, video.buffered));
   };
   return {
     start: () => {
@@ -55,4 +60,16 @@ export function holdStartupSeeks(video: HTMLVideoElement, delayMs: number) {
     },
     dispose,
   };
+}
+
+/**
+ * Where a seek to `target`, held `heldMs`, lands: `target` moved on by the time held, as far as
+ * the buffered range holding `target` reaches (a quarter second short of its end), never back.
+ */
+export function caughtUp(target: number, heldMs: number, buffered: TimeRanges): number {
+  for (let i = 0; i < buffered.length; i += 1) {
+    if (target < buffered.start(i) || target > buffered.end(i)) continue;
+    return Math.max(target, Math.min(target + heldMs / 1000, buffered.end(i) - 0.25));
+  }
+  return target;
 }

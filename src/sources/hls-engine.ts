@@ -141,7 +141,18 @@ export const createHlsEngine =
       context.send({ type: 'SOURCE.SUSPECT', cause, scope });
     };
     /** Playlists still load (within two target durations) while nothing new appears in them. */
-    const loadingButStale = () => performance.now() - lastLoadAt < 2 * limits.targetDurationMs;
+    /** Playlists loaded since the last advance: a CDN that hangs can answer one early reload, not two. */
+    let loadsSinceAdvance = 0;
+    /**
+     * Stale yet still loading (reloaded twice without news, the last one recently): the encoder,
+     * the stream's own failure. One recent load is not enough: a playlist reloaded just before a
+     * segment's publication and then hung on its CDN looks like that too, and is the endpoint's.
+     */
+    const loadingButStale = () => loadsSinceAdvance >= 2 && performance.now() - lastLoadAt < 2 * limits.targetDurationMs;
+    const sinceNow = () => {
+      lastAdvanceAt = performance.now();
+      loadsSinceAdvance = 0;
+    };
     const onPlaylist = (_event: string, data: LevelLoadedData | LevelUpdatedData) => {
       if (destroyed || settled) return;
       const { details } = data;
@@ -155,9 +166,9 @@ export const createHlsEngine =
       }
       if (details.endSN > lastEnd) {
         lastEnd = details.endSN;
-        lastAdvanceAt = performance.now();
+        sinceNow();
         staleReported = false;
-      }
+      } else loadsSinceAdvance += 1;
       // Said again on every update while gaps lie ahead: a fragment that buffers meanwhile must not clear it.
       // The playlist's own #EXT-X-GAP tags only: hls.js also sets `gap` on a fragment it could not
       // parse (corrupt bytes on one CDN), which is that endpoint's fault, not the stream's.
@@ -169,7 +180,7 @@ export const createHlsEngine =
     const checkPlaylist = () => {
       if (!clock?.fresh()) {
         // Asleep in a hidden or throttled page: judge the playlist from when it wakes up.
-        lastAdvanceAt = performance.now();
+        sinceNow();
         suspectedAt = lastAdvanceAt;
         return;
       }
@@ -197,8 +208,16 @@ export const createHlsEngine =
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (destroyed || settled) return;
       if (data.fatal) fail(describeError(data), 'endpoint', isNetworkLevel(data));
-      else suspect(describeError(data));
+      else if (!startingUpOnGStreamer(data)) suspect(describeError(data));
     });
+    /**
+     * WebKitGTK/WPE before the first frame: a stall is its pipeline starting behind the held
+     * start-up seek (hls.js sees a playhead that does not move), not the source. Taken for a
+     * suspicion, it warmed the other stream at every start. The start-up limit still fails a
+     * start that never shows a frame.
+     */
+    const startingUpOnGStreamer = (data: ErrorData) =>
+      startupSeeks !== null && !firstFrameSeen && data.details === 'bufferStalledError';
     // A fragment that arrives and buffers clears a suspicion of the segment path.
     hls.on(Hls.Events.FRAG_BUFFERED, () => {
       if (performance.now() - lastAdvanceAt < limits.targetDurationMs * 2) suspicion = null;
@@ -223,7 +242,7 @@ export const createHlsEngine =
         settled = false;
         suspicion = null;
         staleReported = false;
-        lastAdvanceAt = performance.now();
+        sinceNow();
         judge();
         hls.startLoad(-1);
         return true;

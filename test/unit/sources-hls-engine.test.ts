@@ -372,6 +372,19 @@ describe('createHlsEngine', () => {
       expect(sent).to.deep.equal([{ type: 'SOURCE.SUSPECT', cause: 'playlist stale', scope: 'stream' }]);
     });
 
+    it("a playlist reloaded once without news, then hung on its CDN, is the endpoint's failure, not the stream's", () => {
+      start({ frozenPlaylistTargetDurations: 3 }, 100);
+      hls.emit(Events.LEVEL_LOADED, level(5, { targetS: 1 }));
+      run(1900);
+      // Reloaded just before the next segment was published; every request after this one hangs.
+      hls.emit(Events.LEVEL_LOADED, level(5, { targetS: 1 }));
+      run(1000);
+      expect(sent).to.deep.equal([{ type: 'SOURCE.SUSPECT', cause: 'playlist stale', scope: 'endpoint' }]);
+      run(500);
+      expect(sent.map((e) => e.type)).to.deep.equal(['SOURCE.SUSPECT', 'SOURCE.FAILED']);
+      expect(sent[1], 'one load 1.1 s before the limit is no proof the playlist still loads').to.deep.include({ scope: 'endpoint' });
+    });
+
     it('does not count a lower endSN (e.g. another variant) as progress', () => {
       start({ frozenPlaylistTargetDurations: 3 });
       hls.emit(Events.LEVEL_LOADED, level(50));

@@ -1,6 +1,6 @@
 /**
  * The fault matrix: every HLS and every WHEP fault injected on the primary, on the fallback
- * and on both, each with its expected end state, in real Chromium against the real local HLS
+ * and on both, each with its expected end state, in a real browser against the real local HLS
  * origin and WHEP server; outcomes read from `player.state` and from real screenshots.
  *
  * Expected end states (README, Behaviour): a failed primary → the fallback (if live); a failed
@@ -25,6 +25,9 @@
  * untouched, so they are injected as "the source's server is lost": the established session's
  * network is cut first (`cut`), then the fault governs every new session (probes, warm-up,
  * switch). Both sources broken where their probes cannot see it: see `RETRIES_IN_PRELIVE`.
+ *
+ * Two files run it: fault-matrix-hls.test.ts (every engine) and fault-matrix-whep.test.ts
+ * (engines with WebRTC).
  */
 import { expect } from '@open-wc/testing';
 import type { LivePlayer } from '../../src/live-player.js';
@@ -303,16 +306,16 @@ function runCase(fault: Fault, placement: Placement) {
   });
 }
 
-// WebKitGTK has no WebRTC: it runs the HLS rows only (the engine self-test logs what it has).
-const ENGINE_HAS_WEBRTC = typeof RTCPeerConnection !== 'undefined';
+/** The matrix for one protocol's faults: each on the primary, the fallback, both and one endpoint. */
+export function describeMatrix(protocol: Fault['protocol']) {
+  describe(`fault matrix, ${protocol.toUpperCase()}`, function () {
+    this.timeout(60000);
+    useFreshServers({ whepSessions: 'settled' }); // closed sessions are asserted in the WHEP cases themselves
 
-describe('fault matrix', function () {
-  this.timeout(60000);
-  useFreshServers({ whepSessions: 'settled' }); // closed sessions are asserted in the WHEP cases themselves
-
-  for (const fault of [...HLS_FAULTS, ...(ENGINE_HAS_WEBRTC ? WHEP_FAULTS : [])]) {
-    describe(`${fault.protocol.toUpperCase()} ${fault.name}`, () => {
-      for (const placement of ['primary', 'fallback', 'both', 'endpoint'] as const) runCase(fault, placement);
-    });
-  }
-});
+    for (const fault of protocol === 'hls' ? HLS_FAULTS : WHEP_FAULTS) {
+      describe(`${fault.protocol.toUpperCase()} ${fault.name}`, () => {
+        for (const placement of ['primary', 'fallback', 'both', 'endpoint'] as const) runCase(fault, placement);
+      });
+    }
+  });
+}
