@@ -140,7 +140,6 @@ export const createHlsEngine =
       suspicion = { cause, scope };
       context.send({ type: 'SOURCE.SUSPECT', cause, scope });
     };
-    /** Playlists still load (within two target durations) while nothing new appears in them. */
     /** Playlists loaded since the last advance: a CDN that hangs can answer one early reload, not two. */
     let loadsSinceAdvance = 0;
     /**
@@ -149,7 +148,8 @@ export const createHlsEngine =
      * segment's publication and then hung on its CDN looks like that too, and is the endpoint's.
      */
     const loadingButStale = () => loadsSinceAdvance >= 2 && performance.now() - lastLoadAt < 2 * limits.targetDurationMs;
-    const sinceNow = () => {
+    /** From now on: a playlist advanced, the engine resumed, or the page woke up. */
+    const restartStaleClock = () => {
       lastAdvanceAt = performance.now();
       loadsSinceAdvance = 0;
     };
@@ -166,7 +166,7 @@ export const createHlsEngine =
       }
       if (details.endSN > lastEnd) {
         lastEnd = details.endSN;
-        sinceNow();
+        restartStaleClock();
         staleReported = false;
       } else loadsSinceAdvance += 1;
       // Said again on every update while gaps lie ahead: a fragment that buffers meanwhile must not clear it.
@@ -180,7 +180,7 @@ export const createHlsEngine =
     const checkPlaylist = () => {
       if (!clock?.fresh()) {
         // Asleep in a hidden or throttled page: judge the playlist from when it wakes up.
-        sinceNow();
+        restartStaleClock();
         suspectedAt = lastAdvanceAt;
         return;
       }
@@ -242,7 +242,7 @@ export const createHlsEngine =
         settled = false;
         suspicion = null;
         staleReported = false;
-        sinceNow();
+        restartStaleClock();
         judge();
         hls.startLoad(-1);
         return true;
