@@ -16,6 +16,7 @@ import {
 import { chromiumAntiThrottlingArgs, chromiumBaseArgs, chromiumPath, firefox, webkit } from './test/support/engines.mjs';
 import { reactPlugin } from './test/support/react-plugin.mjs';
 import { snapshotPlugin } from './test/support/snapshot-plugin.mjs';
+import { webkitBrowserStartTimeout } from './test/support/webkit-launcher.mjs';
 import { soakMinutes, soakPlugin } from './test/support/soak-plugin.mjs';
 
 const executablePath = chromiumPath;
@@ -110,7 +111,8 @@ export default {
   concurrentBrowsers: 1,
   // Longer when a long soak runs (npm run soak -- --minutes N).
   testsFinishTimeout: Math.max(15, soakMinutes() + 10) * 60 * 1000,
-  browserStartTimeout: 60 * 1000,
+  // WebKitGTK's launcher may try a page twice, each in its own browser (webkit-launcher.mjs).
+  browserStartTimeout: Math.max(60 * 1000, webkitBrowserStartTimeout),
   testFramework: { config: { timeout: 120000 } },
   // With an engine group, a per-file table too (before the closing count line).
   reporters: [defaultReporter(), ...(engineGroups.length ? [fileTableReporter()] : []), summaryLineReporter()],

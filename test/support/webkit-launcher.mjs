@@ -20,6 +20,13 @@ import { appendFileSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+// Opening a test page: a try ends a browser that has not started (SESSION_START_MS) or loaded
+// the page (NAVIGATION_MS) in time. Normally a start takes < 1 s and a page < 0.5 s.
+const SESSION_START_MS = 20000;
+const NAVIGATION_MS = 20000;
+const START_ATTEMPTS = 2;
+/** wtr's browserStartTimeout for this launcher: every try, plus starting Xvfb and the driver. */
+export const webkitBrowserStartTimeout = START_ATTEMPTS * (SESSION_START_MS + NAVIGATION_MS) + 30000;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -194,7 +201,7 @@ export class WebKitGtkLauncher {
       pageLoadStrategy: 'eager',
       timeouts: { script: 30000, pageLoad: 60000, implicit: 0 },
     };
-    const created = await this.wd('POST', '/session', { capabilities: { alwaysMatch: capabilities } }, 60000);
+    const created = await this.wd('POST', '/session', { capabilities: { alwaysMatch: capabilities } }, SESSION_START_MS);
     this.sessionId = created.sessionId;
     this.name = `WebKit ${created.capabilities?.browserVersion ?? ''}`.trim();
     await this.session('POST', '/window/rect', this.window);
@@ -208,10 +215,25 @@ export class WebKitGtkLauncher {
     return this.starting;
   }
 
+  /**
+   * Opens the test page. A page that has not loaded within NAVIGATION_MS (the web process is
+   * blocked, as after a GStreamer hang in the previous file) gets one more try in a new browser,
+   * so one stuck process does not fail the file: a CI run failed a file that way once (wtr's
+   * "unable to create and start a test page"). The two tries fit in wtr's browserStartTimeout.
+   */
   async startSession(sessionId, url) {
-    await this.ensureStarted();
     this.urls.set(sessionId, url);
-    await this.session('POST', '/url', { url }, 60000);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.ensureStarted();
+        await this.session('POST', '/url', { url }, NAVIGATION_MS);
+        break;
+      } catch (error) {
+        if (attempt === START_ATTEMPTS) throw error;
+        process.stderr.write(`\n[webkit] ${url} did not open (${error.message}); trying once more in a new browser\n`);
+        this.restart('the test page did not open');
+      }
+    }
     this.watch(sessionId);
   }
 
