@@ -154,10 +154,14 @@ export async function requestLog(since: number, stream?: StreamName, edge?: Edge
 
 export interface WhepLogEntry {
   t: number;
+  /** '' for the server's STUN server (method `STUN`). */
   stream: string;
   method: string;
   path: string;
   status: number;
+  /** The request's Host header (STUN: the sender's address). */
+  host: string;
+  token: boolean;
 }
 
 /** What the WHEP server saw since `since` (epoch ms), for one stream or all. */

@@ -4,8 +4,9 @@
  * address the session's client used so far, as if the viewer's network had changed under it;
  * the player must restart ICE (PATCH) and keep the same picture, without a failover. Without
  * PATCH support it opens a new session on the same endpoint, make before break. The SSE
- * `reconnect` event and a 406 counter-offer are the server's own moves. The screen is read
- * from screenshots all along; after each test the server counts no open session.
+ * `reconnect` event and a 406 counter-offer are the server's own moves, as are a 307 redirect
+ * of the POST and an ICE server named by `Link: rel="ice-server"`. The screen is read from
+ * screenshots all along; after each test the server counts no open session.
  */
 import { expect } from '@open-wc/testing';
 import {
@@ -257,7 +258,7 @@ describe('WebRTC (WHEP) when the network changes', function () {
     const log = await whepLog(wallClock, 'primary');
     const posts = log.filter((e) => e.method === 'POST' && !e.path.endsWith('/sse'));
     expect(posts.map((e) => [e.path, e.status])).to.deep.equal([[new URL(alias).pathname, 201]]);
-    expect((posts[0] as { token?: boolean }).token, 'same origin: the token goes along').to.equal(true);
+    expect(posts[0].token, 'same origin: the token goes along').to.equal(true);
     expect(player.source?.url, 'the endpoint the page configured is still the source').to.equal(streams.primary);
     await expectSteady('red');
   });
@@ -278,6 +279,86 @@ describe('WebRTC (WHEP) when the network changes', function () {
     ).to.equal(true);
     const open = (await serverSessions('primary')).filter((s) => !s.closedAt);
     expect(open.map((s) => s.counterOffer)).to.deep.equal([true]);
+  });
+
+  it("a 307 redirect of the POST: the session's URLs are the redirected server's, and it is DELETEd there", async () => {
+    const { streams } = await whep();
+    const server = new URL(streams.primary);
+    // Another name for this server: the redirect answers with its 127.0.0.1 address.
+    const endpoint = `http://localhost:${server.port}${server.pathname}/redirect`;
+    const wallClock = Date.now();
+    const player = await playing({ primary: endpoint, fallback: streams.fallback });
+    await expectSteady('red');
+    player.remove();
+    await until(async () => (await serverSessions('primary')).every((s) => s.closedAt), 'the session DELETEd', 8000);
+
+    const log = (await whepLog(wallClock, 'primary')).filter((e) => e.method !== 'OPTIONS');
+    const posts = log.filter((e) => e.method === 'POST').map((e) => [e.host, e.path, e.status]);
+    expect(posts.slice(0, 2), 'redirected, then answered').to.deep.equal([
+      [`localhost:${server.port}`, `${server.pathname}/redirect`, 307],
+      [server.host, server.pathname, 201],
+    ]);
+    const resource = log.filter((e) => e.method === 'DELETE' || e.path.endsWith('/sse'));
+    expect(resource.length, 'events and DELETE on the session').to.be.at.least(2);
+    expect(
+      resource.map((e) => e.host),
+      'at the server redirected to',
+    ).to.deep.equal(resource.map(() => server.host));
+  });
+
+  it('an ICE server named by the answer (Link rel="ice-server") is used by the ICE restart', async () => {
+    const { streams } = await whep();
+    const player = await playing({ primary: `${streams.primary}?ice-server=stun`, fallback: streams.fallback });
+    const beforeMove = Date.now();
+
+    const { wallClock } = await undisturbed(
+      player,
+      async () => {
+        await setWhepFault('primary', 'move');
+        await until(
+          async () => (await whepLog(beforeMove, 'primary')).some((e) => e.method === 'PATCH' && e.status === 200),
+          'an ICE restart',
+          8000,
+        );
+        await sleep(1000);
+      },
+      'the screen stays red',
+    );
+    const stun = (await whepLog(wallClock)).filter((e) => e.method === 'STUN');
+    expect(stun.length, 'Binding requests to the named STUN server during the restart').to.be.at.least(1);
+    expect(stun[0].host).to.match(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('a moved session set up by a counter-offer: the restart is refused (422), a new session, make before break', async () => {
+    const { streams } = await whep();
+    await setWhepFault('primary', 'offer-406');
+    const player = await playing({ primary: streams.primary, fallback: streams.fallback });
+
+    const { before, wallClock } = await undisturbed(
+      player,
+      async (before) => {
+        expect(before.counterOffer, 'the session came from a 406').to.equal(true);
+        await setWhepFault('primary', 'move');
+        await oldSessionClosed(before);
+        await sleep(1500);
+      },
+      'the screen stays red, no black in the swap',
+    );
+    const log = await whepLog(wallClock, 'primary');
+    expect(
+      log.filter((e) => e.method === 'PATCH').map((e) => e.status),
+      'the ICE restart, refused',
+    ).to.deep.equal([422]);
+    expect(log.filter((e) => e.method === 'POST' && e.path === new URL(streams.primary).pathname).map((e) => e.status)).to.include(
+      201,
+    );
+    const sessions = await serverSessions('primary');
+    expect(sessions.find((s) => s.id === before.id)?.closedBy, 'the old session was DELETEd').to.equal('delete');
+    expect(
+      sessions.filter((s) => !s.closedAt).map((s) => s.counterOffer),
+      'one open session, the new one',
+    ).to.deep.equal([false]);
+    await expectSteady('red');
   });
 
   it('a moved session whose restart cannot get through (cut) fails over within the grace', async () => {

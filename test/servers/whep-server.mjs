@@ -25,6 +25,12 @@
 //   gets through again. `cut` drops everything on the session's sockets, restarts included.
 // - `reconnect` sends the SSE extension's `reconnect` event (with `url` when given) to every
 //   open session of the stream at once; new sessions are served normally.
+// - `/whep/<stream>/redirect` answers a POST 307 to the stream's endpoint on this server's
+//   address (the draft's load balancing); posted to another host name (localhost), the
+//   session's relative URLs then belong to the address redirected to. The log keeps each
+//   request's Host.
+// - A POST with `?ice-server=stun` gets `Link: <stun:…>; rel="ice-server"` naming this server's
+//   own STUN server (stun-server.mjs), whose Binding requests are logged as method `STUN`.
 //
 //   node test/servers/whep-server.mjs [--host 127.0.0.1] [--port 8500]   Ctrl-C stops.
 
@@ -34,6 +40,7 @@ import { randomBytes } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import * as kit from './http-kit.mjs';
 import { startPublisher } from './rtp-publisher.mjs';
+import { startStunServer } from './stun-server.mjs';
 
 /** @typedef {import('node:http').IncomingMessage} Request */
 /** @typedef {import('node:http').ServerResponse} Response */
@@ -60,6 +67,7 @@ import { startPublisher } from './rtp-publisher.mjs';
  * @property {number} status    0 while held (hang) or when the client went away unanswered
  * @property {boolean} token    whether an Authorization: Bearer header was present (never its value)
  * @property {number} ms        time to the response (0 while unanswered)
+ * @property {string} host      the request's Host (STUN: the sender's address)
  *
  * @typedef {object} SessionInfo
  * @property {string} id
@@ -982,19 +990,32 @@ function createStream(name, colour, ctx) {
  */
 
 /**
- * WHEP requests: POST endpoint, DELETE/PATCH session, SSE.
+ * @typedef {object} Endpoint
+ * @property {string} origin          this server's own address (`http://127.0.0.1:PORT`)
+ * @property {URLSearchParams} query  the request's query
+ * @property {string} stunUrl         this server's STUN server (`stun:127.0.0.1:PORT`)
+ */
+
+/**
+ * WHEP requests: POST endpoint (or its 307 redirect), DELETE/PATCH session, SSE.
  * @param {Request} req
  * @param {Response} res
  * @param {Stream} stream
  * @param {string[]} rest   path segments after /whep/<stream>
+ * @param {Endpoint} endpoint
  * @returns {Promise<Reply | 'held' | 'streaming'>}
  */
-async function routeWhep(req, res, stream, rest) {
+async function routeWhep(req, res, stream, rest, endpoint) {
   const method = req.method ?? 'GET';
+  if (rest.length === 1 && rest[0] === 'redirect') {
+    if (method !== 'POST') return { status: 405, body: 'method not allowed\n', headers: { Allow: 'POST, OPTIONS' } };
+    const search = endpoint.query.size ? `?${endpoint.query}` : '';
+    return { status: 307, headers: { Location: `${endpoint.origin}/whep/${stream.name}${search}` } };
+  }
   // `/whep/<stream>/alias`: the same endpoint under another URL (a `reconnect` target).
   if (rest.length === 0 || (rest.length === 1 && rest[0] === 'alias')) {
     if (method !== 'POST') return { status: 405, body: 'method not allowed\n', headers: { Allow: 'POST, OPTIONS' } };
-    return postOffer(req, res, stream);
+    return postOffer(req, res, stream, endpoint);
   }
   if (rest[0] !== 'sessions' || !rest[1]) return { status: 404, body: 'not found\n' };
   const session = stream.sessions.get(rest[1]);
@@ -1013,9 +1034,14 @@ async function routeWhep(req, res, stream, rest) {
  * @param {Request} req
  * @param {Response} res
  * @param {Stream} stream
+ * @param {Endpoint} endpoint
  * @returns {Promise<Reply | 'held'>}
  */
-async function postOffer(req, res, stream) {
+async function postOffer(req, res, stream, endpoint) {
+  const links = (/** @type {string} */ location) =>
+    [sseLink(location), ...(endpoint.query.get('ice-server') === 'stun' ? [`<${endpoint.stunUrl}>; rel="ice-server"`] : [])].join(
+      ', ',
+    );
   if (!/^application\/sdp\b/i.test(req.headers['content-type'] ?? '')) {
     return { status: 415, body: 'Content-Type must be application/sdp\n' };
   }
@@ -1036,7 +1062,7 @@ async function postOffer(req, res, stream) {
       status: 406,
       type: 'application/sdp',
       body: counter,
-      headers: { Location: location, ETag: session.etag, Link: sseLink(location) },
+      headers: { Location: location, ETag: session.etag, Link: links(location) },
     };
   }
   const { session, answer } = await stream.createSession(offer);
@@ -1045,7 +1071,7 @@ async function postOffer(req, res, stream) {
     status: 201,
     type: 'application/sdp',
     body: answer,
-    headers: { Location: location, ETag: session.etag, Link: sseLink(location) },
+    headers: { Location: location, ETag: session.etag, Link: links(location) },
   };
 }
 
@@ -1211,6 +1237,9 @@ export async function startWhepServer(options = {}) {
 
   /** @type {ReturnType<typeof kit.requestLog<LogEntry>>} */
   const requests = kit.requestLog(logLimit);
+  const stun = await startStunServer(host, (from) =>
+    requests.record({ t: Date.now(), stream: '', method: 'STUN', path: 'binding', status: 200, token: false, ms: 0, host: from }),
+  );
 
   const server = createServer((req, res) => handle(req, res));
   const sockets = kit.trackSockets(server);
@@ -1249,6 +1278,7 @@ export async function startWhepServer(options = {}) {
         status: 0,
         token: /^Bearer\s/i.test(req.headers.authorization ?? ''),
         ms: 0,
+        host: req.headers.host ?? '',
       };
       requests.record(entry);
       res.on('finish', () => {
@@ -1256,7 +1286,11 @@ export async function startWhepServer(options = {}) {
         entry.ms = Date.now() - entry.t;
       });
       if (!stream) return kit.send(res, { status: 404, body: 'unknown stream\n' });
-      const reply = await routeWhep(req, res, stream, parts.slice(2));
+      const reply = await routeWhep(req, res, stream, parts.slice(2), {
+        origin: api.url,
+        query: url.searchParams,
+        stunUrl: stun.url,
+      });
       if (typeof reply === 'object') kit.send(res, reply);
       if (reply === 'streaming') entry.status = res.statusCode; // SSE: logged as opened
     } catch (err) {
@@ -1271,6 +1305,7 @@ export async function startWhepServer(options = {}) {
     clearInterval(keepalive);
     await Promise.all([kit.shut(server, sockets), ...[...streams.values()].map((s) => s.close())]);
     blackhole.close();
+    stun.close();
   }
 
   /** @type {WhepServer} */
