@@ -216,10 +216,10 @@ export class WebKitGtkLauncher {
   }
 
   /**
-   * Opens the test page. A page that has not loaded within NAVIGATION_MS (the web process is
-   * blocked, as after a GStreamer hang in the previous file) gets one more try in a new browser,
-   * so one stuck process does not fail the file: a CI run failed a file that way once (wtr's
-   * "unable to create and start a test page"). The two tries fit in wtr's browserStartTimeout.
+   * Opens the test page. A page that has not loaded within NAVIGATION_MS gets one more try in a
+   * new browser: a CI run once failed a file whose page never opened (wtr's "unable to create
+   * and start a test page"; the cause was not seen, a blocked web process is the likely one).
+   * The two tries fit in wtr's browserStartTimeout.
    */
   async startSession(sessionId, url) {
     this.urls.set(sessionId, url);
