@@ -1,5 +1,5 @@
 // A STUN server (RFC 8489 Binding only) on loopback, for the WHEP server's `Link: rel="ice-server"`:
-// it answers every Binding request with the sender's address (XOR-MAPPED-ADDRESS) and counts
+// it answers every Binding request with the sender's address (XOR-MAPPED-ADDRESS) and reports
 // each one, so a test can see that a browser used the ICE server a WHEP answer named.
 // Policy: Binding requests only; anything else is ignored; no authentication.
 
