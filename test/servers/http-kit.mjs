@@ -1,6 +1,6 @@
 // The HTTP kit the local test servers (hls-origin.mjs, whep-server.mjs) share: CORS headers,
-// replies (text, JSON, errors), small request bodies, listening and closing with every open
-// connection cut, requests held on purpose (`hang` faults), the bounded request log, the
+// replies (text, JSON, errors), small request bodies, listening (and binding UDP) and closing
+// with every open connection cut, requests held on purpose (`hang` faults), the bounded request log, the
 // control API both expose (/health, /reset, /log, /control) and the command-line block that
 // runs a server on its own. One copy, so the two servers cannot drift apart in how a test or
 // the demo talks to them.
@@ -107,6 +107,22 @@ export function listen(server, port, host) {
     server.listen(port, host, () => {
       server.off('error', reject);
       resolveListen(/** @type {import('node:net').AddressInfo} */ (server.address()).port);
+    });
+  });
+}
+
+/**
+ * Binds a UDP socket to a free port on `host`.
+ * @param {import('node:dgram').Socket} socket
+ * @param {string} host
+ * @returns {Promise<number>} the bound port
+ */
+export function bindUdp(socket, host) {
+  return new Promise((resolveBind, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, () => {
+      socket.off('error', reject);
+      resolveBind(socket.address().port);
     });
   });
 }

@@ -4,6 +4,7 @@
 // Policy: Binding requests only; anything else is ignored; no authentication.
 
 import { createSocket } from 'node:dgram';
+import { bindUdp } from './http-kit.mjs';
 
 const BINDING_REQUEST = 0x0001;
 const BINDING_SUCCESS = 0x0101;
@@ -42,12 +43,9 @@ export async function startStunServer(host, onBinding) {
     onBinding(`${from.address}:${from.port}`);
     socket.send(bindingSuccess(message, from), from.port, from.address);
   });
-  await new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, host, () => resolve(undefined));
-  });
+  const port = await bindUdp(socket, host);
   return {
-    url: `stun:${host}:${socket.address().port}`,
+    url: `stun:${host}:${port}`,
     close: () => socket.close(),
   };
 }

@@ -197,21 +197,6 @@ export function normaliseFault(input) {
 /** A fault as shown to the outside: the token is never echoed back. @param {Fault} f */
 const publicFault = (f) => (f.token ? { ...f, token: '***' } : { ...f });
 
-/**
- * @param {UdpSocket} socket
- * @param {string} host
- * @returns {Promise<number>}
- */
-function bindUdp(socket, host) {
-  return new Promise((resolveBind, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, host, () => {
-      socket.off('error', reject);
-      resolveBind(socket.address().port);
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // RTP continuity
 
@@ -949,7 +934,7 @@ function createStream(name, colour, ctx) {
       else if (!publisher) writeEvent(res, 'inactive', {});
     },
     async start() {
-      udpPort = await bindUdp(udp, ctx.host);
+      udpPort = await kit.bindUdp(udp, ctx.host);
       await ensurePublisher();
     },
     /** @param {Fault} next @returns {Promise<Fault>} */
@@ -1230,7 +1215,7 @@ export async function startWhepServer(options = {}) {
 
   const blackhole = createSocket('udp4');
   blackhole.on('message', () => {});
-  const blackholePort = await bindUdp(blackhole, host);
+  const blackholePort = await kit.bindUdp(blackhole, host);
 
   /** @type {Map<string, Stream>} */
   const streams = new Map(specs.map(([name, colour]) => [name, createStream(name, colour, { host, tag, blackholePort })]));

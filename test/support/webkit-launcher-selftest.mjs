@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
+import { listen } from '../servers/http-kit.mjs';
 import { WebKitGtkLauncher, webkitBrowserStartTimeout } from './webkit-launcher.mjs';
 
 /** Serves a page; the loads numbered in `hangOn` never answer (a blocked page). */
@@ -23,8 +24,7 @@ const server = createServer((request, response) => {
 let url;
 
 before(async () => {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${server.address().port}/page`;
+  url = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}/page`;
 });
 after(() => {
   server.closeAllConnections();
