@@ -6,7 +6,7 @@
  * harness's. It also logs what the engine is (user agent, visibility, the media APIs present).
  */
 import { expect } from '@open-wc/testing';
-import { mountPlayer, origin, seen, setFault, useFreshServers, waitForState } from '../browser/helpers.js';
+import { mountPlayer, origin, seen, setFault, screenUntil, useFreshServers, waitForState } from '../browser/helpers.js';
 
 describe('the test infrastructure in this engine', function () {
   this.timeout(60000);
@@ -42,6 +42,15 @@ describe('the test infrastructure in this engine', function () {
     await setFault('fallback', '404');
     const player = await mountPlayer({ primary: streams.primary, fallback: streams.fallback, poster: posterUrl, muted: true });
     await waitForState(player, 'prelive', 20000);
-    expect(await seen()).to.equal('poster');
+    // The poster is an <img>: it paints once the engine has loaded and decoded it, which a
+    // browser that has just started (WebKitGTK on a busy CI machine) may not have done by the
+    // time both 404s have put the player in prelive. Until then only black (the host) may show.
+    const prelive = performance.now();
+    const samples = await screenUntil('poster', 10000);
+    expect(
+      samples.filter((sample) => sample !== 'poster' && sample !== 'black'),
+      'nothing but black before the poster',
+    ).to.deep.equal([]);
+    console.log(`poster on screen ${Math.round(performance.now() - prelive)} ms after prelive (${samples.length} samples)`);
   });
 });
