@@ -18,7 +18,8 @@
  *   source must have answered since its last outage ended (HLS: two `200` playlist responses
  *   whose media sequence, computed from the origin's wall-clock window, differs; WHEP: a `201`
  *   POST), and by the fault timeline the source must be up at the switch (a 1.5 s detection
- *   latency allowed);
+ *   latency allowed). An HLS source that has had no outage needs one `200`: the README lets a
+ *   frame in its hidden video stand for the advance check, and frames are not in the log;
  * - the screen, sampled all along: after each switch only the previous picture and then the
  *   target's colour, never black, and the target's colour once the state lasts.
  * The cases do not depend on the prelive backoff cap (36 s): where a recovery from prelive is
@@ -254,7 +255,9 @@ async function checkProbed(
       };
       const sequences = new Set(ok.map((e) => servedAt(e.t)));
       const whileUp = ok.filter((e) => e.t >= upFrom).length;
-      const needed = first ? 1 : 2;
+      // A source that never went down may prove itself by a frame (README), which the log
+      // cannot show: one answer. One that went down needs its probe, which sees the advance.
+      const needed = first || !outage ? 1 : 2;
       verdict.lines.push(
         `${label}: ${ok.length} playlist 200s (${whileUp} while up), ${sequences.size} sequences since ${((from - since) / 1000).toFixed(1)} s`,
       );
